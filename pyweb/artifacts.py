@@ -1,0 +1,447 @@
+"""model.json <-> ModelArtifacts: the one place the wire format is mapped.
+
+On the wire everything is camelCase JSON written exactly as TF.js's
+``JSON.stringify`` writes it (compact separators, JS number formatting,
+integer-like keys first, minimal string escaping); in Python it is the
+snake_case :class:`~pyweb.types.ModelArtifacts`. Pure functions, no I/O.
+
+Weight file names used by the savers (TF.js tfjs-core/src/io/http.ts,
+tfjs-node/src/io/file_system.ts, the converter's write_weights.py):
+``./model.weights.bin`` for HTTP and browser saves, ``weights.bin`` for the
+Node ``file://`` layout, ``group1-shard1ofK.bin`` when sharded.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import math
+import re
+from typing import Any, Iterable
+
+from .errors import ArtifactError, CorruptModelError
+from .types import ModelArtifacts, ModelArtifactsInfo, WeightData, _byte_view, weight_data_nbytes
+
+__all__ = [
+    "HTTP_WEIGHTS_PATH",
+    "MODEL_JSON",
+    "NODE_WEIGHTS_PATH",
+    "WEIGHTS_FILE",
+    "artifacts_info",
+    "check_integrity",
+    "from_model_json",
+    "js_dumps",
+    "js_iso",
+    "manifest_paths",
+    "parse_model_json",
+    "shard_paths",
+    "split_shards",
+    "to_model_json",
+]
+
+MODEL_JSON = "model.json"
+WEIGHTS_FILE = "model.weights.bin"
+HTTP_WEIGHTS_PATH = "./" + WEIGHTS_FILE
+NODE_WEIGHTS_PATH = "weights.bin"
+
+# (snake_case attribute, camelCase key) for the metadata after weightsManifest.
+_OPTIONAL_BROWSER = (
+    ("signature", "signature"),
+    ("user_defined_metadata", "userDefinedMetadata"),
+    ("model_initializer", "modelInitializer"),
+    ("initializer_signature", "initializerSignature"),
+    ("training_config", "trainingConfig"),
+)
+# tfjs-node's file saver writes these three, in this order, and never the
+# initializer fields; pyweb appends those only when set, so nothing is lost.
+_OPTIONAL_NODE = (
+    ("training_config", "trainingConfig"),
+    ("signature", "signature"),
+    ("user_defined_metadata", "userDefinedMetadata"),
+    ("model_initializer", "modelInitializer"),
+    ("initializer_signature", "initializerSignature"),
+)
+_HEAD = (("format", "format"), ("generated_by", "generatedBy"), ("converted_by", "convertedBy"))
+
+
+# -- JSON.stringify ------------------------------------------------------------
+
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f\ud800-\udfff]')
+_ARRAY_INDEX = re.compile(r"^(0|[1-9][0-9]*)$")
+
+
+def js_dumps(value: Any) -> str:
+    """Serialise ``value`` exactly as JavaScript's ``JSON.stringify(value)``.
+
+    ``None``, NaN and infinities become ``null``; floats use JS's shortest
+    round-trip form (``1`` not ``1.0``, ``1e-7`` not ``1e-07``); object keys
+    that are array indices come first in ascending order; only ``"``, ``\\``,
+    control characters and lone surrogates are escaped.
+
+    Examples
+    --------
+    >>> js_dumps({"b": 1.0, "2": 1e-7, "a": [None, float("nan")]})
+    '{"2":1e-7,"b":1,"a":[null,null]}'
+    """
+    parts: list[str] = []
+    _write(value, parts)
+    return "".join(parts)
+
+
+def _write(value: Any, out: list[str]) -> None:
+    if value is None or value is True or value is False:
+        out.append("null" if value is None else ("true" if value else "false"))
+    elif isinstance(value, str):
+        out.append(_js_string(value))
+    elif isinstance(value, (int, float)):
+        out.append(js_number(value))
+    elif isinstance(value, dict):
+        _write_object(value, out)
+    elif isinstance(value, (list, tuple)):
+        out.append("[")
+        for i, item in enumerate(value):
+            if i:
+                out.append(",")
+            _write(item, out)
+        out.append("]")
+    elif isinstance(value, _dt.datetime):
+        out.append(_js_string(js_iso(value)))
+    elif hasattr(value, "tolist"):  # numpy scalars and arrays
+        _write(value.tolist(), out)
+    else:
+        raise ArtifactError(f"cannot write a {type(value).__name__} into model JSON: {value!r}")
+
+
+def _write_object(value: dict, out: list[str]) -> None:
+    for key in value:
+        if not isinstance(key, str):
+            raise ArtifactError(f"JSON object keys must be strings, not {type(key).__name__}: {key!r}")
+    index_keys = sorted((k for k in value if _is_array_index(k)), key=int)
+    other_keys = [k for k in value if not _is_array_index(k)]
+    out.append("{")
+    first = True
+    for key in index_keys + other_keys:
+        if not first:
+            out.append(",")
+        first = False
+        out.append(_js_string(key))
+        out.append(":")
+        _write(value[key], out)
+    out.append("}")
+
+
+def _is_array_index(key: str) -> bool:
+    # JS orders "array index" keys (canonical integers below 2**32 - 1) first.
+    return bool(_ARRAY_INDEX.match(key)) and int(key) < 2**32 - 1
+
+
+def _js_string(text: str) -> str:
+    return '"' + _NEEDS_ESCAPE.sub(_escape_char, _pair_surrogates(text)) + '"'
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    char = match.group()
+    return _ESCAPES.get(char) or f"\\u{ord(char):04x}"
+
+
+def _pair_surrogates(text: str) -> str:
+    # A high+low surrogate pair held as two code points is one valid UTF-16
+    # character in JS and is written raw; join such pairs first.
+    if not any("\ud800" <= c <= "\udfff" for c in text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+
+
+def js_number(value: int | float) -> str:
+    """Format a number as JS's ``Number.prototype.toString`` (JSON rules)."""
+    if isinstance(value, int) and abs(value) <= 2**53:
+        return str(value)  # beyond 2**53 JS holds a double, formatted below
+    value = float(value)
+    if math.isnan(value) or math.isinf(value):
+        return "null"
+    if value == 0:
+        return "0"
+    sign = "-" if value < 0 else ""
+    digits, exp = _shortest_digits(abs(value))
+    return sign + _js_layout(digits, exp)
+
+
+def _shortest_digits(value: float) -> tuple[str, int]:
+    # repr() gives the shortest round-trip digits, as JS does; only the layout
+    # differs. Returns digits d1..dk and n with value = 0.d1..dk * 10**n.
+    mantissa, _, exponent = repr(value).partition("e")
+    whole, _, frac = mantissa.partition(".")
+    digits = (whole + frac).lstrip("0")
+    n = len(whole) + int(exponent or 0) - (len(whole + frac) - len((whole + frac).lstrip("0")))
+    digits = digits.rstrip("0") or "0"
+    return digits, n
+
+
+def _js_layout(digits: str, n: int) -> str:
+    k = len(digits)
+    if k <= n <= 21:
+        return digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return "0." + "0" * (-n) + digits
+    exp = n - 1
+    mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
+    return f"{mantissa}e{'+' if exp >= 0 else '-'}{abs(exp)}"
+
+
+def js_iso(when: _dt.datetime) -> str:
+    """A datetime as JS ``Date.toISOString()``: UTC, milliseconds, ``Z``."""
+    if when.tzinfo is not None:
+        when = when.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def parse_js_iso(text: str) -> _dt.datetime:
+    """Parse ``Date.toISOString()`` output into an aware UTC datetime."""
+    return _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+# -- model.json ----------------------------------------------------------------
+
+
+def to_model_json(
+    artifacts: ModelArtifacts, weights_manifest: list[dict] | list[str] | None, *, layout: str = "browser"
+) -> str:
+    """The ``model.json`` text TF.js writes for ``artifacts``.
+
+    Parameters
+    ----------
+    artifacts
+        The model; ``weight_data`` is not used.
+    weights_manifest
+        TF.js's list of groups ``[{"paths": [...], "weights": [...]}]``, or a
+        list of paths for one group holding all of ``artifacts.weight_specs``.
+    layout
+        ``"browser"`` (browser, HTTP and downloads savers: ``modelTopology,
+        format, generatedBy, convertedBy, weightsManifest, ...``) or
+        ``"node"`` (tfjs-node ``file://``: ``weightsManifest`` second).
+
+    Returns
+    -------
+    str
+        Compact JSON, byte-identical to TF.js's for the same content.
+
+    Raises
+    ------
+    ArtifactError
+        A binary (GraphDef) topology, or a value JSON cannot hold.
+
+    Examples
+    --------
+    >>> to_model_json(ModelArtifacts(model_topology={"a": 1}, weight_specs=[]), ["./model.weights.bin"])
+    '{"modelTopology":{"a":1},"convertedBy":null,"weightsManifest":[{"paths":["./model.weights.bin"],"weights":[]}]}'
+    """
+    if isinstance(artifacts.model_topology, (bytes, bytearray, memoryview)):
+        raise ArtifactError("model.json cannot hold a binary (GraphDef) topology; only JSON topologies can be saved")
+    manifest = _manifest(artifacts, weights_manifest)
+    doc: dict[str, Any] = {}
+    if layout == "browser":
+        _put(doc, "modelTopology", artifacts.model_topology)
+        _put_head(doc, artifacts)
+        _put(doc, "weightsManifest", manifest)
+        optional = _OPTIONAL_BROWSER
+    elif layout == "node":
+        _put(doc, "modelTopology", artifacts.model_topology)
+        _put(doc, "weightsManifest", manifest)
+        _put_head(doc, artifacts)
+        optional = _OPTIONAL_NODE
+    else:
+        raise ValueError(f"layout must be 'browser' or 'node', not {layout!r}")
+    for attr, key in optional:
+        _put(doc, key, getattr(artifacts, attr))
+    return js_dumps(doc)
+
+
+def _put(doc: dict[str, Any], key: str, value: Any) -> None:
+    if value is not None:
+        doc[key] = value
+
+
+def _put_head(doc: dict[str, Any], artifacts: ModelArtifacts) -> None:
+    _put(doc, "format", artifacts.format)
+    _put(doc, "generatedBy", artifacts.generated_by)
+    # TF.js assigns convertedBy unconditionally: null stays, undefined vanishes.
+    if artifacts.converted_by is not None or "convertedBy" not in artifacts.absent_keys:
+        doc["convertedBy"] = artifacts.converted_by
+
+
+def _manifest(artifacts: ModelArtifacts, manifest: list[dict] | list[str] | None) -> list[dict] | None:
+    if manifest is None:
+        return None
+    if all(isinstance(p, str) for p in manifest):
+        group: dict[str, Any] = {"paths": list(manifest)}
+        if artifacts.weight_specs is not None:
+            group["weights"] = artifacts.weight_specs
+        return [group]
+    return list(manifest)
+
+
+def from_model_json(text: str | bytes) -> ModelArtifacts:
+    """Parse ``model.json`` text into ModelArtifacts (without weight bytes).
+
+    ``weight_specs`` is every group's ``weights`` in order, or ``None`` when
+    the file has no ``weightsManifest``; ``weight_data`` is left ``None``.
+
+    Raises
+    ------
+    CorruptModelError
+        Not JSON, not an object, or fields of the wrong type.
+
+    Examples
+    --------
+    >>> from_model_json('{"modelTopology":{},"weightsManifest":[]}').weight_specs
+    []
+    """
+    return parse_model_json(text)[0]
+
+
+def parse_model_json(text: str | bytes, *, url: str | None = None) -> tuple[ModelArtifacts, list[dict] | None]:
+    """Like :func:`from_model_json`, and also return the weights manifest."""
+    doc = _load_json(text, url)
+    manifest = doc.get("weightsManifest")
+    _check_manifest(manifest, url)
+    absent = frozenset(k for k in ("format", "generatedBy", "convertedBy") if k not in doc)
+    artifacts = ModelArtifacts(
+        model_topology=doc.get("modelTopology"),
+        weight_specs=None if manifest is None else [spec for group in manifest for spec in group["weights"]],
+        format=doc.get("format"),
+        generated_by=doc.get("generatedBy"),
+        converted_by=doc.get("convertedBy"),
+        training_config=doc.get("trainingConfig"),
+        signature=doc.get("signature"),
+        user_defined_metadata=doc.get("userDefinedMetadata"),
+        model_initializer=doc.get("modelInitializer"),
+        initializer_signature=doc.get("initializerSignature"),
+        absent_keys=absent,
+    )
+    return artifacts, manifest
+
+
+def _load_json(text: str | bytes, url: str | None) -> dict[str, Any]:
+    try:
+        doc = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CorruptModelError(f"model.json{_at(url)} is not valid JSON: {exc}", part=MODEL_JSON, url=url) from exc
+    if not isinstance(doc, dict):
+        raise CorruptModelError(f"model.json{_at(url)} must hold a JSON object", part=MODEL_JSON, url=url)
+    if "modelTopology" not in doc and "weightsManifest" not in doc:
+        raise CorruptModelError(
+            f"model.json{_at(url)} has neither modelTopology nor weightsManifest", part=MODEL_JSON, url=url
+        )
+    return doc
+
+
+def _check_manifest(manifest: Any, url: str | None) -> None:
+    if manifest is None:
+        return
+    ok = isinstance(manifest, list) and all(
+        isinstance(g, dict)
+        and isinstance(g.get("paths"), list)
+        and all(isinstance(p, str) for p in g["paths"])
+        and isinstance(g.get("weights", []), list)
+        and all(isinstance(s, dict) and "name" in s and "dtype" in s and "shape" in s for s in g.get("weights", []))
+        for g in manifest
+    )
+    if not ok:
+        raise CorruptModelError(f"weightsManifest{_at(url)} is malformed", part=MODEL_JSON, url=url)
+    for group in manifest:
+        group.setdefault("weights", [])
+
+
+def _at(url: str | None) -> str:
+    return f" at {url}" if url else ""
+
+
+def manifest_paths(manifest: Iterable[dict]) -> list[str]:
+    """Every shard path, group by group, in manifest order."""
+    return [path for group in manifest for path in group["paths"]]
+
+
+# -- info, shards, integrity -----------------------------------------------------
+
+
+def artifacts_info(artifacts: ModelArtifacts, *, date: _dt.datetime | None = None) -> ModelArtifactsInfo:
+    """TF.js's ``getModelArtifactsInfoForJSON``: UTF-8 byte counts of each part.
+
+    Raises
+    ------
+    ArtifactError
+        The topology is binary (TF.js raises too).
+    """
+    if isinstance(artifacts.model_topology, (bytes, bytearray, memoryview)):
+        raise ArtifactError("expected a JSON model topology, got bytes (a binary GraphDef cannot be saved)")
+    return ModelArtifactsInfo(
+        date_saved=date or _dt.datetime.now(_dt.timezone.utc),
+        model_topology_type="JSON",
+        model_topology_bytes=_utf8_len(artifacts.model_topology),
+        weight_specs_bytes=_utf8_len(artifacts.weight_specs),
+        weight_data_bytes=_weight_data_bytes(artifacts.weight_data),
+    )
+
+
+def _utf8_len(value: Any) -> int:
+    if value is None:
+        return 0
+    # Lone surrogates count 3 bytes each, as Blob.size and Buffer.byteLength do.
+    return len(js_dumps(value).encode("utf-8", "surrogatepass"))
+
+
+def _weight_data_bytes(data: WeightData | None) -> int | None:
+    if isinstance(data, list) and not data:
+        return None  # TF.js quirk: weightData [] gives undefined
+    return weight_data_nbytes(data)
+
+
+def shard_paths(count: int, group: int = 1) -> list[str]:
+    """The converter's shard names: ``group1-shard1of3.bin``, ..."""
+    return [f"group{group}-shard{i}of{count}.bin" for i in range(1, count + 1)]
+
+
+def split_shards(data: WeightData | None, shard_bytes: int | None) -> list[memoryview]:
+    """Cut weight bytes into pieces of ``shard_bytes`` (views, no copies).
+
+    ``None`` gives one piece holding everything (an empty model still gets one
+    empty file, as TF.js writes); a size gives ``ceil(total / size)`` pieces,
+    so 0 bytes give none, as the converter does.
+    """
+    from .types import join_weight_data
+
+    view = join_weight_data(data)
+    if shard_bytes is None:
+        return [view]
+    if not isinstance(shard_bytes, int) or shard_bytes <= 0:
+        raise ValueError(f"shard_bytes must be a positive integer, not {shard_bytes!r}")
+    return [view[i : i + shard_bytes] for i in range(0, view.nbytes, shard_bytes)]
+
+
+def sha256_hex(data: Any) -> str:
+    return hashlib.sha256(_byte_view(data)).hexdigest()
+
+
+def add_integrity(group: dict[str, Any], shards: list[Any]) -> None:
+    """Record a ``sha256`` per path in a manifest group (TF.js ignores the key)."""
+    group["sha256"] = [sha256_hex(s) for s in shards]
+
+
+def check_integrity(group: dict[str, Any], index: int, data: Any, *, url: str | None = None) -> None:
+    """Check shard ``index`` of ``group`` against its recorded sha256, if any.
+
+    Raises
+    ------
+    CorruptModelError
+        The digest differs; ``part`` is the shard's path.
+    """
+    digests = group.get("sha256")
+    if not isinstance(digests, list) or index >= len(digests):
+        return
+    if sha256_hex(data) != digests[index]:
+        path = group["paths"][index]
+        raise CorruptModelError(f"weight file {path!r}{_at(url)} does not match its sha256", part=path, url=url)

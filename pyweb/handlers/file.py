@@ -1,0 +1,488 @@
+"""``file://DIR``: a directory holding ``model.json`` and its weight files.
+
+The layout is tfjs-node's (tfjs-node/src/io/file_system.ts): ``model.json``
+with ``weightsManifest`` right after ``modelTopology`` and one weight file,
+``weights.bin``. With ``shard_bytes`` the weights are cut into the
+converter's ``group1-shard1ofK.bin`` files instead.
+
+Differences from tfjs-node, all on the safe side:
+
+- Saves are atomic. Everything is written and fsynced in a hidden sibling
+  directory (``.DIR.pyweb-tmp-XXXXXXXX``), then swapped in by rename
+  (``renameat2(RENAME_EXCHANGE)`` on Linux, two renames elsewhere). A save
+  that fails for any reason, KeyboardInterrupt included, removes that
+  directory and leaves the previous model whole.
+- A save never destroys user files: if ``DIR`` holds anything besides a
+  previous model (its ``model.json`` and the files its manifest lists) the
+  save is refused with :class:`~pyweb.errors.StorageError`.
+- Missing parent directories are created (tfjs-node's ``mkdir`` is not
+  recursive and fails).
+- Loads reject manifest paths that leave the model's directory (absolute or
+  ``..``), and check ``sha256`` digests when the manifest records them.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import errno
+import os
+import posixpath
+import re
+import secrets
+import shutil
+import sys
+from typing import Callable
+
+from ..artifacts import (
+    MODEL_JSON,
+    NODE_WEIGHTS_PATH,
+    add_integrity,
+    artifacts_info,
+    check_integrity,
+    manifest_paths,
+    parse_model_json,
+    shard_paths,
+    split_shards,
+    to_model_json,
+)
+from ..errors import ArtifactError, CorruptModelError, InvalidURLError, ModelNotFoundError, PyWebError, StorageError
+from ..types import Handler, ModelArtifacts, ModelArtifactsInfo, ModelStore, SaveResult, _byte_view
+
+__all__ = ["FileHandler", "FileStore"]
+
+# Hidden siblings used while saving: ".<dir name>.pyweb-tmp-<hex>". Same
+# parent, so the final rename never crosses a file system; the prefix keeps
+# them out of listings and makes leftovers of a killed process recognisable.
+_TMP_TAG = ".pyweb-tmp-"
+_TMP_NAME = re.compile(r"^\..*\.pyweb-tmp-[0-9a-f]+$")
+# Reads and writes go in pieces this big, so progress moves and Ctrl-C lands.
+_CHUNK = 64 * 1024 * 1024
+
+ProgressCallback = Callable[[float], None]
+
+
+class FileHandler(Handler):
+    """Save to and load from a model directory on the local file system.
+
+    Parameters
+    ----------
+    path
+        The directory (``file://DIR``), or for loading also its ``model.json``
+        (any path ending in ``.json``). Relative paths resolve against the
+        working directory; ``~`` is expanded.
+    shard_bytes
+        Cut the weights into ``group1-shardIofK.bin`` files of this many bytes
+        (the converter's layout); ``None`` writes one ``weights.bin``.
+    integrity
+        Record a sha256 per weight file in the manifest (TF.js ignores it;
+        pyweb checks it on load).
+    on_progress
+        Called with the fraction done (0..1, rising, ending at 1.0) after
+        each chunk read or written.
+
+    Examples
+    --------
+    >>> pyweb.save(artifacts, "file:///tmp/my-model", shard_bytes=4 << 20)  # doctest: +SKIP
+    >>> pyweb.load("file:///tmp/my-model/model.json")  # doctest: +SKIP
+    """
+
+    global_store = False
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        shard_bytes: int | None = None,
+        integrity: bool = False,
+        on_progress: ProgressCallback | None = None,
+    ) -> None:
+        if shard_bytes is not None and (isinstance(shard_bytes, bool) or not isinstance(shard_bytes, int) or shard_bytes <= 0):
+            raise ValueError(f"shard_bytes must be a positive integer, not {shard_bytes!r}")
+        self.path = path
+        self.url = f"file://{path}"
+        self.local_path = _local(path)
+        self.shard_bytes = shard_bytes
+        self.integrity = integrity
+        self.on_progress = on_progress
+
+    # -- save ------------------------------------------------------------------
+
+    def save(self, artifacts: ModelArtifacts) -> SaveResult:
+        if isinstance(artifacts.model_topology, (bytes, bytearray, memoryview)):
+            raise ArtifactError("file:// cannot save a binary (GraphDef) topology; only JSON topologies")
+        info = artifacts_info(artifacts)
+        target = self._save_dir()
+        files, manifest = self._plan(artifacts)
+        text = to_model_json(artifacts, manifest, layout="node").encode("utf-8", "surrogatepass")
+        try:
+            _prepare_target(target, self.url)
+            tmp = _make_sibling(target)
+            try:
+                _write_all(tmp, files + [(MODEL_JSON, [memoryview(text)])], self.on_progress)
+                _swap_in(tmp, target)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+        except PyWebError:
+            raise
+        except OSError as exc:
+            raise StorageError(f"cannot save to {self.url}: {exc}", url=self.url) from exc
+        return SaveResult(info)
+
+    def _save_dir(self) -> str:
+        path = self.local_path
+        if path.lower().endswith(".json") and not os.path.isdir(path):
+            if os.path.basename(path) != MODEL_JSON:
+                raise InvalidURLError(f"{self.url}: file:// saves into a directory; give the directory, not a .json file")
+            path = os.path.dirname(path)
+        return os.path.realpath(path)
+
+    def _plan(self, artifacts: ModelArtifacts) -> tuple[list[tuple[str, list[memoryview]]], list[dict] | None]:
+        if artifacts.weight_specs is None and artifacts.weight_data is None:
+            return [], None  # topology only: no manifest, no weight files
+        data = artifacts.weight_data
+        if self.shard_bytes is None and isinstance(data, list) and len(data) > 1:
+            pieces = [[_byte_view(p) for p in data]]  # one file, written part by part
+        else:
+            pieces = [[v] for v in split_shards(data, self.shard_bytes)]
+        paths = [NODE_WEIGHTS_PATH] if self.shard_bytes is None else shard_paths(len(pieces))
+        group: dict = {"paths": paths, "weights": artifacts.weight_specs or []}
+        if self.integrity:
+            add_integrity(group, [_joined(p) for p in pieces])
+        return list(zip(paths, pieces)), [group]
+
+    # -- load ------------------------------------------------------------------
+
+    def load(self) -> ModelArtifacts:
+        json_path = self._json_path()
+        try:
+            with open(json_path, "rb") as f:
+                text = f.read()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise ModelNotFoundError(f"no model at {self.url} ({json_path} does not exist)", url=self.url) from None
+        except OSError as exc:
+            raise StorageError(f"cannot read {json_path}: {exc}", url=self.url) from exc
+        artifacts, manifest = parse_model_json(text, url=self.url)
+        if manifest is not None:
+            artifacts.weight_data = _read_weights(os.path.dirname(json_path), manifest, self.url, self.on_progress)
+        elif self.on_progress is not None:
+            self.on_progress(1.0)
+        return artifacts
+
+    def _json_path(self) -> str:
+        path = self.local_path
+        if path.lower().endswith(".json") and not os.path.isdir(path):
+            return path
+        return os.path.join(path, MODEL_JSON)
+
+    @classmethod
+    def open_store(cls, location: str = "") -> FileStore:
+        return FileStore(location)
+
+
+class FileStore(ModelStore):
+    """Lists model directories under ``location`` and deletes them.
+
+    A listing holds ``location`` itself if it is a model directory, and every
+    directory below it holding a ``model.json``, sorted; keys keep the
+    spelling of ``location`` so ``"file://" + key`` loads each model.
+    pyweb's own in-progress save directories are skipped.
+    """
+
+    def __init__(self, location: str = "") -> None:
+        self.location = location
+
+    def list_models(self) -> dict[str, ModelArtifactsInfo]:
+        root = _local(self.location) if self.location else os.curdir
+        if os.path.isfile(root):
+            return {self.location: _stored_info(root, f"file://{self.location}")}
+        if not os.path.isdir(root):
+            raise ModelNotFoundError(f"no directory at file://{self.location}", url=f"file://{self.location}")
+        found: dict[str, ModelArtifactsInfo] = {}
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if not _TMP_NAME.match(d))
+            if MODEL_JSON in filenames:
+                key = self._key(os.path.relpath(dirpath, root))
+                found[key] = _stored_info(os.path.join(dirpath, MODEL_JSON), f"file://{key}")
+        return dict(sorted(found.items()))
+
+    def _key(self, rel: str) -> str:
+        rel = rel.replace(os.sep, "/")
+        if rel == ".":
+            return self.location or "."
+        if not self.location:
+            return rel
+        return self.location.rstrip("/") + "/" + rel
+
+    def remove_model(self, path: str) -> ModelArtifactsInfo:
+        path = path.removeprefix("file://")
+        url = f"file://{path}"
+        handler = FileHandler(path)
+        json_path = handler._json_path()
+        if not os.path.isfile(json_path):
+            raise ModelNotFoundError(f"no model at {url} ({json_path} does not exist)", url=url)
+        info = _stored_info(json_path, url, strict=True)
+        try:
+            _delete_model(os.path.dirname(json_path), url)
+        except OSError as exc:
+            raise StorageError(f"cannot remove {url}: {exc}", url=url) from exc
+        return info
+
+
+# -- paths ------------------------------------------------------------------------
+
+
+def _local(path: str) -> str:
+    if re.match(r"^/[A-Za-z]:[/\\]", path) and os.name == "nt":
+        path = path[1:]  # file:///C:/models -> C:/models
+    return os.path.abspath(os.path.expanduser(path))
+
+
+def _weight_file(model_dir: str, rel: str, url: str) -> str:
+    """The file a manifest path names, refusing paths that leave ``model_dir``."""
+    norm = posixpath.normpath(rel.replace("\\", "/")) if rel else ""
+    if not norm or norm == "." or norm.startswith(("/", "../")) or norm == ".." or re.match(r"^[A-Za-z]:", norm):
+        raise CorruptModelError(f"weight path {rel!r} in {url} leaves the model directory", part=rel, url=url)
+    return os.path.join(model_dir, *norm.split("/"))
+
+
+# -- reading ----------------------------------------------------------------------
+
+
+def _read_weights(model_dir: str, manifest: list[dict], url: str, on_progress: ProgressCallback | None) -> bytearray:
+    """Every weight file, in manifest order, read into one preallocated buffer."""
+    files = []
+    for group in manifest:
+        for index, rel in enumerate(group["paths"]):
+            path = _weight_file(model_dir, rel, url)
+            try:
+                size = os.stat(path).st_size
+            except OSError:
+                raise CorruptModelError(f"weight file {rel!r} of {url} is missing ({path})", part=rel, url=url) from None
+            files.append((group, index, rel, path, size))
+    total = sum(f[4] for f in files)
+    buffer = bytearray(total)
+    view = memoryview(buffer)
+    progress = _Progress(total, on_progress)
+    pos = 0
+    for group, index, rel, path, size in files:
+        piece = view[pos : pos + size]
+        _read_into(path, piece, rel, url, progress)
+        check_integrity(group, index, piece, url=url)
+        pos += size
+    progress.finish()
+    return buffer
+
+
+def _read_into(path: str, piece: memoryview, rel: str, url: str, progress: _Progress) -> None:
+    try:
+        with open(path, "rb", buffering=0) as f:
+            done = 0
+            while done < piece.nbytes:
+                n = f.readinto(piece[done : done + _CHUNK])
+                if not n:
+                    raise CorruptModelError(f"weight file {rel!r} of {url} shrank while reading", part=rel, url=url)
+                done += n
+                progress.add(n)
+    except OSError as exc:
+        raise CorruptModelError(f"cannot read weight file {rel!r} of {url}: {exc}", part=rel, url=url) from exc
+
+
+class _Progress:
+    """Reports rising fractions of ``total`` bytes, ending at exactly 1.0."""
+
+    def __init__(self, total: int, callback: ProgressCallback | None) -> None:
+        self.total, self.done, self.callback = total, 0, callback
+
+    def add(self, n: int) -> None:
+        self.done += n
+        if self.callback is not None and self.done < self.total:
+            self.callback(self.done / self.total)
+
+    def finish(self) -> None:
+        if self.callback is not None:
+            self.callback(1.0)
+
+
+# -- writing ----------------------------------------------------------------------
+
+
+def _prepare_target(target: str, url: str) -> None:
+    if os.path.exists(target) and not os.path.isdir(target):
+        raise StorageError(f"{target} exists as a file; file:// needs a directory or a path that does not exist", url=url)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    if os.path.isdir(target):
+        foreign = _foreign_entries(target, url)
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+            raise StorageError(
+                f"{target} holds files that are not part of a saved model ({shown}); "
+                "save into a new or empty directory, or remove them first",
+                url=url,
+            )
+
+
+def _foreign_entries(directory: str, url: str) -> list[str]:
+    """Entries of ``directory`` that a save would destroy but are not a model's."""
+    allowed: set[str] = set()
+    json_path = os.path.join(directory, MODEL_JSON)
+    if os.path.isfile(json_path):
+        try:
+            with open(json_path, "rb") as f:
+                _, manifest = parse_model_json(f.read(), url=url)
+        except CorruptModelError:
+            return [MODEL_JSON + " (unreadable)"]
+        allowed.add(MODEL_JSON)
+        for rel in manifest_paths(manifest or []):
+            norm = posixpath.normpath(rel.replace("\\", "/"))
+            while norm not in ("", ".") and not norm.startswith(".."):
+                allowed.add(norm)
+                norm = posixpath.dirname(norm)
+    found = []
+    for dirpath, dirnames, filenames in os.walk(directory):
+        for name in dirnames + filenames:
+            rel = os.path.relpath(os.path.join(dirpath, name), directory).replace(os.sep, "/")
+            if rel not in allowed:
+                found.append(rel)
+    return sorted(found)
+
+
+def _make_sibling(target: str) -> str:
+    parent, name = os.path.split(target)
+    while True:
+        tmp = os.path.join(parent, f".{name}{_TMP_TAG}{secrets.token_hex(4)}")
+        try:
+            os.mkdir(tmp)  # honours the umask, unlike tempfile.mkdtemp's 0o700
+            return tmp
+        except FileExistsError:
+            continue
+
+
+def _write_all(directory: str, files: list[tuple[str, list[memoryview]]], on_progress: ProgressCallback | None) -> None:
+    progress = _Progress(sum(v.nbytes for _, parts in files for v in parts), on_progress)
+    for name, parts in files:
+        _write_file(os.path.join(directory, name), parts, progress)
+    _fsync_dir(directory)
+    progress.finish()
+
+
+def _write_file(path: str, parts: list[memoryview], progress: _Progress) -> None:
+    """Write ``parts`` to a new file at ``path`` and fsync it."""
+    with open(path, "xb", buffering=0) as f:
+        for part in parts:
+            done = 0
+            while done < part.nbytes:
+                n = f.write(part[done : done + _CHUNK])
+                done += n
+                progress.add(n)
+        os.fsync(f.fileno())
+
+
+def _fsync_dir(directory: str) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # Windows cannot open directories; its renames are durable enough
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _swap_in(tmp: str, target: str) -> None:
+    """Put the directory ``tmp`` at ``target``, replacing a previous model."""
+    if not os.path.lexists(target):
+        os.rename(tmp, target)
+    elif _exchange(tmp, target):
+        shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the old model
+    else:
+        old = _make_sibling(target)
+        os.rmdir(old)
+        os.rename(target, old)
+        try:
+            os.rename(tmp, target)
+        except BaseException:
+            os.rename(old, target)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    _fsync_dir(os.path.dirname(target))
+
+
+def _exchange(a: str, b: str) -> bool:
+    """Atomically swap two paths (Linux ``renameat2``); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (ImportError, OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False  # old kernel or a file system without RENAME_EXCHANGE
+    raise OSError(err, os.strerror(err), b)
+
+
+def _joined(parts: list[memoryview]) -> memoryview:
+    if len(parts) == 1:
+        return parts[0]
+    return memoryview(b"".join(parts))
+
+
+# -- info and removal ----------------------------------------------------------------
+
+
+def _stored_info(json_path: str, url: str, *, strict: bool = False) -> ModelArtifactsInfo:
+    """What is stored at ``json_path``, from the files alone (date = mtime)."""
+    stat = os.stat(json_path)
+    date = _dt.datetime.fromtimestamp(stat.st_mtime, _dt.timezone.utc)
+    try:
+        with open(json_path, "rb") as f:
+            artifacts, manifest = parse_model_json(f.read(), url=url)
+        info = artifacts_info(artifacts, date=date)
+    except (CorruptModelError, ArtifactError):
+        if strict:
+            raise
+        return ModelArtifactsInfo(date_saved=date, model_topology_bytes=None)
+    model_dir = os.path.dirname(json_path)
+    size = 0
+    for rel in manifest_paths(manifest or []):
+        try:
+            size += os.stat(_weight_file(model_dir, rel, url)).st_size
+        except (OSError, CorruptModelError):
+            continue
+    info.weight_data_bytes = size
+    return info
+
+
+def _delete_model(model_dir: str, url: str) -> None:
+    """Remove model.json first (so no half model stays loadable), then its files."""
+    json_path = os.path.join(model_dir, MODEL_JSON)
+    with open(json_path, "rb") as f:
+        _, manifest = parse_model_json(f.read(), url=url)
+    os.remove(json_path)
+    dirs = {model_dir}
+    for rel in manifest_paths(manifest or []):
+        try:
+            path = _weight_file(model_dir, rel, url)
+        except CorruptModelError:
+            continue  # never delete outside the model directory
+        try:
+            os.remove(path)
+        except FileNotFoundError:
+            pass
+        parent = os.path.dirname(path)
+        while len(parent) > len(model_dir):
+            dirs.add(parent)
+            parent = os.path.dirname(parent)
+    for directory in sorted(dirs, key=len, reverse=True):
+        try:
+            os.rmdir(directory)
+        except OSError:
+            pass  # not empty: something else lives there

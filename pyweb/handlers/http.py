@@ -1,0 +1,464 @@
+"""``http://`` and ``https://``: load with GET, save with a multipart POST.
+
+The same requests TF.js's ``tf.io.http`` makes (tfjs-core/src/io/http.ts):
+load fetches ``model.json`` and then every weight file, resolving their URLs
+exactly as TF.js does (:func:`weight_urls`); save POSTs ``multipart/form-data``
+with a ``model.json`` part and a ``model.weights.bin`` part, so a server
+written for TF.js accepts pyweb's uploads and the other way round.
+
+Differences from TF.js, all on the side of failing loudly:
+
+- weight responses are status-checked (``strict_status=True``): a 404/410
+  raises :class:`~pyweb.errors.CorruptModelError` naming the weight path (the
+  model.json exists, so the model is incomplete), any other non-2xx
+  :class:`~pyweb.errors.HTTPStatusError`; TF.js would use an error page's
+  body as weights. ``strict_status=False`` restores TF.js's behaviour;
+- a 404 or 410 on ``model.json`` raises ModelNotFoundError (a StorageError,
+  like HTTPStatusError, and a FileNotFoundError);
+- loads always use GET, whatever ``request_init["method"]`` says (TF.js
+  reuses the whole requestInit, so a ``PUT`` meant for saving would load
+  with PUT too); ``method=`` and ``request_init["method"]`` apply to saves;
+- ``sha256`` digests in the manifest (written with ``integrity=True``,
+  ignored by TF.js) are checked;
+- ``on_progress`` is called once per weight file as it completes (TF.js calls
+  it twice, for the response and for the body) and once with 1.0 when there
+  are no weight files (TF.js fails an assertion then).
+
+Handlers are async only; ``pyweb.load("http://...")`` runs them through
+:func:`pyweb._run.run_sync`. The transport is ``fetch_func(url, init)``
+(JS fetch's shape); in CPython it defaults to :func:`pyweb._http_client.fetch`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as _dt
+import hashlib
+import inspect
+import json
+import secrets
+from typing import Any, Awaitable, Callable
+from urllib.parse import urljoin
+
+from .. import _http_client
+from .._http_client import FetchResponse
+from ..artifacts import (
+    HTTP_WEIGHTS_PATH,
+    MODEL_JSON,
+    WEIGHTS_FILE,
+    artifacts_info,
+    check_integrity,
+    manifest_paths,
+    parse_js_iso,
+    parse_model_json,
+    shard_paths,
+    to_model_json,
+)
+from ..errors import ArtifactError, CorruptModelError, HTTPStatusError, ModelNotFoundError
+from ..types import Handler, ModelArtifacts, ModelArtifactsInfo, ModelStore, SaveResult, _byte_view
+
+__all__ = ["FetchFunc", "FetchResponse", "HTTPHandler", "HTTPModelStore", "parse_url", "weight_urls"]
+
+FetchFunc = Callable[[str, dict[str, Any]], Awaitable[FetchResponse]]
+
+_GONE = (404, 410)
+
+
+def parse_url(url: str) -> tuple[str, str]:
+    """TF.js's ``parseUrl``: (prefix up to and including the last ``/``, query suffix).
+
+    The suffix is the text from the last ``?`` only if that ``?`` follows the
+    last ``/``; a URL without ``/`` gets the prefix ``"/"`` (the site root).
+
+    Examples
+    --------
+    >>> parse_url("http://g.com/a?x=1/file?param=1")
+    ('http://g.com/a?x=1/', '?param=1')
+    """
+    slash = url.rfind("/")
+    query = url.rfind("?")
+    return url[: max(slash, 0)] + "/", url[query:] if query > slash else ""
+
+
+async def weight_urls(
+    model_url: str,
+    paths: list[str],
+    *,
+    weight_path_prefix: str | None = None,
+    weight_url_converter: Callable[[str], str | Awaitable[str]] | None = None,
+) -> list[str]:
+    """The URL of each manifest path, as TF.js's ``getWeightUrls`` builds it.
+
+    ``(weight_path_prefix or prefix) + path + query`` by plain concatenation
+    (no ``/`` added, ``./`` kept); a ``weight_url_converter`` (sync or async)
+    replaces all of that.
+
+    Examples
+    --------
+    >>> asyncio.run(weight_urls("http://h/m/model.json?v=2", ["w.bin"]))
+    ['http://h/m/w.bin?v=2']
+    """
+    if weight_url_converter is not None:
+        urls = [weight_url_converter(path) for path in paths]
+        return [await u if inspect.isawaitable(u) else u for u in urls]
+    prefix, suffix = parse_url(model_url)
+    return [(weight_path_prefix or prefix) + path + suffix for path in paths]
+
+
+class HTTPHandler(Handler):
+    """Load a model from, or upload one to, an HTTP(S) URL.
+
+    Parameters
+    ----------
+    url
+        For loads, the URL of ``model.json``; for saves, the upload URL.
+    request_init
+        JS-fetch-style options for every request (``headers``, ``method``,
+        ``credentials``, ...); must not have a ``body``.
+    headers
+        Extra headers, merged over ``request_init["headers"]``.
+    method
+        The save method (default ``request_init["method"]`` or ``"POST"``).
+    weight_path_prefix, weight_url_converter
+        Where weight files are fetched from (see :func:`weight_urls`).
+    on_progress
+        Called with a fraction in (0, 1] after each weight file; ends at 1.0.
+    fetch_func
+        ``async fetch_func(url, init) -> FetchResponse``; the default is
+        pyweb's asyncio client (under Pyodide, JS fetch).
+    max_parallel
+        At most this many weight files are fetched at once.
+    shard_bytes
+        Save the weights as ``group1-shardIofK.bin`` parts of this size
+        instead of one ``model.weights.bin`` part.
+    integrity
+        Save a ``sha256`` per weight file in the manifest.
+    timeout
+        Seconds per request; ``None`` waits forever.
+    strict_status
+        Check weight responses' status (TF.js does not).
+
+    Examples
+    --------
+    >>> art = pyweb.load("https://example.com/model/model.json", headers={"Authorization": "Bearer x"})  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        request_init: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        method: str | None = None,
+        weight_path_prefix: str | None = None,
+        weight_url_converter: Callable[[str], str | Awaitable[str]] | None = None,
+        on_progress: Callable[[float], Any] | None = None,
+        fetch_func: FetchFunc | None = None,
+        max_parallel: int = 4,
+        shard_bytes: int | None = None,
+        integrity: bool = False,
+        timeout: float | None = 60.0,
+        strict_status: bool = True,
+    ) -> None:
+        if not isinstance(url, str) or not url.strip():
+            raise ValueError("URL path for http must not be empty")
+        request_init = dict(request_init or {})
+        if request_init.get("body") is not None:
+            raise ValueError("request_init must not have a body; pyweb builds the body itself")
+        if fetch_func is not None and not callable(fetch_func):
+            raise TypeError("fetch_func must be an async function (url, init) -> FetchResponse")
+        if not isinstance(max_parallel, int) or max_parallel < 1:
+            raise ValueError(f"max_parallel must be a positive integer, not {max_parallel!r}")
+        if shard_bytes is not None and (not isinstance(shard_bytes, int) or shard_bytes <= 0):
+            raise ValueError(f"shard_bytes must be a positive integer, not {shard_bytes!r}")
+        self.url = url
+        self.headers = _merge_headers(request_init.pop("headers", None), headers)
+        self.method = (method or request_init.pop("method", None) or "POST").upper()
+        request_init.pop("method", None)
+        self.request_init = request_init
+        self.weight_path_prefix = weight_path_prefix
+        self.weight_url_converter = weight_url_converter
+        self.on_progress = on_progress
+        self.fetch_func = fetch_func or _http_client.fetch
+        self.max_parallel = max_parallel
+        self.shard_bytes = shard_bytes
+        self.integrity = integrity
+        self.timeout = timeout
+        self.strict_status = strict_status
+
+    # -- load ----------------------------------------------------------------
+
+    async def aload(self) -> ModelArtifacts:
+        response = await self._fetch(self.url, "GET")
+        if response.status in _GONE:
+            raise ModelNotFoundError(f"no model at {self.url} (HTTP {response.status})", url=self.url)
+        if not response.ok:
+            raise HTTPStatusError(
+                f"request to {self.url} failed with HTTP {response.status}; check that this URL serves the model's "
+                "model.json",
+                url=self.url,
+                status=response.status,
+            )
+        artifacts, manifest = self._parse(response.body)
+        if manifest is not None:
+            artifacts.weight_data = await self._load_weights(manifest)
+        return artifacts
+
+    def _parse(self, body: bytes) -> tuple[ModelArtifacts, list[dict] | None]:
+        try:
+            return parse_model_json(body, url=self.url)
+        except CorruptModelError as exc:
+            if not self.url.split("?")[0].endswith(".pb"):
+                raise
+            raise CorruptModelError(
+                f"{exc}. .pb models are not supported since TensorFlow.js 1.0; convert the model to model.json",
+                part=exc.part,
+                url=exc.url,
+            ) from exc
+
+    async def _load_weights(self, manifest: list[dict]) -> list[bytes]:
+        paths = manifest_paths(manifest)
+        urls = await weight_urls(
+            self.url, paths, weight_path_prefix=self.weight_path_prefix, weight_url_converter=self.weight_url_converter
+        )
+        where = [(group, i) for group in manifest for i in range(len(group["paths"]))]
+        limit = asyncio.Semaphore(self.max_parallel)
+        done = 0
+
+        async def one(url: str, group: dict, index: int) -> bytes:
+            nonlocal done
+            async with limit:
+                data = await self._fetch_weight(url, group["paths"][index])
+            check_integrity(group, index, data, url=url)
+            done += 1
+            self._progress(done / len(urls))
+            return data
+
+        if not urls:
+            self._progress(1.0)
+            return []
+        return await _gather_all([one(url, g, i) for url, (g, i) in zip(urls, where)])
+
+    async def _fetch_weight(self, url: str, path: str) -> bytes:
+        response = await self._fetch(url, "GET")
+        if self.strict_status and response.status in _GONE:
+            raise CorruptModelError(
+                f"weight file {path!r} of {self.url} is missing (HTTP {response.status} from {url})", part=path, url=url
+            )
+        if self.strict_status and not response.ok:
+            raise HTTPStatusError(
+                f"weight file {path!r} of {self.url}: HTTP {response.status} from {url}", url=url, status=response.status
+            )
+        return response.body
+
+    def _progress(self, fraction: float) -> None:
+        if self.on_progress is not None:
+            self.on_progress(fraction)
+
+    # -- save ----------------------------------------------------------------
+
+    async def asave(self, artifacts: ModelArtifacts) -> SaveResult:
+        if isinstance(artifacts.model_topology, (bytes, bytearray, memoryview)):
+            raise ArtifactError("HTTP save does not support binary (GraphDef) model topologies; use a JSON topology")
+        info = artifacts_info(artifacts)
+        parts = self._weight_parts(artifacts)
+        group: dict[str, Any] = {"paths": [name for name, _ in parts] if parts is not None else [HTTP_WEIGHTS_PATH]}
+        if artifacts.weight_specs is not None:
+            group["weights"] = artifacts.weight_specs
+        if self.integrity and parts is not None:
+            group["sha256"] = [_sha256(views) for _, views in parts]  # as artifacts.add_integrity, without joining
+        model_json = to_model_json(artifacts, [group]).encode("utf-8", "surrogatepass")
+        fields = [(MODEL_JSON, "application/json", [memoryview(model_json)])]
+        fields += [(_field_name(name), "application/octet-stream", views) for name, views in parts or []]
+        body, content_type = encode_multipart(fields)
+        response = await self._fetch(self.url, self.method, body=body, content_type=content_type)
+        if not response.ok:
+            raise HTTPStatusError(
+                f"saving to {self.url} failed with HTTP {response.status}", url=self.url, status=response.status
+            )
+        return SaveResult(info, responses=[response])
+
+    def _weight_parts(self, artifacts: ModelArtifacts) -> list[tuple[str, list[memoryview]]] | None:
+        # None: no weight data, so (as TF.js) no weights part, but the path
+        # stays in the manifest. Otherwise (path, buffers) per weight file.
+        if artifacts.weight_data is None:
+            return None
+        views = _views(artifacts.weight_data)
+        if self.shard_bytes is None:
+            return [(HTTP_WEIGHTS_PATH, views)]
+        pieces = _cut(views, self.shard_bytes)
+        return list(zip(shard_paths(len(pieces)), pieces))
+
+    # -- transport -------------------------------------------------------------
+
+    async def _fetch(self, url: str, method: str, *, body: Any = None, content_type: str | None = None) -> FetchResponse:
+        headers = dict(self.headers)
+        if content_type is not None:
+            headers = _merge_headers(headers, {"Content-Type": content_type})
+        init = {**self.request_init, "method": method, "headers": headers, "body": body}
+        return await _with_timeout(self.fetch_func(url, init), self.timeout)
+
+    # -- listing (a pyweb server) ----------------------------------------------
+
+    @classmethod
+    def open_store(cls, location: str = "", **options: Any) -> HTTPModelStore:
+        """A store for a ``pyweb serve`` server at ``location`` (its root URL)."""
+        return HTTPModelStore(location, **options)
+
+
+class HTTPModelStore(ModelStore):
+    """List and delete models on a ``pyweb serve`` server.
+
+    ``list_models`` GETs ``<location>/models``; ``remove_model(url)`` sends
+    DELETE to the model's URL, which any server that supports DELETE accepts.
+
+    Parameters
+    ----------
+    location
+        The server's root URL, e.g. ``"http://127.0.0.1:8000/"``.
+    headers, fetch_func, timeout
+        As for :class:`HTTPHandler` (e.g. ``{"Authorization": "Bearer ..."}``).
+    """
+
+    def __init__(
+        self,
+        location: str = "",
+        *,
+        headers: dict[str, str] | None = None,
+        fetch_func: FetchFunc | None = None,
+        timeout: float | None = 60.0,
+    ) -> None:
+        self.location = location
+        self.headers = dict(headers or {})
+        self.fetch_func = fetch_func or _http_client.fetch
+        self.timeout = timeout
+
+    async def alist_models(self) -> dict[str, ModelArtifactsInfo]:
+        url = self.location.rstrip("/") + "/models"
+        doc = await self._json(url, "GET")
+        return {urljoin(url, m["url"]): info_from_json(m["modelArtifactsInfo"]) for m in doc.get("models", [])}
+
+    async def aremove_model(self, path: str) -> ModelArtifactsInfo:
+        return info_from_json((await self._json(path, "DELETE"))["modelArtifactsInfo"])
+
+    async def _json(self, url: str, method: str) -> dict[str, Any]:
+        init = {"method": method, "headers": dict(self.headers), "body": None}
+        response = await _with_timeout(self.fetch_func(url, init), self.timeout)
+        if response.status in _GONE:
+            raise ModelNotFoundError(f"nothing at {url} (HTTP {response.status})", url=url)
+        if not response.ok:
+            raise HTTPStatusError(f"{method} {url} failed with HTTP {response.status}", url=url, status=response.status)
+        try:
+            return json.loads(response.body)
+        except ValueError as exc:
+            raise HTTPStatusError(f"{url} did not answer with JSON", url=url, status=response.status) from exc
+
+
+def info_from_json(doc: dict[str, Any]) -> ModelArtifactsInfo:
+    """A ModelArtifactsInfo from TF.js's camelCase JSON form."""
+    return ModelArtifactsInfo(
+        date_saved=parse_js_iso(doc["dateSaved"]) if doc.get("dateSaved") else _dt.datetime.now(_dt.timezone.utc),
+        model_topology_type=doc.get("modelTopologyType", "JSON"),
+        model_topology_bytes=doc.get("modelTopologyBytes"),
+        weight_specs_bytes=doc.get("weightSpecsBytes"),
+        weight_data_bytes=doc.get("weightDataBytes"),
+    )
+
+
+# -- multipart -----------------------------------------------------------------
+
+
+def encode_multipart(fields: list[tuple[str, str, list[memoryview]]]) -> tuple[bytearray, str]:
+    """A ``multipart/form-data`` body as browsers build it from FormData.
+
+    Each field is (name, content type, buffers); the name is also the
+    filename, as TF.js's Blob parts have. The buffers are copied once, into
+    the returned body. Returns (body, Content-Type header value).
+    """
+    boundary = "----pywebFormBoundary" + secrets.token_hex(12)
+    chunks: list[Any] = []
+    for name, content_type, views in fields:
+        quoted = _quote(name)
+        head = (
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"{quoted}\"; filename=\"{quoted}\"\r\n"
+            f"Content-Type: {content_type}\r\n\r\n"
+        )
+        chunks += [head.encode("utf-8"), *views, b"\r\n"]
+    chunks.append(f"--{boundary}--\r\n".encode("ascii"))
+    body = bytearray(sum(memoryview(c).nbytes for c in chunks))
+    pos = 0
+    for chunk in chunks:
+        n = memoryview(chunk).nbytes
+        body[pos : pos + n] = chunk
+        pos += n
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def _quote(name: str) -> str:
+    # What browsers do to FormData names and filenames (HTML spec).
+    return name.replace("\r", "%0D").replace("\n", "%0A").replace('"', "%22")
+
+
+def _field_name(path: str) -> str:
+    # TF.js names the part "model.weights.bin" for the path "./model.weights.bin".
+    return WEIGHTS_FILE if path == HTTP_WEIGHTS_PATH else path
+
+
+# -- helpers ---------------------------------------------------------------------
+
+
+def _merge_headers(*dicts: dict[str, str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for d in dicts:
+        for key, value in (d or {}).items():
+            for old in [k for k in out if k.lower() == key.lower()]:
+                del out[old]
+            out[key] = value
+    return out
+
+
+def _views(data: Any) -> list[memoryview]:
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return [_byte_view(data)]
+    return [_byte_view(p) for p in data]
+
+
+def _cut(views: list[memoryview], size: int) -> list[list[memoryview]]:
+    """Split buffers into pieces of ``size`` bytes (the last shorter), as views."""
+    pieces: list[list[memoryview]] = []
+    current: list[memoryview] = []
+    room = size
+    for view in views:
+        while view.nbytes:
+            take = view[:room]
+            current.append(take)
+            view, room = view[take.nbytes :], room - take.nbytes
+            if room == 0:
+                pieces.append(current)
+                current, room = [], size
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _sha256(views: list[memoryview]) -> str:
+    digest = hashlib.sha256()
+    for view in views:
+        digest.update(view)
+    return digest.hexdigest()
+
+
+async def _with_timeout(awaitable: Awaitable[FetchResponse], timeout: float | None) -> FetchResponse:
+    return await (awaitable if timeout is None else asyncio.wait_for(awaitable, timeout))
+
+
+async def _gather_all(coros: list[Awaitable[bytes]]) -> list[bytes]:
+    """Run all; on the first failure cancel the rest (closing their connections) and raise it."""
+    tasks = [asyncio.ensure_future(c) for c in coros]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise

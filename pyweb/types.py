@@ -1,0 +1,210 @@
+"""The data pyweb moves around and the shapes of the things that move it.
+
+``ModelArtifacts`` mirrors TF.js's ``ModelArtifacts`` with snake_case names;
+only :mod:`pyweb.artifacts` maps it to and from the camelCase wire format.
+``Handler`` and ``ModelStore`` are the two extension points (see
+CONTRIBUTING.md, "Adding a scheme").
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Protocol, Union, runtime_checkable
+
+from .errors import OperationNotSupportedError
+
+__all__ = [
+    "BytesLike",
+    "Handler",
+    "HandlerFactory",
+    "ModelArtifacts",
+    "ModelArtifactsInfo",
+    "ModelStore",
+    "SaveResult",
+    "WeightData",
+    "join_weight_data",
+    "weight_data_nbytes",
+]
+
+BytesLike = Union[bytes, bytearray, memoryview]
+#: One buffer, or a list of buffers (shards) that concatenate to the weights.
+WeightData = Union[BytesLike, "list[BytesLike]"]
+
+
+@dataclass
+class ModelArtifacts:
+    """A model as TF.js stores it: JSON topology, weight specs and bytes.
+
+    ``weight_data`` holds the bytes of every weight in ``weight_specs`` order,
+    as one bytes-like object or as a list of shards split at any byte.
+    ``converted_by`` is ``None`` for models TF.js saved itself (written as
+    ``"convertedBy":null``); every other field left ``None`` is omitted.
+    """
+
+    model_topology: dict | list | bytes | None = None
+    weight_specs: list[dict] | None = None
+    weight_data: WeightData | None = None
+    format: str | None = None
+    generated_by: str | None = None
+    converted_by: str | None = None
+    training_config: dict | None = None
+    signature: dict | None = None
+    user_defined_metadata: dict | None = None
+    model_initializer: dict | None = None
+    initializer_signature: dict | None = None
+    # camelCase keys that were absent (not null) where these artifacts were
+    # read from; keeps "convertedBy" absent on re-save, as TF.js does.
+    absent_keys: frozenset[str] = field(default_factory=frozenset, repr=False, compare=False)
+
+    def weight_bytes(self) -> memoryview:
+        """All weight bytes as one buffer; no copy when there is one shard."""
+        return join_weight_data(self.weight_data)
+
+    def to_artifacts(self) -> ModelArtifacts:
+        return self
+
+
+def join_weight_data(data: WeightData | None) -> memoryview:
+    """Join shards into one read-only buffer (a view when there is one)."""
+    if data is None:
+        return memoryview(b"")
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return _byte_view(data)
+    parts = [_byte_view(p) for p in data]
+    if len(parts) == 1:
+        return parts[0]
+    out = bytearray(sum(p.nbytes for p in parts))
+    pos = 0
+    for p in parts:
+        out[pos : pos + p.nbytes] = p
+        pos += p.nbytes
+    return memoryview(out)
+
+
+def _byte_view(buf: BytesLike) -> memoryview:
+    view = memoryview(buf)
+    return view if view.format == "B" and view.ndim == 1 else view.cast("B")
+
+
+def weight_data_nbytes(data: WeightData | None) -> int:
+    if data is None:
+        return 0
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return memoryview(data).nbytes
+    return sum(memoryview(p).nbytes for p in data)
+
+
+@dataclass
+class ModelArtifactsInfo:
+    """What was stored: when, and how many bytes of each part (TF.js's info)."""
+
+    date_saved: _dt.datetime
+    model_topology_type: str = "JSON"
+    model_topology_bytes: int | None = None
+    weight_specs_bytes: int | None = None
+    weight_data_bytes: int | None = None
+
+
+@dataclass
+class SaveResult:
+    """What a save returns; ``responses`` only from HTTP saves."""
+
+    model_artifacts_info: ModelArtifactsInfo
+    responses: list[Any] | None = None
+    errors: list[Any] | None = None
+
+
+class Handler:
+    """Saves and/or loads one model location.
+
+    Subclasses implement what they support: the sync pair ``save``/``load``
+    (for stores that are synchronous underneath; the async twins then call
+    them directly) or the async pair ``asave``/``aload`` (sync calls then go
+    through :func:`pyweb._run.run_sync`). A method left out raises
+    :class:`~pyweb.errors.OperationNotSupportedError`.
+    """
+
+    #: The URL this handler was made for, used in error messages.
+    url: str = ""
+
+    def save(self, artifacts: ModelArtifacts) -> SaveResult:
+        if _overrides(self, "asave"):
+            from ._run import run_sync
+
+            return run_sync(self.asave(artifacts), twin="asave")
+        raise OperationNotSupportedError(f"{type(self).__name__} cannot save ({self.url or 'this scheme'} is load-only)")
+
+    def load(self) -> ModelArtifacts:
+        if _overrides(self, "aload"):
+            from ._run import run_sync
+
+            return run_sync(self.aload(), twin="aload")
+        raise OperationNotSupportedError(f"{type(self).__name__} cannot load ({self.url or 'this scheme'} is save-only)")
+
+    async def asave(self, artifacts: ModelArtifacts) -> SaveResult:
+        if _overrides(self, "save"):
+            return self.save(artifacts)
+        raise OperationNotSupportedError(f"{type(self).__name__} cannot save ({self.url or 'this scheme'} is load-only)")
+
+    async def aload(self) -> ModelArtifacts:
+        if _overrides(self, "load"):
+            return self.load()
+        raise OperationNotSupportedError(f"{type(self).__name__} cannot load ({self.url or 'this scheme'} is save-only)")
+
+    @property
+    def can_save(self) -> bool:
+        return _overrides(self, "save") or _overrides(self, "asave")
+
+    @property
+    def can_load(self) -> bool:
+        return _overrides(self, "load") or _overrides(self, "aload")
+
+
+class ModelStore:
+    """A place that can enumerate and delete its models (TF.js's manager).
+
+    Paths are returned without the scheme; :mod:`pyweb.api` adds it. As with
+    :class:`Handler`, implement the sync or the async pair.
+    """
+
+    def list_models(self) -> dict[str, ModelArtifactsInfo]:
+        if _overrides(self, "alist_models", ModelStore):
+            from ._run import run_sync
+
+            return run_sync(self.alist_models(), twin="alist_models")
+        raise OperationNotSupportedError(f"{type(self).__name__} cannot list models")
+
+    def remove_model(self, path: str) -> ModelArtifactsInfo:
+        if _overrides(self, "aremove_model", ModelStore):
+            from ._run import run_sync
+
+            return run_sync(self.aremove_model(path), twin="aremove_model")
+        raise OperationNotSupportedError(f"{type(self).__name__} cannot remove models")
+
+    async def alist_models(self) -> dict[str, ModelArtifactsInfo]:
+        if _overrides(self, "list_models", ModelStore):
+            return self.list_models()
+        raise OperationNotSupportedError(f"{type(self).__name__} cannot list models")
+
+    async def aremove_model(self, path: str) -> ModelArtifactsInfo:
+        if _overrides(self, "remove_model", ModelStore):
+            return self.remove_model(path)
+        raise OperationNotSupportedError(f"{type(self).__name__} cannot remove models")
+
+
+def _overrides(obj: object, name: str, base: type = Handler) -> bool:
+    return getattr(type(obj), name, None) is not getattr(base, name)
+
+
+@runtime_checkable
+class HandlerFactory(Protocol):
+    """Makes a handler for the path of a URL (the part after ``scheme://``).
+
+    A factory may also offer ``open_store(location, **options) -> ModelStore``
+    to take part in list/remove; ``location`` is ``""`` for a scheme-wide
+    store (memory, localstorage) or a path for a located one (file).
+    """
+
+    def __call__(self, path: str, **options: Any) -> Handler: ...
+

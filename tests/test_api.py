@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+import pyweb
+from pyweb.errors import (
+    CorruptModelError,
+    InvalidURLError,
+    ModelNotFoundError,
+    OperationNotSupportedError,
+    SyncUnavailableError,
+)
+from pyweb.types import Handler
+from tests.contract import assert_same_model, make_artifacts
+
+
+class AsyncOnly(Handler):
+    stored: dict = {}
+
+    def __init__(self, path):
+        self.path = path
+        self.url = f"aonly://{path}"
+
+    async def asave(self, artifacts):
+        await asyncio.sleep(0)
+        AsyncOnly.stored[self.path] = artifacts
+        return pyweb.SaveResult(pyweb.artifacts.artifacts_info(artifacts))
+
+    async def aload(self):
+        await asyncio.sleep(0)
+        return AsyncOnly.stored[self.path]
+
+
+def test_sync_call_to_async_only_handler_runs_without_a_loop():
+    pyweb.register_handler("aonly", AsyncOnly)
+    art = make_artifacts()
+    pyweb.save(art, "aonly://x")
+    assert pyweb.load("aonly://x") is art
+
+
+def test_sync_call_inside_running_loop_names_the_twin():
+    pyweb.register_handler("aonly", AsyncOnly)
+
+    async def inside():
+        with pytest.raises(SyncUnavailableError) as exc:
+            pyweb.save(make_artifacts(), "aonly://x")
+        assert "asave" in str(exc.value)
+        await pyweb.asave(make_artifacts(), "aonly://x")  # the twin works
+
+    asyncio.run(inside())
+
+
+def test_sync_handlers_work_inside_a_running_loop():
+    async def inside():
+        pyweb.save(make_artifacts(), "memory://a")  # memory is sync underneath: no bridge needed
+        return pyweb.load("memory://a")
+
+    assert_same_model(asyncio.run(inside()), make_artifacts())
+
+
+def test_save_accepts_objects_with_to_artifacts():
+    class Model:
+        def to_artifacts(self):
+            return make_artifacts(4)
+
+    pyweb.save(Model(), "memory://m")
+    assert_same_model(pyweb.load("memory://m"), make_artifacts(4))
+    with pytest.raises(TypeError):
+        pyweb.save(object(), "memory://m")
+
+
+def test_save_with_quantize_stores_quantized_weights():
+    w = np.linspace(-1, 1, 100, dtype=np.float32)
+    data, specs = pyweb.encode_weights({"w": w, "i": np.arange(3, dtype=np.int32)})
+    pyweb.save(pyweb.ModelArtifacts(model_topology={}, weight_specs=specs, weight_data=data), "memory://q", quantize="uint8")
+    got = pyweb.load("memory://q")
+    assert got.weight_specs[0]["quantization"]["dtype"] == "uint8"
+    assert got.weight_bytes().nbytes == 100 + 12
+    decoded = pyweb.decode_weights(got.weight_data, got.weight_specs)
+    assert np.abs(decoded["w"] - w).max() <= 2 / 255 / 2 + 1e-6
+    np.testing.assert_array_equal(decoded["i"], np.arange(3))
+
+
+def test_copy_model_across_schemes(tmp_path):
+    pyweb.save(make_artifacts(1), "memory://src")
+    info = pyweb.copy_model("memory://src", f"file://{tmp_path}/dst")
+    assert info.weight_data_bytes == make_artifacts(1).weight_bytes().nbytes
+    assert_same_model(pyweb.load(f"file://{tmp_path}/dst"), make_artifacts(1))
+    assert "memory://src" in pyweb.list_models()
+
+
+def test_move_model_removes_source_only_after_verified_copy(tmp_path):
+    pyweb.save(make_artifacts(2), "memory://src")
+    pyweb.move_model("memory://src", "memory://dst")
+    assert "memory://src" not in pyweb.list_models()
+    assert_same_model(pyweb.load("memory://dst"), make_artifacts(2))
+
+
+def test_failed_move_keeps_source():
+    class LoadOnly(Handler):
+        def __init__(self, path):
+            self.url = f"ro://{path}"
+
+        def load(self):
+            return make_artifacts()
+
+    pyweb.register_handler("ro", LoadOnly)
+    pyweb.save(make_artifacts(3), "memory://src")
+    with pytest.raises(OperationNotSupportedError):
+        pyweb.move_model("memory://src", "ro://x")
+    assert_same_model(pyweb.load("memory://src"), make_artifacts(3))
+
+
+def test_move_that_does_not_verify_keeps_source():
+    class Lossy(Handler):
+        def __init__(self, path):
+            self.url = f"lossy://{path}"
+
+        def save(self, artifacts):
+            return pyweb.SaveResult(pyweb.artifacts.artifacts_info(artifacts))
+
+        def load(self):
+            return make_artifacts(99)
+
+    pyweb.register_handler("lossy", Lossy)
+    pyweb.save(make_artifacts(3), "memory://src")
+    with pytest.raises(CorruptModelError):
+        pyweb.move_model("memory://src", "lossy://x")
+    assert_same_model(pyweb.load("memory://src"), make_artifacts(3))
+
+
+def test_copy_and_move_reject_same_url():
+    pyweb.save(make_artifacts(), "memory://a")
+    for fn in (pyweb.copy_model, pyweb.move_model):
+        with pytest.raises(InvalidURLError):
+            fn("memory://a", "memory://a")
+
+
+def test_copy_missing_source():
+    with pytest.raises(ModelNotFoundError):
+        pyweb.copy_model("memory://none", "memory://b")
+
+
+def test_async_management_twins():
+    async def go():
+        await pyweb.asave(make_artifacts(5), "memory://a")
+        await pyweb.acopy_model("memory://a", "memory://b")
+        await pyweb.amove_model("memory://b", "memory://c")
+        listed = await pyweb.alist_models()
+        await pyweb.aremove_model("memory://a")
+        return listed, await pyweb.alist_models()
+
+    before, after = asyncio.run(go())
+    assert set(before) == {"memory://a", "memory://c"}
+    assert set(after) == {"memory://c"}
+
+
+def test_remove_from_scheme_without_store():
+    pyweb.register_handler("aonly", AsyncOnly)
+    with pytest.raises(OperationNotSupportedError):
+        pyweb.remove_model("aonly://x")
