@@ -69,7 +69,7 @@ _HEAD = (("format", "format"), ("generated_by", "generatedBy"), ("converted_by",
 
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f\ud800-\udfff]')
-_ARRAY_INDEX = re.compile(r"^(0|[1-9][0-9]*)$")
+_ARRAY_INDEX = re.compile(r"0|[1-9][0-9]*")
 
 
 def js_dumps(value: Any) -> str:
@@ -134,7 +134,7 @@ def _write_object(value: dict, out: list[str]) -> None:
 
 def _is_array_index(key: str) -> bool:
     # JS orders "array index" keys (canonical integers below 2**32 - 1) first.
-    return bool(_ARRAY_INDEX.match(key)) and int(key) < 2**32 - 1
+    return bool(_ARRAY_INDEX.fullmatch(key)) and int(key) < 2**32 - 1
 
 
 def _js_string(text: str) -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
-
 import importlib
+
+import pytest
 
 registry_module = importlib.import_module("pyweb.registry")
 from pyweb.handlers.memory import MemoryStore
+from tests.tfjs_node import tfjs_goldens  # noqa: F401  (session fixture)
 
 
 @pytest.fixture(autouse=True)
