@@ -31,6 +31,8 @@ __all__ = [
     "artifacts_info",
     "check_integrity",
     "from_model_json",
+    "info_from_json",
+    "info_to_json",
     "js_dumps",
     "js_iso",
     "manifest_paths",
@@ -197,6 +199,29 @@ def js_iso(when: _dt.datetime) -> str:
     if when.tzinfo is not None:
         when = when.astimezone(_dt.timezone.utc).replace(tzinfo=None)
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def info_to_json(info: ModelArtifactsInfo) -> dict[str, Any]:
+    """TF.js's camelCase form of an info, as its stores keep it (None left out)."""
+    doc = {
+        "dateSaved": js_iso(info.date_saved),
+        "modelTopologyType": info.model_topology_type,
+        "modelTopologyBytes": info.model_topology_bytes,
+        "weightSpecsBytes": info.weight_specs_bytes,
+        "weightDataBytes": info.weight_data_bytes,
+    }
+    return {k: v for k, v in doc.items() if v is not None}
+
+
+def info_from_json(doc: dict[str, Any]) -> ModelArtifactsInfo:
+    """The inverse of :func:`info_to_json`; a missing date reads as now."""
+    return ModelArtifactsInfo(
+        date_saved=parse_js_iso(doc["dateSaved"]) if doc.get("dateSaved") else _dt.datetime.now(_dt.timezone.utc),
+        model_topology_type=doc.get("modelTopologyType", "JSON"),
+        model_topology_bytes=doc.get("modelTopologyBytes"),
+        weight_specs_bytes=doc.get("weightSpecsBytes"),
+        weight_data_bytes=doc.get("weightDataBytes"),
+    )
 
 
 def parse_js_iso(text: str) -> _dt.datetime:

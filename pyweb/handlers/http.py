@@ -27,21 +27,22 @@ Differences from TF.js, all on the side of failing loudly:
 Handlers are async only; ``pyweb.load("http://...")`` runs them through
 :func:`pyweb._run.run_sync`. The transport is ``fetch_func(url, init)``
 (JS fetch's shape); in CPython it defaults to :func:`pyweb._http_client.fetch`.
+``list_models``/``remove_model`` work against a ``pyweb serve`` server
+(:class:`HTTPModelStore`): ``GET <root>/models`` and ``DELETE <model url>``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as _dt
 import hashlib
 import inspect
 import json
-import secrets
 from typing import Any, Awaitable, Callable
 from urllib.parse import urljoin
 
 from .. import _http_client
 from .._http_client import FetchResponse
+from .._multipart import encode_multipart
 from ..artifacts import (
     HTTP_WEIGHTS_PATH,
     MODEL_JSON,
@@ -49,12 +50,19 @@ from ..artifacts import (
     artifacts_info,
     check_integrity,
     manifest_paths,
-    parse_js_iso,
+    info_from_json,
     parse_model_json,
     shard_paths,
     to_model_json,
 )
-from ..errors import ArtifactError, CorruptModelError, HTTPStatusError, ModelNotFoundError
+from ..errors import (
+    ArtifactError,
+    CorruptModelError,
+    HTTPStatusError,
+    InvalidURLError,
+    ModelNotFoundError,
+    StorageError,
+)
 from ..types import Handler, ModelArtifacts, ModelArtifactsInfo, ModelStore, SaveResult, _byte_view
 
 __all__ = ["FetchFunc", "FetchResponse", "HTTPHandler", "HTTPModelStore", "parse_url", "weight_urls"]
@@ -124,8 +132,10 @@ class HTTPHandler(Handler):
     on_progress
         Called with a fraction in (0, 1] after each weight file; ends at 1.0.
     fetch_func
-        ``async fetch_func(url, init) -> FetchResponse``; the default is
-        pyweb's asyncio client (under Pyodide, JS fetch).
+        ``async fetch_func(url, init) -> FetchResponse``, ``init`` holding
+        ``method``, ``headers`` and ``body`` as JS fetch's does. The default
+        is pyweb's asyncio client; Pyodide has no sockets, so there a
+        JS-fetch-backed function is needed.
     max_parallel
         At most this many weight files are fetched at once.
     shard_bytes
@@ -140,7 +150,7 @@ class HTTPHandler(Handler):
 
     Examples
     --------
-    >>> art = pyweb.load("https://example.com/model/model.json", headers={"Authorization": "Bearer x"})  # doctest: +SKIP
+    >>> pyweb.load("https://example.com/m/model.json", headers={"Authorization": "Bearer x"})  # doctest: +SKIP
     """
 
     def __init__(
@@ -161,7 +171,7 @@ class HTTPHandler(Handler):
         strict_status: bool = True,
     ) -> None:
         if not isinstance(url, str) or not url.strip():
-            raise ValueError("URL path for http must not be empty")
+            raise InvalidURLError("URL path for http must not be empty")
         request_init = dict(request_init or {})
         if request_init.get("body") is not None:
             raise ValueError("request_init must not have a body; pyweb builds the body itself")
@@ -246,9 +256,8 @@ class HTTPHandler(Handler):
                 f"weight file {path!r} of {self.url} is missing (HTTP {response.status} from {url})", part=path, url=url
             )
         if self.strict_status and not response.ok:
-            raise HTTPStatusError(
-                f"weight file {path!r} of {self.url}: HTTP {response.status} from {url}", url=url, status=response.status
-            )
+            message = f"weight file {path!r} of {self.url}: HTTP {response.status} from {url}"
+            raise HTTPStatusError(message, url=url, status=response.status)
         return response.body
 
     def _progress(self, fraction: float) -> None:
@@ -291,12 +300,14 @@ class HTTPHandler(Handler):
 
     # -- transport -------------------------------------------------------------
 
-    async def _fetch(self, url: str, method: str, *, body: Any = None, content_type: str | None = None) -> FetchResponse:
+    async def _fetch(
+        self, url: str, method: str, *, body: Any = None, content_type: str | None = None
+    ) -> FetchResponse:
         headers = dict(self.headers)
         if content_type is not None:
             headers = _merge_headers(headers, {"Content-Type": content_type})
         init = {**self.request_init, "method": method, "headers": headers, "body": body}
-        return await _with_timeout(self.fetch_func(url, init), self.timeout)
+        return await _with_timeout(self.fetch_func(url, init), self.timeout, url)
 
     # -- listing (a pyweb server) ----------------------------------------------
 
@@ -343,7 +354,7 @@ class HTTPModelStore(ModelStore):
 
     async def _json(self, url: str, method: str) -> dict[str, Any]:
         init = {"method": method, "headers": dict(self.headers), "body": None}
-        response = await _with_timeout(self.fetch_func(url, init), self.timeout)
+        response = await _with_timeout(self.fetch_func(url, init), self.timeout, url)
         if response.status in _GONE:
             raise ModelNotFoundError(f"nothing at {url} (HTTP {response.status})", url=url)
         if not response.ok:
@@ -354,57 +365,12 @@ class HTTPModelStore(ModelStore):
             raise HTTPStatusError(f"{url} did not answer with JSON", url=url, status=response.status) from exc
 
 
-def info_from_json(doc: dict[str, Any]) -> ModelArtifactsInfo:
-    """A ModelArtifactsInfo from TF.js's camelCase JSON form."""
-    return ModelArtifactsInfo(
-        date_saved=parse_js_iso(doc["dateSaved"]) if doc.get("dateSaved") else _dt.datetime.now(_dt.timezone.utc),
-        model_topology_type=doc.get("modelTopologyType", "JSON"),
-        model_topology_bytes=doc.get("modelTopologyBytes"),
-        weight_specs_bytes=doc.get("weightSpecsBytes"),
-        weight_data_bytes=doc.get("weightDataBytes"),
-    )
-
-
-# -- multipart -----------------------------------------------------------------
-
-
-def encode_multipart(fields: list[tuple[str, str, list[memoryview]]]) -> tuple[bytearray, str]:
-    """A ``multipart/form-data`` body as browsers build it from FormData.
-
-    Each field is (name, content type, buffers); the name is also the
-    filename, as TF.js's Blob parts have. The buffers are copied once, into
-    the returned body. Returns (body, Content-Type header value).
-    """
-    boundary = "----pywebFormBoundary" + secrets.token_hex(12)
-    chunks: list[Any] = []
-    for name, content_type, views in fields:
-        quoted = _quote(name)
-        head = (
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"{quoted}\"; filename=\"{quoted}\"\r\n"
-            f"Content-Type: {content_type}\r\n\r\n"
-        )
-        chunks += [head.encode("utf-8"), *views, b"\r\n"]
-    chunks.append(f"--{boundary}--\r\n".encode("ascii"))
-    body = bytearray(sum(memoryview(c).nbytes for c in chunks))
-    pos = 0
-    for chunk in chunks:
-        n = memoryview(chunk).nbytes
-        body[pos : pos + n] = chunk
-        pos += n
-    return body, f"multipart/form-data; boundary={boundary}"
-
-
-def _quote(name: str) -> str:
-    # What browsers do to FormData names and filenames (HTML spec).
-    return name.replace("\r", "%0D").replace("\n", "%0A").replace('"', "%22")
+# -- helpers ---------------------------------------------------------------------
 
 
 def _field_name(path: str) -> str:
     # TF.js names the part "model.weights.bin" for the path "./model.weights.bin".
     return WEIGHTS_FILE if path == HTTP_WEIGHTS_PATH else path
-
-
-# -- helpers ---------------------------------------------------------------------
 
 
 def _merge_headers(*dicts: dict[str, str] | None) -> dict[str, str]:
@@ -448,8 +414,13 @@ def _sha256(views: list[memoryview]) -> str:
     return digest.hexdigest()
 
 
-async def _with_timeout(awaitable: Awaitable[FetchResponse], timeout: float | None) -> FetchResponse:
-    return await (awaitable if timeout is None else asyncio.wait_for(awaitable, timeout))
+async def _with_timeout(awaitable: Awaitable[FetchResponse], timeout: float | None, url: str) -> FetchResponse:
+    if timeout is None:
+        return await awaitable
+    try:
+        return await asyncio.wait_for(awaitable, timeout)  # cancels the fetch, which closes its connection
+    except asyncio.TimeoutError as exc:
+        raise StorageError(f"no answer from {url} within {timeout} s", url=url) from exc
 
 
 async def _gather_all(coros: list[Awaitable[bytes]]) -> list[bytes]:

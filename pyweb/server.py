@@ -1,0 +1,411 @@
+"""``pyweb serve DIR``: a small upload and model server (stdlib, CPython only).
+
+It accepts the multipart uploads TF.js's ``tf.io.http`` (and pyweb's HTTP
+handler) send and serves the stored models back, so ``model.save(url)`` in a
+browser and ``pyweb.load(url)`` in Python meet in one directory. URL layout,
+where ``NAME`` is one or more ``/``-separated segments of ``[A-Za-z0-9._-]``
+(checked after percent-decoding; no ``.``/``..``, no hidden ``.x`` segments,
+so dot-files and pyweb's in-progress save directories are never reachable)::
+
+    POST|PUT  /upload/NAME                   store an upload as DIR/NAME
+    POST|PUT  /models/NAME[/model.json]      the same: one URL saves and loads
+    GET|HEAD  /models                        {"models": [{"name", "url", "modelArtifactsInfo"}]}
+    GET|HEAD  /models/NAME/model.json        the stored files (any file under DIR/NAME)
+    DELETE    /models/NAME[/model.json]      remove the model -> {"modelArtifactsInfo"}
+    OPTIONS   *                              CORS preflight, 204
+
+Storage goes through :mod:`pyweb.api` only (``file://DIR/NAME``, whose saves
+are atomic), so an upload appears only once it is complete. Errors are JSON
+``{"error": "..."}``. Binds 127.0.0.1 unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+import re
+import shutil
+import socket
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import unquote, urlsplit
+
+from . import api
+from ._upload import RequestError, artifacts_from_upload, read_body, upload_boundary
+from .artifacts import MODEL_JSON, info_to_json
+from .errors import ArtifactError, ModelNotFoundError, PyWebError, QuotaExceededError, StorageError
+
+__all__ = ["ModelServer", "serve"]
+
+_SEGMENT = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
+_HOST = re.compile(r"^[A-Za-z0-9.:\[\]-]+$")
+# Upload bodies up to this size are read into memory, bigger ones into a
+# memory-mapped temp file; the weight parts are views into it either way.
+_SPOOL_BYTES = 32 << 20
+_METHODS = "GET, HEAD, POST, PUT, DELETE, OPTIONS"
+_LINGER_SECONDS = 1.0
+_LINGER_BYTES = 16 << 20
+
+
+class ModelServer:
+    """Serve and accept TF.js models under ``root``; a context manager.
+
+    Parameters
+    ----------
+    root
+        The directory models are stored in (created if missing).
+    host, port
+        Where to listen; ``port=0`` picks a free port (see :attr:`port`).
+    cors_origin
+        Sent as ``Access-Control-Allow-Origin`` on every response; ``None``
+        sends no CORS headers.
+    max_body_bytes
+        Larger uploads are refused with 413 before any byte is read.
+    token
+        If set, every request but OPTIONS needs ``Authorization: Bearer <token>``.
+    log
+        Called with one line per request; ``None`` logs nothing.
+
+    Examples
+    --------
+    >>> with ModelServer("/srv/models") as server:  # doctest: +SKIP
+    ...     pyweb.save(artifacts, server.url + "/upload/mnist")
+    ...     pyweb.load(server.url + "/models/mnist/model.json")
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        cors_origin: str | None = "*",
+        max_body_bytes: int = 1 << 30,
+        token: str | None = None,
+        log: Callable[[str], Any] | None = None,
+    ) -> None:
+        self.root = Path(root).expanduser().resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.cors_origin = cors_origin
+        self.max_body_bytes = max_body_bytes
+        self.token = token
+        self.log = log
+        server_class = _Server6 if ":" in host else _Server
+        self.httpd = server_class((host, port), _Handler)
+        self.httpd.app = self  # type: ignore[attr-defined]
+        self.host = host
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        """The port actually bound."""
+        return self.httpd.server_address[1]
+
+    @property
+    def url(self) -> str:
+        """``http://HOST:PORT``, without a trailing slash."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> ModelServer:
+        """Serve in a background (daemon) thread."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="pyweb-server", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until interrupted."""
+        self.httpd.serve_forever(poll_interval=0.2)
+
+    def close(self) -> None:
+        """Stop serving and release the port."""
+        if self._thread is not None:
+            self.httpd.shutdown()
+            self._thread.join()
+            self._thread = None
+        self.httpd.server_close()
+
+    def __enter__(self) -> ModelServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Server(ThreadingHTTPServer):
+    app: ModelServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # socketserver would print a traceback to stderr; log one line instead.
+        if self.app.log is not None:
+            self.app.log(f"{client_address[0]} - connection error: {sys.exc_info()[1]!r}")
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+def serve(
+    root: str | Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    cors_origin: str | None = "*",
+    token: str | None = None,
+    max_body_bytes: int = 1 << 30,
+    log: Callable[[str], Any] | None = None,
+) -> None:
+    """Run a :class:`ModelServer` in the foreground until Ctrl-C (``pyweb serve``).
+
+    Prints the URL on start; ``log`` defaults to request lines on stderr.
+    """
+    server = ModelServer(
+        root, host=host, port=port, cors_origin=cors_origin, token=token, max_body_bytes=max_body_bytes,
+        log=log if log is not None else _stderr,
+    )
+    print(f"pyweb serving {server.root} at {server.url}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "pyweb"
+    timeout = 120  # seconds per socket operation; a stalled upload frees its thread
+
+    @property
+    def app(self) -> ModelServer:
+        return self.server.app  # type: ignore[attr-defined]
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_HEAD(self) -> None:
+        self._dispatch("HEAD")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def do_OPTIONS(self) -> None:
+        self.send_response(204)
+        if self.app.cors_origin is not None:
+            self.send_header("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS")
+            self.send_header("Access-Control-Allow-Headers", "Authorization, Content-Type")
+            self.send_header("Access-Control-Max-Age", "600")
+        self.send_header("Allow", _METHODS)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    # -- routing ---------------------------------------------------------------
+
+    def _dispatch(self, method: str) -> None:
+        self._body_read = self._started = False
+        try:
+            try:
+                self._authorize()
+                self._route(method, _decode_path(self.path))
+            except RequestError as exc:
+                self._fail(exc.status, str(exc))
+            except PyWebError as exc:
+                self._fail(_status_for(exc), str(exc))
+            except (ConnectionError, TimeoutError):
+                raise
+            except Exception as exc:  # a bug or an I/O failure: answer, don't just drop the connection
+                self.log_error("internal error: %r", exc)
+                self._fail(500, f"internal server error: {type(exc).__name__}")
+        except (ConnectionError, TimeoutError):  # the client went away
+            self.close_connection = True
+
+    def _fail(self, status: int, message: str) -> None:
+        if self._started:  # too late for an error response: cut the connection
+            self.close_connection = True
+            return
+        self._send_json(status, {"error": message})
+        if self.close_connection:
+            self._linger()
+
+    def _linger(self) -> None:
+        # Closing with unread request bytes makes the kernel send a reset, and a
+        # client still uploading would see that instead of our 413/401. Stop
+        # writing, then drop what it sends for a moment (as web servers do).
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)
+            self.connection.settimeout(_LINGER_SECONDS)
+            deadline, budget = time.monotonic() + _LINGER_SECONDS, _LINGER_BYTES
+            while budget > 0 and time.monotonic() < deadline:
+                data = self.connection.recv(1 << 16)
+                if not data:
+                    break
+                budget -= len(data)
+        except OSError:
+            pass
+
+    def _route(self, method: str, path: str) -> None:
+        if path in ("/models", "/models/"):
+            self._allow(method, "GET", "HEAD")
+            return self._send_json(200, {"models": self._listing()}, head=method == "HEAD")
+        if path.startswith("/upload/"):
+            self._allow(method, "POST", "PUT")
+            return self._upload(path[len("/upload/") :])
+        if not path.startswith("/models/"):
+            raise RequestError(404, f"no such endpoint: {path}; see /models")
+        rel = path[len("/models/") :]
+        if method in ("GET", "HEAD"):
+            return self._send_file(rel, head=method == "HEAD")
+        name = rel[: -len("/" + MODEL_JSON)] if rel.endswith("/" + MODEL_JSON) else rel
+        if method in ("POST", "PUT"):
+            return self._upload(name)
+        return self._delete(name)
+
+    def _allow(self, method: str, *allowed: str) -> None:
+        if method not in allowed:
+            raise RequestError(405, f"{method} is not allowed here; use {' or '.join(allowed)}")
+
+    def _authorize(self) -> None:
+        token = self.app.token
+        if token is None:
+            return
+        given = self.headers.get("Authorization", "")
+        if not hmac.compare_digest(given.encode("utf-8", "replace"), f"Bearer {token}".encode()):
+            raise RequestError(401, "missing or wrong 'Authorization: Bearer <token>' header")
+
+    def _resolve(self, name: str) -> Path:
+        segments = name.split("/")
+        if not name or not all(_SEGMENT.fullmatch(s) for s in segments):
+            raise RequestError(400, f"invalid model name {name!r}: use '/'-separated [A-Za-z0-9._-] segments")
+        target = (self.app.root / Path(*segments)).resolve()
+        if target == self.app.root or not target.is_relative_to(self.app.root):
+            raise RequestError(400, f"invalid model name {name!r}: it leaves the served directory")
+        return target
+
+    # -- endpoints ---------------------------------------------------------------
+
+    def _listing(self) -> list[dict[str, Any]]:
+        prefix = f"file://{self.app.root}/"
+        models = []
+        for key, info in api.list_models(f"file://{self.app.root}").items():
+            name = key[len(prefix) :] if key.startswith(prefix) else ""
+            if name and all(_SEGMENT.fullmatch(s) for s in name.split("/")):
+                models.append({"name": name, "url": self._model_url(name), "modelArtifactsInfo": info_to_json(info)})
+        return models
+
+    def _send_file(self, rel: str, *, head: bool) -> None:
+        path = self._resolve(rel)
+        if not path.is_file():
+            raise RequestError(404, f"no file /models/{rel}")
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            content_type = "application/json" if path.suffix == ".json" else "application/octet-stream"
+            self._start(200, content_type, size)
+            if not head:
+                shutil.copyfileobj(f, self.wfile, 1 << 20)
+
+    def _delete(self, name: str) -> None:
+        info = api.remove_model(f"file://{self._resolve(name)}")
+        self._send_json(200, {"modelArtifactsInfo": info_to_json(info)})
+
+    def _upload(self, name: str) -> None:
+        target = self._resolve(name)
+        length = self._content_length()
+        boundary = upload_boundary(self.headers.get("Content-Type", ""))
+        body = read_body(self.rfile, length, spool_bytes=_SPOOL_BYTES)
+        self._body_read = True
+        artifacts, integrity = artifacts_from_upload(body, boundary)
+        result = api.save(artifacts, f"file://{target}", integrity=integrity)
+        del artifacts, body
+        self._send_json(
+            200, {"modelArtifactsInfo": info_to_json(result.model_artifacts_info), "url": self._model_url(name)}
+        )
+
+    def _content_length(self) -> int:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            raise RequestError(411, "send the upload with a Content-Length, not chunked")
+        text = self.headers.get("Content-Length")
+        if text is None:
+            raise RequestError(411, "an upload needs a Content-Length header")
+        if not text.strip().isdigit():
+            raise RequestError(400, f"bad Content-Length {text!r}")
+        length = int(text)
+        if length > self.app.max_body_bytes:
+            limit = self.app.max_body_bytes
+            raise RequestError(413, f"upload of {length} bytes exceeds this server's limit of {limit}")
+        return length
+
+    def _model_url(self, name: str) -> str:
+        host = self.headers.get("Host", "")
+        base = f"http://{host}" if _HOST.match(host) else self.app.url
+        return f"{base}/models/{name}/{MODEL_JSON}"
+
+    # -- responses -----------------------------------------------------------------
+
+    def _send_json(self, status: int, doc: Any, *, head: bool = False) -> None:
+        data = json.dumps(doc, ensure_ascii=False).encode("utf-8")
+        self._start(status, "application/json", len(data))
+        if not head:
+            self.wfile.write(data)
+
+    def _start(self, status: int, content_type: str, length: int) -> None:
+        self._started = True
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(length))
+        if status == 401:
+            self.send_header("WWW-Authenticate", "Bearer")
+        if status == 405:
+            self.send_header("Allow", _METHODS)
+        if (not self._body_read and self.command in ("POST", "PUT")) or status >= 500:
+            # The request body was not consumed: this connection cannot carry another request.
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+
+    def end_headers(self) -> None:
+        if self.app.cors_origin is not None:
+            self.send_header("Access-Control-Allow-Origin", self.app.cors_origin)
+        super().end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.app.log is not None:
+            self.app.log(f"{self.address_string()} - {format % args}")
+
+
+def _decode_path(raw: str) -> str:
+    try:
+        return unquote(urlsplit(raw).path, errors="strict")
+    except UnicodeDecodeError:
+        raise RequestError(400, "the request path is not valid UTF-8 after percent-decoding") from None
+
+
+def _status_for(exc: PyWebError) -> int:
+    if isinstance(exc, ModelNotFoundError):
+        return 404
+    if isinstance(exc, ArtifactError):
+        return 400
+    if isinstance(exc, QuotaExceededError):
+        return 507
+    if isinstance(exc, StorageError):  # refused by pyweb (e.g. foreign files there) vs the OS failing
+        return 500 if isinstance(exc.__cause__, OSError) else 409
+    return 500
