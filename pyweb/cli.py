@@ -1,0 +1,325 @@
+"""The ``pyweb`` command: inspect, convert, list, copy, move, remove and serve models.
+
+A thin argparse layer over :mod:`pyweb.api` (and :func:`pyweb.server.serve`);
+it never touches a handler directly. Arguments without a scheme are paths, as
+``file://`` URLs. Every failure is one line on stderr, ``pyweb: error: ...``,
+with exit status 1 (2 for usage errors, 130 for Ctrl-C).
+
+Examples
+--------
+::
+
+    pyweb inspect ./my-model
+    pyweb convert ./my-model ./small --quantize uint8 --shard-bytes 4194304
+    pyweb ls /srv/models
+    pyweb serve /srv/models --port 8000
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as _dt
+import math
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from . import __version__, api
+from .artifacts import MODEL_JSON, js_dumps, parse_model_json
+from .errors import PyWebError
+from .types import ModelArtifacts
+from .urls import parse_url
+
+__all__ = ["main"]
+
+# Schemes whose handlers take on_progress=, for loading and for saving.
+_PROGRESS_LOAD = frozenset({"file", "http", "https"})
+_PROGRESS_SAVE = frozenset({"file"})
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``pyweb`` command line; returns the exit status.
+
+    Examples
+    --------
+    >>> main(["--version"])  # doctest: +SKIP
+    pyweb 0.1.0
+    0
+    """
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors (2)
+        return int(exc.code or 0)
+    try:
+        return args.run(args) or 0
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `pyweb ls | head`
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        return 1
+    except Exception as exc:  # noqa: BLE001 - one line, no traceback, whatever went wrong
+        print(f"{parser.prog}: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or "(no message)"
+    return text if isinstance(exc, PyWebError) else f"{type(exc).__name__}: {text}"
+
+
+# -- argument parsing -------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pyweb",
+        description="Save, load and manage TensorFlow.js models. "
+        "URLs are scheme://path (file://, http(s)://, memory://); a plain path means file://.",
+    )
+    parser.add_argument("--version", action="version", version=f"pyweb {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("inspect", help="show a model's metadata, weights and files")
+    p.add_argument("url", metavar="URL")
+    p.set_defaults(run=_inspect)
+
+    p = sub.add_parser("convert", help="load SRC and save it to DST, optionally quantized or sharded")
+    p.add_argument("src", metavar="SRC")
+    p.add_argument("dst", metavar="DST")
+    p.add_argument("--quantize", choices=["uint8", "uint16", "float16"], help="store float32 weights quantized")
+    p.add_argument("--shard-bytes", type=_positive_int, metavar="N", help="cut weights into files of N bytes")
+    p.add_argument("--integrity", action="store_true", help="record a sha256 per weight file")
+    p.set_defaults(run=_convert)
+
+    p = sub.add_parser("ls", help="list models (default: under the current directory)")
+    p.add_argument("url", metavar="URL", nargs="?", default=None)
+    p.set_defaults(run=_ls)
+
+    for name, verb, run in (("cp", "copy", _cp), ("mv", "move", _mv)):
+        p = sub.add_parser(name, help=f"{verb} a model from SRC to DST (any two schemes)")
+        p.add_argument("src", metavar="SRC")
+        p.add_argument("dst", metavar="DST")
+        p.set_defaults(run=run)
+
+    p = sub.add_parser("rm", help="remove a model")
+    p.add_argument("url", metavar="URL")
+    p.set_defaults(run=_rm)
+
+    p = sub.add_parser("serve", help="serve a directory of models over HTTP (and accept uploads)")
+    p.add_argument("root", metavar="DIR")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: %(default)s; 0 picks a free one)")
+    cors = p.add_mutually_exclusive_group()
+    cors.add_argument(
+        "--cors", metavar="ORIGIN", default="*", help="Access-Control-Allow-Origin (default: %(default)s)"
+    )
+    cors.add_argument("--no-cors", dest="cors", action="store_const", const=None, help="send no CORS headers")
+    p.add_argument("--token", metavar="T", help="require 'Authorization: Bearer T' on uploads")
+    p.add_argument("--max-body", type=_positive_int, metavar="BYTES", help="largest upload accepted (default: 1 GiB)")
+    p.set_defaults(run=_serve)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return value
+
+
+def _url(text: str) -> str:
+    """``text`` as a URL: a plain path (no ``scheme://``) becomes ``file://`` + path."""
+    return str(parse_url(text, default_scheme="file", allow_empty_path=True))
+
+
+# -- commands ----------------------------------------------------------------------
+
+
+def _inspect(args: argparse.Namespace) -> None:
+    url = _url(args.url)
+    artifacts = _load(url)
+    out = sys.stdout
+    print(f"{'url:':<14}{url}", file=out)
+    for key, attr in (("format", "format"), ("generatedBy", "generated_by"), ("convertedBy", "converted_by")):
+        value = getattr(artifacts, attr)
+        shown = "(absent)" if value is None and key in artifacts.absent_keys else ("null" if value is None else value)
+        print(f"{key + ':':<14}{shown}", file=out)
+    print(f"{'topology:':<14}{_topology_summary(artifacts.model_topology)}", file=out)
+    extras = [
+        k
+        for k, a in (
+            ("trainingConfig", "training_config"),
+            ("signature", "signature"),
+            ("userDefinedMetadata", "user_defined_metadata"),
+            ("modelInitializer", "model_initializer"),
+        )
+        if getattr(artifacts, a) is not None
+    ]
+    if extras:
+        print(f"{'also:':<14}{', '.join(extras)}", file=out)
+    _print_weights(artifacts, out)
+    if parse_url(url).scheme == "file":
+        _print_files(parse_url(url).path, out)
+
+
+def _topology_summary(topology: Any) -> str:
+    if topology is None:
+        return "(none)"
+    if isinstance(topology, (bytes, bytearray, memoryview)):
+        return f"binary, {memoryview(topology).nbytes} bytes"
+    kind = topology.get("class_name") if isinstance(topology, dict) else None
+    size = len(js_dumps(topology).encode("utf-8", "surrogatepass"))
+    return f"JSON, {size} bytes" + (f" ({kind})" if kind else "")
+
+
+def _print_weights(artifacts: ModelArtifacts, out: Any) -> None:
+    from .weights import weights_nbytes  # pure: sizes only, no numpy
+
+    specs = artifacts.weight_specs
+    if specs is None:
+        print("weights:      (none)", file=out)
+        return
+    data = artifacts.weight_bytes()
+    rows, offset, params = [], 0, 0
+    for spec in specs:
+        nbytes = weights_nbytes([spec], data[offset:])
+        offset += nbytes
+        quant = spec.get("quantization") or {}
+        params += math.prod(spec["shape"])
+        rows.append((spec["name"], _shape(spec["shape"]), spec["dtype"], quant.get("dtype", "-"), str(nbytes)))
+    _table(["NAME", "SHAPE", "DTYPE", "STORED", "BYTES"], rows, out, right={4})
+    print(f"total: {len(specs)} weights, {params} parameters, {data.nbytes} bytes", file=out)
+    if offset != data.nbytes:
+        print(f"warning: the specs cover {offset} bytes but the data holds {data.nbytes}", file=out)
+
+
+def _shape(shape: list[int]) -> str:
+    return "[" + ",".join(str(d) for d in shape) + "]"
+
+
+def _print_files(path: str, out: Any) -> None:
+    local = os.path.abspath(os.path.expanduser(path))
+    json_path = local if os.path.isfile(local) else os.path.join(local, MODEL_JSON)
+    with open(json_path, "rb") as f:
+        _, manifest = parse_model_json(f.read(), url=f"file://{path}")
+    print(f"files:        {json_path}", file=out)
+    for g, group in enumerate(manifest or [], 1):
+        for rel in group["paths"]:
+            try:
+                size = f"{os.path.getsize(os.path.join(os.path.dirname(json_path), rel))} bytes"
+            except OSError:
+                size = "missing"
+            print(f"  group {g}  {rel}  ({size})", file=out)
+
+
+def _convert(args: argparse.Namespace) -> None:
+    src, dst = _url(args.src), _url(args.dst)
+    artifacts = _load(src)
+    options: dict[str, Any] = {}
+    if args.shard_bytes is not None:
+        options["shard_bytes"] = args.shard_bytes
+    if args.integrity:
+        options["integrity"] = True
+    with _bar("save", parse_url(dst).scheme in _PROGRESS_SAVE) as progress:
+        if progress is not None:
+            options["on_progress"] = progress
+        try:
+            info = api.save(artifacts, dst, quantize=args.quantize, **options).model_artifacts_info
+        except TypeError as exc:
+            if "unexpected keyword" not in str(exc):
+                raise
+            raise PyWebError(f"{dst} does not take --shard-bytes/--integrity ({exc})") from exc
+    print(f"saved {dst} ({info.weight_data_bytes} weight bytes)")
+
+
+def _ls(args: argparse.Namespace) -> None:
+    models = api.list_models(_url(args.url) if args.url else "file://")
+    rows = [
+        (url, _date(info.date_saved), _num(info.model_topology_bytes), _num(info.weight_data_bytes))
+        for url, info in models.items()
+    ]
+    _table(["URL", "DATE", "TOPOLOGY", "WEIGHTS"], rows, sys.stdout, right={2, 3})
+
+
+def _date(when: Any) -> str:
+    if isinstance(when, str):
+        return when
+    if isinstance(when, _dt.datetime):
+        when = when.astimezone(_dt.UTC) if when.tzinfo else when
+        return when.strftime("%Y-%m-%d %H:%M:%S")
+    return "-"
+
+
+def _num(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def _cp(args: argparse.Namespace) -> None:
+    src, dst = _url(args.src), _url(args.dst)
+    api.copy_model(src, dst)
+    print(f"copied {src} -> {dst}")
+
+
+def _mv(args: argparse.Namespace) -> None:
+    src, dst = _url(args.src), _url(args.dst)
+    api.move_model(src, dst)
+    print(f"moved {src} -> {dst}")
+
+
+def _rm(args: argparse.Namespace) -> None:
+    url = _url(args.url)
+    api.remove_model(url)
+    print(f"removed {url}")
+
+
+def _serve(args: argparse.Namespace) -> None:
+    from .server import serve
+
+    if not os.path.isdir(args.root):
+        raise PyWebError(f"{args.root} is not a directory")
+    options: dict[str, Any] = {} if args.max_body is None else {"max_body_bytes": args.max_body}
+    serve(args.root, host=args.host, port=args.port, cors_origin=args.cors, token=args.token, **options)
+
+
+# -- helpers -----------------------------------------------------------------------
+
+
+def _load(url: str) -> ModelArtifacts:
+    with _bar("load", parse_url(url).scheme in _PROGRESS_LOAD) as progress:
+        if progress is None:
+            return api.load(url)
+        return api.load(url, on_progress=progress)
+
+
+@contextlib.contextmanager
+def _bar(desc: str, supported: bool) -> Iterator[Callable[[float], None] | None]:
+    """A tqdm bar fed with fractions, or None when not a TTY or tqdm is missing."""
+    if not supported or not sys.stderr.isatty():
+        yield None
+        return
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        yield None
+        return
+    bar = tqdm(
+        total=1000, desc=desc, leave=False, file=sys.stderr, bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}"
+    )
+    try:
+        yield lambda fraction: bar.update(max(0, round(fraction * 1000) - bar.n))
+    finally:
+        bar.close()
+
+
+def _table(header: list[str], rows: list[tuple[str, ...]], out: Any, *, right: set[int] = frozenset()) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        cells = [str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        print("  ".join(cells).rstrip(), file=out)
