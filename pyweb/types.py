@@ -16,6 +16,11 @@ from .errors import OperationNotSupportedError
 
 __all__ = [
     "BytesLike",
+    "IDBDatabaseLike",
+    "IDBFactoryLike",
+    "IDBRequestLike",
+    "IDBTransactionLike",
+    "StorageLike",
     "Handler",
     "HandlerFactory",
     "ModelArtifacts",
@@ -208,3 +213,93 @@ class HandlerFactory(Protocol):
 
     def __call__(self, path: str, **options: Any) -> Handler: ...
 
+
+
+# -- platform objects ------------------------------------------------------------
+# The browser stores, as the handlers see them. In Pyodide, pyweb.browser wraps
+# the real window.localStorage / indexedDB in these shapes (converting values
+# at the edge); in CPython, pyweb.emulation provides stand-ins with the same
+# rules. Tests and users may pass their own.
+
+
+@runtime_checkable
+class StorageLike(Protocol):
+    """What ``window.localStorage`` offers (the Web Storage API), values are str.
+
+    ``setItem`` raises :class:`~pyweb.errors.QuotaExceededError` when the
+    value does not fit, leaving the store unchanged. Optional fast paths a
+    store may add, used when present: ``set_base64(key, data)`` stores bytes
+    as their base64 text, ``get_base64(key) -> bytes | None`` reads it back,
+    each crossing into the store at most once.
+    """
+
+    @property
+    def length(self) -> int: ...
+
+    def key(self, index: int) -> str | None: ...
+
+    def getItem(self, key: str) -> str | None: ...  # noqa: N802 (Web Storage names)
+
+    def setItem(self, key: str, value: str) -> None: ...  # noqa: N802
+
+    def removeItem(self, key: str) -> None: ...  # noqa: N802
+
+
+@runtime_checkable
+class IDBRequestLike(Protocol):
+    """A read issued in a transaction; ``result`` is valid once it completed."""
+
+    @property
+    def result(self) -> Any: ...
+
+
+@runtime_checkable
+class IDBTransactionLike(Protocol):
+    """An IndexedDB transaction over some object stores.
+
+    Requests are issued synchronously (a real IDB transaction auto-commits
+    once control returns to the event loop with nothing pending), then
+    ``await complete()`` resolves when the transaction committed, or raises
+    (QuotaExceededError, StorageError) when it aborted; an aborted
+    transaction changes nothing. Values are dicts with Python values:
+    bytes-like for ArrayBuffers, aware datetimes for Dates.
+    """
+
+    def put(self, store: str, value: dict) -> None: ...
+
+    def get(self, store: str, key: str) -> IDBRequestLike: ...
+
+    def get_all(self, store: str) -> IDBRequestLike: ...
+
+    def delete(self, store: str, key: str) -> None: ...
+
+    def abort(self) -> None: ...
+
+    async def complete(self) -> None: ...
+
+
+@runtime_checkable
+class IDBDatabaseLike(Protocol):
+    """An open IndexedDB connection."""
+
+    @property
+    def object_store_names(self) -> list[str]: ...
+
+    def create_object_store(self, name: str, *, key_path: str) -> None: ...
+
+    def transaction(self, stores: list[str], mode: str = "readonly") -> IDBTransactionLike: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class IDBFactoryLike(Protocol):
+    """What ``window.indexedDB`` offers, in a Pythonic async subset.
+
+    ``open`` calls ``upgrade(db, old_version)`` when the database is new or
+    older than ``version`` (only there may ``create_object_store`` be used).
+    """
+
+    async def open(self, name: str, version: int, upgrade: Any) -> IDBDatabaseLike: ...
+
+    async def delete_database(self, name: str) -> None: ...
