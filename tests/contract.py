@@ -15,7 +15,17 @@ import numpy as np
 import pytest
 
 import pyweb
+import pyweb.env
 from pyweb.errors import ModelNotFoundError
+
+
+def run_coro(coro):
+    """Run a coroutine to completion from a sync test, in CPython or in Pyodide (JSPI)."""
+    if pyweb.env.IN_PYODIDE:
+        from pyodide.ffi import run_sync
+
+        return run_sync(coro)
+    return asyncio.run(coro)
 
 
 def make_artifacts(seed: int = 0, *, n: int = 3) -> pyweb.ModelArtifacts:
@@ -66,7 +76,7 @@ class HandlerContract:
             await pyweb.asave(want, url)
             return await pyweb.aload(url)
 
-        assert_same_model(asyncio.run(go()), want)
+        assert_same_model(run_coro(go()), want)
 
     def test_decoded_weights_match(self, url):
         want = make_artifacts(3)
