@@ -32,15 +32,12 @@ Differences from tfjs-node, all on the safe side:
 from __future__ import annotations
 
 import datetime as _dt
-import errno
 import os
 import posixpath
 import re
-import secrets
 import shutil
-import sys
-from collections.abc import Callable
 
+from .._atomic import CHUNK, TMP_NAME, Progress, ProgressCallback, make_sibling, swap_in, write_all
 from ..artifacts import (
     MODEL_JSON,
     NODE_WEIGHTS_PATH,
@@ -58,15 +55,6 @@ from ..types import Handler, ModelArtifacts, ModelArtifactsInfo, ModelStore, Sav
 
 __all__ = ["FileHandler", "FileStore"]
 
-# Hidden siblings used while saving: ".<dir name>.pyweb-tmp-<hex>". Same
-# parent, so the final rename never crosses a file system; the prefix keeps
-# them out of listings and makes leftovers of a killed process recognisable.
-_TMP_TAG = ".pyweb-tmp-"
-_TMP_NAME = re.compile(r"^\..*\.pyweb-tmp-[0-9a-f]+$")
-# Reads and writes go in pieces this big, so progress moves and Ctrl-C lands.
-_CHUNK = 64 * 1024 * 1024
-
-ProgressCallback = Callable[[float], None]
 
 
 class FileHandler(Handler):
@@ -126,10 +114,10 @@ class FileHandler(Handler):
         text = to_model_json(artifacts, manifest, layout="node").encode("utf-8", "surrogatepass")
         try:
             _prepare_target(target, self.url)
-            tmp = _make_sibling(target)
+            tmp = make_sibling(target)
             try:
-                _write_all(tmp, files + [(MODEL_JSON, [memoryview(text)])], self.on_progress)
-                _swap_in(tmp, target)
+                write_all(tmp, files + [(MODEL_JSON, [memoryview(text)])], self.on_progress)
+                swap_in(tmp, target)
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
@@ -212,7 +200,7 @@ class FileStore(ModelStore):
             raise ModelNotFoundError(f"no directory at file://{self.location}", url=f"file://{self.location}")
         found: dict[str, ModelArtifactsInfo] = {}
         for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = sorted(d for d in dirnames if not _TMP_NAME.match(d))
+            dirnames[:] = sorted(d for d in dirnames if not TMP_NAME.match(d))
             if MODEL_JSON in filenames:
                 key = self._key(os.path.relpath(dirpath, root))
                 found[key] = _stored_info(os.path.join(dirpath, MODEL_JSON), f"file://{key}")
@@ -276,7 +264,7 @@ def _read_weights(model_dir: str, manifest: list[dict], url: str, on_progress: P
             files.append((group, index, rel, path, size))
     total = sum(f[4] for f in files)
     view = _allocate(total)
-    progress = _Progress(total, on_progress)
+    progress = Progress(total, on_progress)
     pos = 0
     for group, index, rel, path, size in files:
         piece = view[pos : pos + size]
@@ -304,34 +292,18 @@ def _allocate(nbytes: int) -> memoryview:
         return memoryview(bytearray(nbytes))
 
 
-def _read_into(path: str, piece: memoryview, rel: str, url: str, progress: _Progress) -> None:
+def _read_into(path: str, piece: memoryview, rel: str, url: str, progress: Progress) -> None:
     try:
         with open(path, "rb", buffering=0) as f:
             done = 0
             while done < piece.nbytes:
-                n = f.readinto(piece[done : done + _CHUNK])
+                n = f.readinto(piece[done : done + CHUNK])
                 if not n:
                     raise CorruptModelError(f"weight file {rel!r} of {url} shrank while reading", part=rel, url=url)
                 done += n
                 progress.add(n)
     except OSError as exc:
         raise CorruptModelError(f"cannot read weight file {rel!r} of {url}: {exc}", part=rel, url=url) from exc
-
-
-class _Progress:
-    """Reports rising fractions of ``total`` bytes, ending at exactly 1.0."""
-
-    def __init__(self, total: int, callback: ProgressCallback | None) -> None:
-        self.total, self.done, self.callback = total, 0, callback
-
-    def add(self, n: int) -> None:
-        self.done += n
-        if self.callback is not None and self.done < self.total:
-            self.callback(self.done / self.total)
-
-    def finish(self) -> None:
-        if self.callback is not None:
-            self.callback(1.0)
 
 
 # -- writing ----------------------------------------------------------------------
@@ -377,88 +349,6 @@ def _foreign_entries(directory: str, url: str) -> list[str]:
             if rel not in allowed:
                 found.append(rel)
     return sorted(found)
-
-
-def _make_sibling(target: str) -> str:
-    parent, name = os.path.split(target)
-    while True:
-        tmp = os.path.join(parent, f".{name}{_TMP_TAG}{secrets.token_hex(4)}")
-        try:
-            os.mkdir(tmp)  # honours the umask, unlike tempfile.mkdtemp's 0o700
-            return tmp
-        except FileExistsError:
-            continue
-
-
-def _write_all(directory: str, files: list[tuple[str, list[memoryview]]], on_progress: ProgressCallback | None) -> None:
-    progress = _Progress(sum(v.nbytes for _, parts in files for v in parts), on_progress)
-    for name, parts in files:
-        _write_file(os.path.join(directory, name), parts, progress)
-    _fsync_dir(directory)
-    progress.finish()
-
-
-def _write_file(path: str, parts: list[memoryview], progress: _Progress) -> None:
-    """Write ``parts`` to a new file at ``path`` and fsync it."""
-    with open(path, "xb", buffering=0) as f:
-        for part in parts:
-            done = 0
-            while done < part.nbytes:
-                n = f.write(part[done : done + _CHUNK])
-                done += n
-                progress.add(n)
-        os.fsync(f.fileno())
-
-
-def _fsync_dir(directory: str) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # Windows cannot open directories; its renames are durable enough
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _swap_in(tmp: str, target: str) -> None:
-    """Put the directory ``tmp`` at ``target``, replacing a previous model."""
-    if not os.path.lexists(target):
-        os.rename(tmp, target)
-    elif _exchange(tmp, target):
-        shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the old model
-    else:
-        old = _make_sibling(target)
-        os.rmdir(old)
-        os.rename(target, old)
-        try:
-            os.rename(tmp, target)
-        except BaseException:
-            os.rename(old, target)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    _fsync_dir(os.path.dirname(target))
-
-
-def _exchange(a: str, b: str) -> bool:
-    """Atomically swap two paths (Linux ``renameat2``); False where unsupported."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        import ctypes
-
-        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-    except (ImportError, OSError, AttributeError):
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
-        return False  # old kernel or a file system without RENAME_EXCHANGE
-    raise OSError(err, os.strerror(err), b)
 
 
 def _joined(parts: list[memoryview]) -> memoryview:

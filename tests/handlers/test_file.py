@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import pyweb
+from pyweb import _atomic
 from pyweb.errors import ArtifactError, CorruptModelError, ModelNotFoundError, StorageError
 from pyweb.handlers import file as file_module
 from pyweb.handlers.file import FileHandler, FileStore
@@ -35,7 +36,7 @@ def list_url(tmp_path):
 @pytest.fixture
 def fail_next_save(monkeypatch):
     def arm():
-        real = file_module._write_file
+        real = _atomic.write_file
         calls = []
 
         def fail_after_first(path, parts, progress):
@@ -44,7 +45,7 @@ def fail_next_save(monkeypatch):
                 raise OSError(28, "No space left on device")
             real(path, parts, progress)
 
-        monkeypatch.setattr(file_module, "_write_file", fail_after_first)
+        monkeypatch.setattr(_atomic, "write_file", fail_after_first)
 
     return arm
 
@@ -229,14 +230,14 @@ def test_replaces_empty_dir_and_previous_converter_model(tmp_path):
 def test_keyboard_interrupt_mid_save_keeps_old_model(tmp_path, monkeypatch):
     old = make_artifacts(1)
     pyweb.save(old, f"file://{tmp_path}/m")
-    real = file_module._write_file
+    real = _atomic.write_file
 
     def interrupt_second(path, parts, progress):
         if os.path.basename(path) == "model.json":
             raise KeyboardInterrupt
         real(path, parts, progress)
 
-    monkeypatch.setattr(file_module, "_write_file", interrupt_second)
+    monkeypatch.setattr(_atomic, "write_file", interrupt_second)
     with pytest.raises(KeyboardInterrupt):
         pyweb.save(make_artifacts(2, n=40), f"file://{tmp_path}/m", shard_bytes=64)
     assert os.listdir(tmp_path) == ["m"]
@@ -244,7 +245,7 @@ def test_keyboard_interrupt_mid_save_keeps_old_model(tmp_path, monkeypatch):
 
 
 def test_overwrite_without_atomic_exchange(tmp_path, monkeypatch):
-    monkeypatch.setattr(file_module, "_exchange", lambda a, b: False)
+    monkeypatch.setattr(_atomic, "exchange", lambda a, b: False)
     pyweb.save(make_artifacts(1), f"file://{tmp_path}/m")
     want = make_artifacts(2, n=7)
     pyweb.save(want, f"file://{tmp_path}/m", shard_bytes=50)
@@ -362,7 +363,8 @@ def test_load_without_mmap_falls_back_to_bytearray(tmp_path, monkeypatch):
 
 
 def test_load_progress_monotonic_ending_at_one(tmp_path, monkeypatch):
-    monkeypatch.setattr(file_module, "_CHUNK", 7)
+    monkeypatch.setattr(file_module, "CHUNK", 7)
+    monkeypatch.setattr(_atomic, "CHUNK", 7)
     pyweb.save(make_artifacts(n=10), f"file://{tmp_path}/m", shard_bytes=30)
     seen = []
     pyweb.load(f"file://{tmp_path}/m", on_progress=seen.append)
