@@ -105,28 +105,38 @@ async def aload(url: str | Handler, **options: Any) -> ModelArtifacts:
     return await _handler(url, "load", options).aload()
 
 
-def list_models(url: str | None = None) -> dict[str, ModelArtifactsInfo]:
+def list_models(url: str | None = None, **options: Any) -> dict[str, ModelArtifactsInfo]:
     """List stored models as ``{url: ModelArtifactsInfo}``, URLs with scheme.
 
     With no argument, every scheme-wide store available here is listed
     (``memory://`` in CPython; ``localstorage://`` and ``indexeddb://`` in a
     browser or under :mod:`pyweb.emulation`), like TF.js's ``listModels``.
-    With a URL, only that store (e.g. ``"file:///srv/models"``).
+    With a URL, only that store (e.g. ``"file:///srv/models"``); ``options``
+    go to that store (e.g. ``headers=`` for a pyweb server).
     """
-    return run_sync(alist_models(url), twin="alist_models") if _needs_async(url) else _list_sync(url)
+    stores = _stores(url, options)
+    if any(not _overrides(store, "list_models", ModelStore) for _, store in stores):
+        return run_sync(_alist(stores), twin="alist_models")
+    return {str(ModelURL(scheme, path)): info for scheme, store in stores for path, info in store.list_models().items()}
 
 
-async def alist_models(url: str | None = None) -> dict[str, ModelArtifactsInfo]:
+async def alist_models(url: str | None = None, **options: Any) -> dict[str, ModelArtifactsInfo]:
     """Async twin of :func:`list_models`."""
+    return await _alist(_stores(url, options))
+
+
+async def _alist(stores: list[tuple[str, ModelStore]]) -> dict[str, ModelArtifactsInfo]:
     result: dict[str, ModelArtifactsInfo] = {}
-    for scheme, store in _stores(url):
+    for scheme, store in stores:
         for path, info in (await store.alist_models()).items():
             result[str(ModelURL(scheme, path))] = info
     return result
 
 
-def remove_model(url: str) -> ModelArtifactsInfo:
+def remove_model(url: str, **options: Any) -> ModelArtifactsInfo:
     """Delete the model at ``url`` and return what it was.
+
+    ``options`` go to the scheme's store (e.g. ``headers=`` for a server).
 
     Raises
     ------
@@ -136,51 +146,63 @@ def remove_model(url: str) -> ModelArtifactsInfo:
         The scheme cannot delete (e.g. ``downloads://``).
     """
     parsed = parse_url(url)
-    return _store_for(parsed).remove_model(parsed.path)
+    return _store_for(parsed, options).remove_model(parsed.path)
 
 
-async def aremove_model(url: str) -> ModelArtifactsInfo:
+async def aremove_model(url: str, **options: Any) -> ModelArtifactsInfo:
     """Async twin of :func:`remove_model`."""
     parsed = parse_url(url)
-    return await _store_for(parsed).aremove_model(parsed.path)
+    return await _store_for(parsed, options).aremove_model(parsed.path)
 
 
-def copy_model(src: str, dst: str) -> ModelArtifactsInfo:
-    """Copy the model at ``src`` to ``dst`` (any two schemes); returns the new info."""
-    _check_pair(src, dst)
-    artifacts = load(src)
-    return save(artifacts, dst).model_artifacts_info
+def copy_model(src: str, dst: str, *, src_options: dict | None = None, dst_options: dict | None = None) -> ModelArtifactsInfo:
+    """Copy the model at ``src`` to ``dst`` (any two schemes); returns the new info.
+
+    ``src_options``/``dst_options`` go to the two handlers (e.g. headers).
+
+    Raises
+    ------
+    InvalidURLError
+        ``src`` and ``dst`` name the same model (however spelled).
+    """
+    source, target = _pair(src, dst, src_options, dst_options)
+    return target.save(source.load()).model_artifacts_info
 
 
-async def acopy_model(src: str, dst: str) -> ModelArtifactsInfo:
+async def acopy_model(
+    src: str, dst: str, *, src_options: dict | None = None, dst_options: dict | None = None
+) -> ModelArtifactsInfo:
     """Async twin of :func:`copy_model`."""
-    _check_pair(src, dst)
-    artifacts = await aload(src)
-    return (await asave(artifacts, dst)).model_artifacts_info
+    source, target = _pair(src, dst, src_options, dst_options)
+    return (await target.asave(await source.aload())).model_artifacts_info
 
 
-def move_model(src: str, dst: str) -> ModelArtifactsInfo:
+def move_model(src: str, dst: str, *, src_options: dict | None = None, dst_options: dict | None = None) -> ModelArtifactsInfo:
     """Move a model: copy, verify the copy loads identically, then delete ``src``.
 
     Unlike TF.js, the source is never deleted before the copy is safe, so a
-    failed move leaves the model where it was.
+    failed move leaves the model where it was. The destination must be
+    loadable at ``dst`` (for a pyweb server, its ``/models/NAME/model.json``
+    URL, which also accepts uploads).
     """
-    _check_pair(src, dst)
-    store = _store_for(parse_url(src))
-    artifacts = load(src)
-    info = save(artifacts, dst).model_artifacts_info
-    _verify_copy(artifacts, load(dst), dst)
+    source, target = _pair(src, dst, src_options, dst_options)
+    store = _store_for(parse_url(src), _store_options(src, src_options))
+    artifacts = source.load()
+    info = target.save(artifacts).model_artifacts_info
+    _verify_copy(artifacts, _handler(dst, "load", dict(dst_options or {})).load(), dst)
     store.remove_model(parse_url(src).path)
     return info
 
 
-async def amove_model(src: str, dst: str) -> ModelArtifactsInfo:
+async def amove_model(
+    src: str, dst: str, *, src_options: dict | None = None, dst_options: dict | None = None
+) -> ModelArtifactsInfo:
     """Async twin of :func:`move_model`."""
-    _check_pair(src, dst)
-    store = _store_for(parse_url(src))
-    artifacts = await aload(src)
-    info = (await asave(artifacts, dst)).model_artifacts_info
-    _verify_copy(artifacts, await aload(dst), dst)
+    source, target = _pair(src, dst, src_options, dst_options)
+    store = _store_for(parse_url(src), _store_options(src, src_options))
+    artifacts = await source.aload()
+    info = (await target.asave(artifacts)).model_artifacts_info
+    _verify_copy(artifacts, await _handler(dst, "load", dict(dst_options or {})).aload(), dst)
     await store.aremove_model(parse_url(src).path)
     return info
 
@@ -223,15 +245,20 @@ def _as_artifacts(obj: Any) -> ModelArtifacts:
     return artifacts
 
 
-def _check_pair(src: str, dst: str) -> None:
+def _pair(src: str, dst: str, src_options: dict | None, dst_options: dict | None) -> tuple[Handler, Handler]:
     if src == dst:
         raise InvalidURLError(f"source and destination are the same: {src!r}")
-    parse_url(src), parse_url(dst)
+    source = _handler(src, "load", dict(src_options or {}))
+    target = _handler(dst, "save", dict(dst_options or {}))
+    here, there = getattr(source, "location", None), getattr(target, "location", None)
+    if here is not None and type(source) is type(target) and here == there:
+        raise InvalidURLError(f"{src!r} and {dst!r} are the same model ({here})")
+    return source, target
 
 
 def _verify_copy(original: ModelArtifacts, copy: ModelArtifacts, dst: str) -> None:
     same = (
-        bytes(original.weight_bytes()) == bytes(copy.weight_bytes())
+        original.weight_bytes() == copy.weight_bytes()  # compares content, copies nothing
         and (original.weight_specs or []) == (copy.weight_specs or [])
         and original.model_topology == copy.model_topology
     )
@@ -239,21 +266,34 @@ def _verify_copy(original: ModelArtifacts, copy: ModelArtifacts, dst: str) -> No
         raise CorruptModelError(f"the copy at {dst} does not match the source; the source was kept", part="model", url=dst)
 
 
-def _store_for(parsed: ModelURL) -> ModelStore:
+def _store_for(parsed: ModelURL, options: dict[str, Any]) -> ModelStore:
     factory = get_factory(parsed.scheme)
     open_store = getattr(factory, "open_store", None)
     if open_store is None:
         raise OperationNotSupportedError(f"{parsed.scheme}:// cannot list or remove models")
-    return open_store("")
+    return open_store("", **options)
 
 
-def _stores(url: str | None) -> list[tuple[str, ModelStore]]:
+def _store_options(src: str, options: dict | None) -> dict[str, Any]:
+    # A move's source options are handler options; pass on those its store takes too.
+    open_store = getattr(get_factory(parse_url(src).scheme), "open_store", None)
+    if not options or open_store is None:
+        return {}
+    params = inspect.signature(open_store).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return dict(options)
+    return {k: v for k, v in options.items() if k in params}
+
+
+def _stores(url: str | None, options: dict[str, Any]) -> list[tuple[str, ModelStore]]:
     if url is not None:
         parsed = parse_url(url, allow_empty_path=True)
         factory = get_factory(parsed.scheme)
         if not hasattr(factory, "open_store"):
             raise OperationNotSupportedError(f"{parsed.scheme}:// cannot list models")
-        return [(parsed.scheme, factory.open_store(parsed.path))]
+        return [(parsed.scheme, factory.open_store(parsed.path, **options))]
+    if options:
+        raise TypeError("options need a URL: list_models(url, **options)")
     stores = []
     for scheme in known_schemes():
         try:
@@ -263,16 +303,3 @@ def _stores(url: str | None) -> list[tuple[str, ModelStore]]:
         except (RuntimeUnavailableError, SchemeError):
             continue
     return stores
-
-
-def _needs_async(url: str | None) -> bool:
-    return any(not _overrides(store, "list_models", ModelStore) for _, store in _stores(url))
-
-
-def _list_sync(url: str | None) -> dict[str, ModelArtifactsInfo]:
-    result: dict[str, ModelArtifactsInfo] = {}
-    for scheme, store in _stores(url):
-        for path, info in store.list_models().items():
-            result[str(ModelURL(scheme, path))] = info
-    return result
-

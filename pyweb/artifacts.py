@@ -24,17 +24,21 @@ from .errors import ArtifactError, CorruptModelError
 from .types import ModelArtifacts, ModelArtifactsInfo, WeightData, _byte_view, weight_data_nbytes
 
 __all__ = [
+    "FIELDS",
     "HTTP_WEIGHTS_PATH",
     "MODEL_JSON",
     "NODE_WEIGHTS_PATH",
     "WEIGHTS_FILE",
+    "artifacts_from_json_dict",
     "artifacts_info",
+    "artifacts_to_json_dict",
     "check_integrity",
     "from_model_json",
     "info_from_json",
     "info_to_json",
     "js_dumps",
     "js_iso",
+    "check_shard_bytes",
     "manifest_paths",
     "parse_model_json",
     "shard_paths",
@@ -47,6 +51,19 @@ WEIGHTS_FILE = "model.weights.bin"
 HTTP_WEIGHTS_PATH = "./" + WEIGHTS_FILE
 NODE_WEIGHTS_PATH = "weights.bin"
 
+#: (snake_case attribute, camelCase key) of every ModelArtifacts field that
+#: model.json carries besides the manifest, in TF.js's ModelArtifacts order.
+FIELDS = (
+    ("model_topology", "modelTopology"),
+    ("format", "format"),
+    ("generated_by", "generatedBy"),
+    ("converted_by", "convertedBy"),
+    ("training_config", "trainingConfig"),
+    ("signature", "signature"),
+    ("user_defined_metadata", "userDefinedMetadata"),
+    ("model_initializer", "modelInitializer"),
+    ("initializer_signature", "initializerSignature"),
+)
 # (snake_case attribute, camelCase key) for the metadata after weightsManifest.
 _OPTIONAL_BROWSER = (
     ("signature", "signature"),
@@ -291,11 +308,15 @@ def _put(doc: dict[str, Any], key: str, value: Any) -> None:
 
 
 def _put_head(doc: dict[str, Any], artifacts: ModelArtifacts) -> None:
-    _put(doc, "format", artifacts.format)
-    _put(doc, "generatedBy", artifacts.generated_by)
-    # TF.js assigns convertedBy unconditionally: null stays, undefined vanishes.
-    if artifacts.converted_by is not None or "convertedBy" not in artifacts.absent_keys:
-        doc["convertedBy"] = artifacts.converted_by
+    # TF.js assigns these three unconditionally: null stays, undefined
+    # vanishes. A None here is absent for format/generatedBy and null for
+    # convertedBy (what TF.js's own saves hold), unless the source said otherwise.
+    for attr, key in _HEAD:
+        value = getattr(artifacts, attr)
+        if value is not None:
+            doc[key] = value
+        elif key in artifacts.null_keys or (key == "convertedBy" and key not in artifacts.absent_keys):
+            doc[key] = None
 
 
 def _manifest(artifacts: ModelArtifacts, manifest: list[dict] | list[str] | None) -> list[dict] | None:
@@ -333,7 +354,8 @@ def parse_model_json(text: str | bytes, *, url: str | None = None) -> tuple[Mode
     doc = _load_json(text, url)
     manifest = doc.get("weightsManifest")
     _check_manifest(manifest, url)
-    absent = frozenset(k for k in ("format", "generatedBy", "convertedBy") if k not in doc)
+    absent = frozenset(key for _, key in _HEAD if key not in doc)
+    nulls = frozenset(key for _, key in _HEAD if key in doc and doc[key] is None)
     artifacts = ModelArtifacts(
         model_topology=doc.get("modelTopology"),
         weight_specs=None if manifest is None else [spec for group in manifest for spec in group["weights"]],
@@ -346,6 +368,8 @@ def parse_model_json(text: str | bytes, *, url: str | None = None) -> tuple[Mode
         model_initializer=doc.get("modelInitializer"),
         initializer_signature=doc.get("initializerSignature"),
         absent_keys=absent,
+        null_keys=nulls,
+        weights_manifest=manifest,
     )
     return artifacts, manifest
 
@@ -390,6 +414,70 @@ def manifest_paths(manifest: Iterable[dict]) -> list[str]:
     return [path for group in manifest for path in group["paths"]]
 
 
+# -- in-memory camelCase artifacts (TF.js's ModelArtifacts object) ----------------
+
+# (snake_case attribute, camelCase key) in the order TF.js's LayersModel.save
+# builds its ModelArtifacts object (tfjs-layers training.ts), which is what
+# its IndexedDB saver stores.
+_JSON_DICT_FIELDS = (
+    ("model_topology", "modelTopology"),
+    ("format", "format"),
+    ("generated_by", "generatedBy"),
+    ("converted_by", "convertedBy"),
+    ("training_config", "trainingConfig"),
+    ("signature", "signature"),
+    ("user_defined_metadata", "userDefinedMetadata"),
+    ("model_initializer", "modelInitializer"),
+    ("initializer_signature", "initializerSignature"),
+    ("weight_data", "weightData"),
+    ("weight_specs", "weightSpecs"),
+)
+
+
+def artifacts_to_json_dict(artifacts: ModelArtifacts) -> dict[str, Any]:
+    """TF.js's in-memory ``ModelArtifacts`` object: camelCase keys, values as they are.
+
+    Fields left ``None`` are omitted, except ``convertedBy``, which stays
+    ``None`` (``null``) unless it was absent where the artifacts came from, as
+    in :func:`to_model_json`. ``weightData`` is one buffer (shards joined; a
+    view when there is one), the form TF.js's savers store.
+
+    Examples
+    --------
+    >>> artifacts_to_json_dict(ModelArtifacts(model_topology={"a": 1}, format="layers-model"))
+    {'modelTopology': {'a': 1}, 'format': 'layers-model', 'convertedBy': None}
+    """
+    from .types import join_weight_data
+
+    doc: dict[str, Any] = {}
+    for attr, key in _JSON_DICT_FIELDS:
+        value = getattr(artifacts, attr)
+        if key == "convertedBy" and value is None and key not in artifacts.absent_keys:
+            doc[key] = None
+        elif key == "weightData" and value is not None:
+            doc[key] = join_weight_data(value)
+        elif value is not None:
+            doc[key] = value
+    return doc
+
+
+def artifacts_from_json_dict(doc: dict[str, Any]) -> ModelArtifacts:
+    """The inverse of :func:`artifacts_to_json_dict`; unknown keys are dropped.
+
+    ``weightData`` is kept as given (one buffer or a list of buffers).
+
+    Raises
+    ------
+    CorruptModelError
+        ``doc`` is not a dict.
+    """
+    if not isinstance(doc, dict):
+        raise CorruptModelError(f"stored model artifacts must be an object, not {type(doc).__name__}", part="modelArtifacts")
+    fields = {attr: doc.get(key) for attr, key in _JSON_DICT_FIELDS}
+    absent = frozenset(k for k in ("format", "generatedBy", "convertedBy") if k not in doc)
+    return ModelArtifacts(**fields, absent_keys=absent)
+
+
 # -- info, shards, integrity -----------------------------------------------------
 
 
@@ -430,30 +518,60 @@ def shard_paths(count: int, group: int = 1) -> list[str]:
     return [f"group{group}-shard{i}of{count}.bin" for i in range(1, count + 1)]
 
 
-def split_shards(data: WeightData | None, shard_bytes: int | None) -> list[memoryview]:
-    """Cut weight bytes into pieces of ``shard_bytes`` (views, no copies).
+def check_shard_bytes(shard_bytes: int | None) -> int | None:
+    """Validate a ``shard_bytes`` option: None or a positive int (not a bool)."""
+    if shard_bytes is not None and (isinstance(shard_bytes, bool) or not isinstance(shard_bytes, int) or shard_bytes <= 0):
+        raise ValueError(f"shard_bytes must be a positive integer, not {shard_bytes!r}")
+    return shard_bytes
 
+
+def split_shards(data: WeightData | None, shard_bytes: int | None) -> list[list[memoryview]]:
+    """Cut weight bytes into files of ``shard_bytes``, each a list of views.
+
+    No bytes are copied: a piece that spans two input buffers is two views.
     ``None`` gives one piece holding everything (an empty model still gets one
     empty file, as TF.js writes); a size gives ``ceil(total / size)`` pieces,
     so 0 bytes give none, as the converter does.
     """
-    from .types import join_weight_data
+    views = [_byte_view(b) for b in _buffers(data)]
+    if check_shard_bytes(shard_bytes) is None:
+        return [views]
+    pieces: list[list[memoryview]] = []
+    current: list[memoryview] = []
+    room = shard_bytes
+    for view in views:
+        while view.nbytes:
+            take = view[:room]
+            current.append(take)
+            view, room = view[take.nbytes :], room - take.nbytes
+            if room == 0:
+                pieces.append(current)
+                current, room = [], shard_bytes
+    if current:
+        pieces.append(current)
+    return pieces
 
-    view = join_weight_data(data)
-    if shard_bytes is None:
-        return [view]
-    if not isinstance(shard_bytes, int) or shard_bytes <= 0:
-        raise ValueError(f"shard_bytes must be a positive integer, not {shard_bytes!r}")
-    return [view[i : i + shard_bytes] for i in range(0, view.nbytes, shard_bytes)]
+
+def _buffers(data: WeightData | None) -> list[Any]:
+    if data is None:
+        return []
+    return [data] if isinstance(data, (bytes, bytearray, memoryview)) else list(data)
 
 
 def sha256_hex(data: Any) -> str:
-    return hashlib.sha256(_byte_view(data)).hexdigest()
+    """sha256 of a buffer or of a list of buffers taken as one stream."""
+    digest = hashlib.sha256()
+    for view in _buffers(data):
+        digest.update(_byte_view(view))
+    return digest.hexdigest()
 
 
-def add_integrity(group: dict[str, Any], shards: list[Any]) -> None:
-    """Record a ``sha256`` per path in a manifest group (TF.js ignores the key)."""
-    group["sha256"] = [sha256_hex(s) for s in shards]
+def add_integrity(group: dict[str, Any], pieces: list[Any]) -> None:
+    """Record a ``sha256`` per path in a manifest group (TF.js ignores the key).
+
+    ``pieces`` holds each file's content: a buffer or a list of buffers.
+    """
+    group["sha256"] = [sha256_hex(p) for p in pieces]
 
 
 def check_integrity(group: dict[str, Any], index: int, data: Any, *, url: str | None = None) -> None:

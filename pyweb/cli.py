@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from . import __version__, api
-from .artifacts import MODEL_JSON, js_dumps, parse_model_json
+from .artifacts import FIELDS, js_dumps, manifest_paths
 from .errors import PyWebError
 from .types import ModelArtifacts
 from .urls import parse_url
@@ -118,7 +118,7 @@ def _parser() -> argparse.ArgumentParser:
         "--cors", metavar="ORIGIN", default="*", help="Access-Control-Allow-Origin (default: %(default)s)"
     )
     cors.add_argument("--no-cors", dest="cors", action="store_const", const=None, help="send no CORS headers")
-    p.add_argument("--token", metavar="T", help="require 'Authorization: Bearer T' on uploads")
+    p.add_argument("--token", metavar="T", help="require 'Authorization: Bearer T' on every request (but CORS preflights)")
     p.add_argument("--max-body", type=_positive_int, metavar="BYTES", help="largest upload accepted (default: 1 GiB)")
     p.set_defaults(run=_serve)
     return parser
@@ -147,26 +147,17 @@ def _inspect(args: argparse.Namespace) -> None:
     artifacts = _load(url)
     out = sys.stdout
     print(f"{'url:':<14}{url}", file=out)
-    for key, attr in (("format", "format"), ("generatedBy", "generated_by"), ("convertedBy", "converted_by")):
+    head, extras = FIELDS[1:4], FIELDS[4:]
+    for attr, key in head:
         value = getattr(artifacts, attr)
-        shown = "(absent)" if value is None and key in artifacts.absent_keys else ("null" if value is None else value)
-        print(f"{key + ':':<14}{shown}", file=out)
+        shown = "(absent)" if value is None and (key in artifacts.absent_keys or key != "convertedBy") else value
+        print(f"{key + ':':<14}{'null' if shown is None else shown}", file=out)
     print(f"{'topology:':<14}{_topology_summary(artifacts.model_topology)}", file=out)
-    extras = [
-        k
-        for k, a in (
-            ("trainingConfig", "training_config"),
-            ("signature", "signature"),
-            ("userDefinedMetadata", "user_defined_metadata"),
-            ("modelInitializer", "model_initializer"),
-        )
-        if getattr(artifacts, a) is not None
-    ]
-    if extras:
-        print(f"{'also:':<14}{', '.join(extras)}", file=out)
+    present = [key for attr, key in extras if getattr(artifacts, attr) is not None]
+    if present:
+        print(f"{'also:':<14}{', '.join(present)}", file=out)
     _print_weights(artifacts, out)
-    if parse_url(url).scheme == "file":
-        _print_files(parse_url(url).path, out)
+    _print_shards(artifacts, out)
 
 
 def _topology_summary(topology: Any) -> str:
@@ -204,19 +195,22 @@ def _shape(shape: list[int]) -> str:
     return "[" + ",".join(str(d) for d in shape) + "]"
 
 
-def _print_files(path: str, out: Any) -> None:
-    local = os.path.abspath(os.path.expanduser(path))
-    json_path = local if os.path.isfile(local) else os.path.join(local, MODEL_JSON)
-    with open(json_path, "rb") as f:
-        _, manifest = parse_model_json(f.read(), url=f"file://{path}")
-    print(f"files:        {json_path}", file=out)
-    for g, group in enumerate(manifest or [], 1):
+def _print_shards(artifacts: ModelArtifacts, out: Any) -> None:
+    manifest = artifacts.weights_manifest
+    if not manifest:
+        return
+    data = artifacts.weight_data
+    paths = manifest_paths(manifest)
+    sizes = [memoryview(p).nbytes for p in data] if isinstance(data, list) else [artifacts.weight_bytes().nbytes]
+    if len(sizes) != len(paths):
+        sizes = None  # shards were joined on load: per-file sizes unknown
+    print(f"{'shards:':<14}{len(paths)} file(s)", file=out)
+    k = 0
+    for g, group in enumerate(manifest, 1):
         for rel in group["paths"]:
-            try:
-                size = f"{os.path.getsize(os.path.join(os.path.dirname(json_path), rel))} bytes"
-            except OSError:
-                size = "missing"
-            print(f"  group {g}  {rel}  ({size})", file=out)
+            size = f"  ({sizes[k]} bytes)" if sizes is not None else ""
+            print(f"  group {g}  {rel}{size}", file=out)
+            k += 1
 
 
 def _convert(args: argparse.Namespace) -> None:

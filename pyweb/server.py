@@ -38,7 +38,7 @@ from urllib.parse import unquote, urlsplit
 from . import api
 from ._upload import RequestError, artifacts_from_upload, read_body, upload_boundary
 from .artifacts import MODEL_JSON, info_to_json
-from .errors import ArtifactError, ModelNotFoundError, PyWebError, QuotaExceededError, StorageError
+from .errors import ArtifactError, InvalidURLError, ModelNotFoundError, PyWebError, QuotaExceededError, StorageError
 
 __all__ = ["ModelServer", "serve"]
 
@@ -63,7 +63,9 @@ class ModelServer:
         Where to listen; ``port=0`` picks a free port (see :attr:`port`).
     cors_origin
         Sent as ``Access-Control-Allow-Origin`` on every response; ``None``
-        sends no CORS headers.
+        sends no CORS headers. Unless it is ``"*"``, uploads and deletes from
+        other origins are refused (403). ``"*"`` lets any page in the browser
+        write here: use it with a ``token``, or only on a trusted machine.
     max_body_bytes
         Larger uploads are refused with 413 before any byte is read.
     token
@@ -224,6 +226,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._body_read = self._started = False
         try:
             try:
+                self._check_host()
+                self._check_origin(method)
                 self._authorize()
                 self._route(method, _decode_path(self.path))
             except RequestError as exc:
@@ -283,6 +287,25 @@ class _Handler(BaseHTTPRequestHandler):
     def _allow(self, method: str, *allowed: str) -> None:
         if method not in allowed:
             raise RequestError(405, f"{method} is not allowed here; use {' or '.join(allowed)}")
+
+    def _check_host(self) -> None:
+        # A loopback server answers only to loopback names, so a page on another
+        # site cannot reach it through DNS rebinding.
+        if not _is_loopback(self.app.host):
+            return
+        host = urlsplit("//" + self.headers.get("Host", "")).hostname or ""
+        if not (_is_loopback(host) or host == self.app.host.lower()):
+            raise RequestError(403, f"Host {host!r} is not this loopback server's name")
+
+    def _check_origin(self, method: str) -> None:
+        # Browsers send multipart POSTs and DELETEs cross-site without asking:
+        # unless CORS is "*", writes from another origin are refused.
+        origin = self.headers.get("Origin")
+        if origin is None or method not in ("POST", "PUT", "DELETE") or self.app.cors_origin == "*":
+            return
+        own = {f"http://{h}:{self.app.port}" for h in ("127.0.0.1", "localhost", "[::1]", self.app.host)}
+        if origin != self.app.cors_origin and origin not in own:
+            raise RequestError(403, f"writes from origin {origin!r} are not allowed (see --cors)")
 
     def _authorize(self) -> None:
         token = self.app.token
@@ -399,7 +422,14 @@ def _decode_path(raw: str) -> str:
         raise RequestError(400, "the request path is not valid UTF-8 after percent-decoding") from None
 
 
+def _is_loopback(host: str) -> bool:
+    host = host.strip("[]").lower()
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
 def _status_for(exc: PyWebError) -> int:
+    if isinstance(exc, InvalidURLError):
+        return 400
     if isinstance(exc, ModelNotFoundError):
         return 404
     if isinstance(exc, ArtifactError):

@@ -58,9 +58,14 @@ class ModelArtifacts:
     user_defined_metadata: dict | None = None
     model_initializer: dict | None = None
     initializer_signature: dict | None = None
-    # camelCase keys that were absent (not null) where these artifacts were
-    # read from; keeps "convertedBy" absent on re-save, as TF.js does.
+    # How the source model.json spelled format/generatedBy/convertedBy when
+    # they are None here: absent, or an explicit null. TF.js copies both
+    # through, so a re-save writes them back the same way.
     absent_keys: frozenset[str] = field(default_factory=frozenset, repr=False, compare=False)
+    null_keys: frozenset[str] = field(default_factory=frozenset, repr=False, compare=False)
+    #: The weights manifest as loaded (groups, paths), for tools; savers
+    #: build their own.
+    weights_manifest: list[dict] | None = field(default=None, repr=False, compare=False)
 
     def weight_bytes(self) -> memoryview:
         """All weight bytes as one buffer; no copy when there is one shard."""

@@ -162,3 +162,32 @@ def test_remove_from_scheme_without_store():
     pyweb.register_handler("aonly", AsyncOnly)
     with pytest.raises(OperationNotSupportedError):
         pyweb.remove_model("aonly://x")
+
+
+@pytest.mark.parametrize("spelling", ["{d}/m/model.json", "{d}/m/", "{d}//m", "{d}/x/../m"])
+def test_move_to_the_same_model_spelled_differently_is_refused(tmp_path, spelling):
+    pyweb.save(make_artifacts(6), f"file://{tmp_path}/m")
+    with pytest.raises(InvalidURLError):
+        pyweb.move_model(f"file://{tmp_path}/m", "file://" + spelling.format(d=tmp_path))
+    assert_same_model(pyweb.load(f"file://{tmp_path}/m"), make_artifacts(6))
+
+
+def test_move_to_same_memory_model_with_other_scheme_case_is_refused():
+    pyweb.save(make_artifacts(6), "memory://a")
+    with pytest.raises(InvalidURLError):
+        pyweb.move_model("memory://a", "MEMORY://a")
+    assert "memory://a" in pyweb.list_models()
+
+
+def test_move_and_copy_pass_options_to_each_side(tmp_path):
+    pyweb.save(make_artifacts(7), "memory://a")
+    pyweb.copy_model("memory://a", f"file://{tmp_path}/c", dst_options={"shard_bytes": 8})
+    assert (tmp_path / "c" / "group1-shard1of2.bin").exists() or len(list((tmp_path / "c").iterdir())) > 2
+    pyweb.move_model(f"file://{tmp_path}/c", "memory://b", src_options={"on_progress": lambda f: None})
+    assert_same_model(pyweb.load("memory://b"), make_artifacts(7))
+    assert not (tmp_path / "c").exists()
+
+
+def test_loaded_memory_models_share_their_immutable_bytes():
+    pyweb.save(make_artifacts(8), "memory://a")
+    assert pyweb.load("memory://a").weight_data is pyweb.load("memory://a").weight_data

@@ -151,9 +151,28 @@ def test_unicode_byte_counts():
 
 def test_shards():
     assert shard_paths(3) == ["group1-shard1of3.bin", "group1-shard2of3.bin", "group1-shard3of3.bin"]
-    parts = split_shards(bytes(range(10)), 4)
-    assert [bytes(p) for p in parts] == [bytes([0, 1, 2, 3]), bytes([4, 5, 6, 7]), bytes([8, 9])]
+    def joined(pieces):
+        return [b"".join(bytes(v) for v in piece) for piece in pieces]
+
+    assert joined(split_shards(bytes(range(10)), 4)) == [bytes([0, 1, 2, 3]), bytes([4, 5, 6, 7]), bytes([8, 9])]
     assert split_shards(b"", 4) == []
-    assert [bytes(p) for p in split_shards([b"ab", b"c"], None)] == [b"abc"]
-    with pytest.raises(ValueError):
-        split_shards(b"x", 0)
+    assert joined(split_shards([b"ab", b"c"], None)) == [b"abc"]
+    # pieces spanning input buffers are views onto them, not copies
+    buffers = [bytearray(b"abc"), bytearray(b"defgh")]
+    pieces = split_shards(buffers, 4)
+    assert joined(pieces) == [b"abcd", b"efgh"]
+    buffers[1][0] = ord("X")
+    assert joined(pieces) == [b"abcX", b"efgh"]
+    for bad in (0, -1, True, 1.5):
+        with pytest.raises(ValueError):
+            split_shards(b"x", bad)
+
+
+def test_null_and_absent_head_keys_round_trip():
+    text = '{"modelTopology":{},"format":"graph-model","generatedBy":null,"convertedBy":"TensorFlow.js Converter v4","weightsManifest":[{"paths":["a.bin"],"weights":[]}]}'
+    art = pyweb.from_model_json(text)
+    assert art.generated_by is None and "generatedBy" in art.null_keys
+    assert to_model_json(art, ["a.bin"]) == text
+    absent = '{"modelTopology":{},"weightsManifest":[{"paths":["a.bin"],"weights":[]}]}'
+    assert to_model_json(pyweb.from_model_json(absent), ["a.bin"]) == absent
+    assert pyweb.from_model_json(text).weights_manifest == [{"paths": ["a.bin"], "weights": []}]

@@ -52,6 +52,7 @@ def test_inspect_prints_metadata_weights_totals_and_files(capsys, model_dir):
     assert code == 0 and err == ""
     assert f"file://{model_dir}" in out
     assert "layers-model" in out and "tests" in out and "convertedBy:  null" in out
+    assert "shards:       1 file(s)" in out
     lines = out.splitlines()
     kernel = next(line for line in lines if line.startswith("dense/kernel")).split()
     assert kernel == ["dense/kernel", "[50,40]", "float32", "-", "8000"]
@@ -65,7 +66,7 @@ def test_inspect_memory_model(capsys):
     pyweb.save(make_artifacts(1), "memory://a")
     code, out, _ = _run(capsys, "inspect", "memory://a")
     assert code == 0
-    assert "words" in out and "string" in out and "files:" not in out
+    assert "words" in out and "string" in out and "shards:" not in out
 
 
 @pytest.mark.parametrize("quantize, tol", [("uint8", 5 / 255), ("uint16", 5 / 65535), ("float16", 3e-3)])

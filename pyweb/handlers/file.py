@@ -42,6 +42,7 @@ from ..artifacts import (
     MODEL_JSON,
     NODE_WEIGHTS_PATH,
     add_integrity,
+    check_shard_bytes,
     artifacts_info,
     check_integrity,
     manifest_paths,
@@ -51,7 +52,7 @@ from ..artifacts import (
     to_model_json,
 )
 from ..errors import ArtifactError, CorruptModelError, InvalidURLError, ModelNotFoundError, PyWebError, StorageError
-from ..types import Handler, ModelArtifacts, ModelArtifactsInfo, ModelStore, SaveResult, _byte_view
+from ..types import Handler, ModelArtifacts, ModelArtifactsInfo, ModelStore, SaveResult
 
 __all__ = ["FileHandler", "FileStore"]
 
@@ -92,10 +93,7 @@ class FileHandler(Handler):
         integrity: bool = False,
         on_progress: ProgressCallback | None = None,
     ) -> None:
-        if shard_bytes is not None and (
-            isinstance(shard_bytes, bool) or not isinstance(shard_bytes, int) or shard_bytes <= 0
-        ):
-            raise ValueError(f"shard_bytes must be a positive integer, not {shard_bytes!r}")
+        check_shard_bytes(shard_bytes)
         self.path = path
         self.url = f"file://{path}"
         self.local_path = _local(path)
@@ -140,15 +138,11 @@ class FileHandler(Handler):
     def _plan(self, artifacts: ModelArtifacts) -> tuple[list[tuple[str, list[memoryview]]], list[dict] | None]:
         if artifacts.weight_specs is None and artifacts.weight_data is None:
             return [], None  # topology only: no manifest, no weight files
-        data = artifacts.weight_data
-        if self.shard_bytes is None and isinstance(data, list) and len(data) > 1:
-            pieces = [[_byte_view(p) for p in data]]  # one file, written part by part
-        else:
-            pieces = [[v] for v in split_shards(data, self.shard_bytes)]
+        pieces = split_shards(artifacts.weight_data, self.shard_bytes)
         paths = [NODE_WEIGHTS_PATH] if self.shard_bytes is None else shard_paths(len(pieces))
         group: dict = {"paths": paths, "weights": artifacts.weight_specs or []}
         if self.integrity:
-            add_integrity(group, [_joined(p) for p in pieces])
+            add_integrity(group, pieces)
         return list(zip(paths, pieces)), [group]
 
     # -- load ------------------------------------------------------------------
@@ -168,6 +162,12 @@ class FileHandler(Handler):
         elif self.on_progress is not None:
             self.on_progress(1.0)
         return artifacts
+
+    @property
+    def location(self) -> str:
+        """The model's directory, resolved: two URLs naming one model agree here."""
+        json_path = self._json_path()
+        return os.path.normcase(os.path.realpath(os.path.dirname(json_path)))
 
     def _json_path(self) -> str:
         path = self.local_path
@@ -349,12 +349,6 @@ def _foreign_entries(directory: str, url: str) -> list[str]:
             if rel not in allowed:
                 found.append(rel)
     return sorted(found)
-
-
-def _joined(parts: list[memoryview]) -> memoryview:
-    if len(parts) == 1:
-        return parts[0]
-    return memoryview(b"".join(parts))
 
 
 # -- info and removal ----------------------------------------------------------------

@@ -26,7 +26,8 @@ Differences from TF.js, all on the side of failing loudly:
 
 Handlers are async only; ``pyweb.load("http://...")`` runs them through
 :func:`pyweb._run.run_sync`. The transport is ``fetch_func(url, init)``
-(JS fetch's shape); in CPython it defaults to :func:`pyweb._http_client.fetch`.
+(JS fetch's shape); it defaults to :func:`pyweb._http_client.fetch` in CPython
+and to :func:`pyweb.browser.fetch.browser_fetch` (JS fetch) in Pyodide.
 ``list_models``/``remove_model`` work against a ``pyweb serve`` server
 (:class:`HTTPModelStore`): ``GET <root>/models`` and ``DELETE <model url>``.
 """
@@ -34,7 +35,6 @@ Handlers are async only; ``pyweb.load("http://...")`` runs them through
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import inspect
 import json
 from typing import Any, Awaitable, Callable
@@ -44,6 +44,9 @@ from .. import _http_client
 from .._http_client import FetchResponse
 from .._multipart import encode_multipart
 from ..artifacts import (
+    add_integrity,
+    check_shard_bytes,
+    split_shards,
     HTTP_WEIGHTS_PATH,
     MODEL_JSON,
     WEIGHTS_FILE,
@@ -55,6 +58,7 @@ from ..artifacts import (
     shard_paths,
     to_model_json,
 )
+from ..env import IN_PYODIDE
 from ..errors import (
     ArtifactError,
     CorruptModelError,
@@ -63,16 +67,16 @@ from ..errors import (
     ModelNotFoundError,
     StorageError,
 )
-from ..types import Handler, ModelArtifacts, ModelArtifactsInfo, ModelStore, SaveResult, _byte_view
+from ..types import Handler, ModelArtifacts, ModelArtifactsInfo, ModelStore, SaveResult
 
-__all__ = ["FetchFunc", "FetchResponse", "HTTPHandler", "HTTPModelStore", "parse_url", "weight_urls"]
+__all__ = ["FetchFunc", "FetchResponse", "HTTPHandler", "HTTPModelStore", "split_weight_prefix", "weight_urls"]
 
 FetchFunc = Callable[[str, dict[str, Any]], Awaitable[FetchResponse]]
 
 _GONE = (404, 410)
 
 
-def parse_url(url: str) -> tuple[str, str]:
+def split_weight_prefix(url: str) -> tuple[str, str]:
     """TF.js's ``parseUrl``: (prefix up to and including the last ``/``, query suffix).
 
     The suffix is the text from the last ``?`` only if that ``?`` follows the
@@ -80,7 +84,7 @@ def parse_url(url: str) -> tuple[str, str]:
 
     Examples
     --------
-    >>> parse_url("http://g.com/a?x=1/file?param=1")
+    >>> split_weight_prefix("http://g.com/a?x=1/file?param=1")
     ('http://g.com/a?x=1/', '?param=1')
     """
     slash = url.rfind("/")
@@ -109,7 +113,7 @@ async def weight_urls(
     if weight_url_converter is not None:
         urls = [weight_url_converter(path) for path in paths]
         return [await u if inspect.isawaitable(u) else u for u in urls]
-    prefix, suffix = parse_url(model_url)
+    prefix, suffix = split_weight_prefix(model_url)
     return [(weight_path_prefix or prefix) + path + suffix for path in paths]
 
 
@@ -134,8 +138,7 @@ class HTTPHandler(Handler):
     fetch_func
         ``async fetch_func(url, init) -> FetchResponse``, ``init`` holding
         ``method``, ``headers`` and ``body`` as JS fetch's does. The default
-        is pyweb's asyncio client; Pyodide has no sockets, so there a
-        JS-fetch-backed function is needed.
+        is pyweb's asyncio client, and JS fetch in Pyodide (no sockets there).
     max_parallel
         At most this many weight files are fetched at once.
     shard_bytes
@@ -179,9 +182,9 @@ class HTTPHandler(Handler):
             raise TypeError("fetch_func must be an async function (url, init) -> FetchResponse")
         if not isinstance(max_parallel, int) or max_parallel < 1:
             raise ValueError(f"max_parallel must be a positive integer, not {max_parallel!r}")
-        if shard_bytes is not None and (not isinstance(shard_bytes, int) or shard_bytes <= 0):
-            raise ValueError(f"shard_bytes must be a positive integer, not {shard_bytes!r}")
+        check_shard_bytes(shard_bytes)
         self.url = url
+        self.location = url  # two URLs naming one model agree here
         self.headers = _merge_headers(request_init.pop("headers", None), headers)
         self.method = (method or request_init.pop("method", None) or "POST").upper()
         request_init.pop("method", None)
@@ -189,7 +192,7 @@ class HTTPHandler(Handler):
         self.weight_path_prefix = weight_path_prefix
         self.weight_url_converter = weight_url_converter
         self.on_progress = on_progress
-        self.fetch_func = fetch_func or _http_client.fetch
+        self.fetch_func = fetch_func or _default_fetch()
         self.max_parallel = max_parallel
         self.shard_bytes = shard_bytes
         self.integrity = integrity
@@ -275,7 +278,7 @@ class HTTPHandler(Handler):
         if artifacts.weight_specs is not None:
             group["weights"] = artifacts.weight_specs
         if self.integrity and parts is not None:
-            group["sha256"] = [_sha256(views) for _, views in parts]  # as artifacts.add_integrity, without joining
+            add_integrity(group, [views for _, views in parts])
         model_json = to_model_json(artifacts, [group]).encode("utf-8", "surrogatepass")
         fields = [(MODEL_JSON, "application/json", [memoryview(model_json)])]
         fields += [(_field_name(name), "application/octet-stream", views) for name, views in parts or []]
@@ -292,10 +295,9 @@ class HTTPHandler(Handler):
         # stays in the manifest. Otherwise (path, buffers) per weight file.
         if artifacts.weight_data is None:
             return None
-        views = _views(artifacts.weight_data)
+        pieces = split_shards(artifacts.weight_data, self.shard_bytes)
         if self.shard_bytes is None:
-            return [(HTTP_WEIGHTS_PATH, views)]
-        pieces = _cut(views, self.shard_bytes)
+            return [(HTTP_WEIGHTS_PATH, pieces[0])]
         return list(zip(shard_paths(len(pieces)), pieces))
 
     # -- transport -------------------------------------------------------------
@@ -312,9 +314,17 @@ class HTTPHandler(Handler):
     # -- listing (a pyweb server) ----------------------------------------------
 
     @classmethod
-    def open_store(cls, location: str = "", **options: Any) -> HTTPModelStore:
+    def open_store(
+        cls,
+        location: str = "",
+        *,
+        headers: dict[str, str] | None = None,
+        request_init: dict[str, Any] | None = None,
+        fetch_func: FetchFunc | None = None,
+        timeout: float | None = 60.0,
+    ) -> HTTPModelStore:
         """A store for a ``pyweb serve`` server at ``location`` (its root URL)."""
-        return HTTPModelStore(location, **options)
+        return HTTPModelStore(location, headers=headers, request_init=request_init, fetch_func=fetch_func, timeout=timeout)
 
 
 class HTTPModelStore(ModelStore):
@@ -327,8 +337,9 @@ class HTTPModelStore(ModelStore):
     ----------
     location
         The server's root URL, e.g. ``"http://127.0.0.1:8000/"``.
-    headers, fetch_func, timeout
-        As for :class:`HTTPHandler` (e.g. ``{"Authorization": "Bearer ..."}``).
+    headers, request_init, fetch_func, timeout
+        As for :class:`HTTPHandler` (e.g. ``{"Authorization": "Bearer ..."}``);
+        only ``request_init["headers"]`` is used.
     """
 
     def __init__(
@@ -336,12 +347,15 @@ class HTTPModelStore(ModelStore):
         location: str = "",
         *,
         headers: dict[str, str] | None = None,
+        request_init: dict[str, Any] | None = None,
         fetch_func: FetchFunc | None = None,
         timeout: float | None = 60.0,
     ) -> None:
+        # request_init is accepted so a move can pass its source options here.
+        headers = {**((request_init or {}).get("headers") or {}), **(headers or {})}
         self.location = location
         self.headers = dict(headers or {})
-        self.fetch_func = fetch_func or _http_client.fetch
+        self.fetch_func = fetch_func or _default_fetch()
         self.timeout = timeout
 
     async def alist_models(self) -> dict[str, ModelArtifactsInfo]:
@@ -368,6 +382,15 @@ class HTTPModelStore(ModelStore):
 # -- helpers ---------------------------------------------------------------------
 
 
+def _default_fetch() -> FetchFunc:
+    """JS fetch in Pyodide (it has no sockets), pyweb's asyncio client elsewhere."""
+    if IN_PYODIDE:
+        from ..browser.fetch import browser_fetch
+
+        return browser_fetch
+    return _http_client.fetch
+
+
 def _field_name(path: str) -> str:
     # TF.js names the part "model.weights.bin" for the path "./model.weights.bin".
     return WEIGHTS_FILE if path == HTTP_WEIGHTS_PATH else path
@@ -381,37 +404,6 @@ def _merge_headers(*dicts: dict[str, str] | None) -> dict[str, str]:
                 del out[old]
             out[key] = value
     return out
-
-
-def _views(data: Any) -> list[memoryview]:
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        return [_byte_view(data)]
-    return [_byte_view(p) for p in data]
-
-
-def _cut(views: list[memoryview], size: int) -> list[list[memoryview]]:
-    """Split buffers into pieces of ``size`` bytes (the last shorter), as views."""
-    pieces: list[list[memoryview]] = []
-    current: list[memoryview] = []
-    room = size
-    for view in views:
-        while view.nbytes:
-            take = view[:room]
-            current.append(take)
-            view, room = view[take.nbytes :], room - take.nbytes
-            if room == 0:
-                pieces.append(current)
-                current, room = [], size
-    if current:
-        pieces.append(current)
-    return pieces
-
-
-def _sha256(views: list[memoryview]) -> str:
-    digest = hashlib.sha256()
-    for view in views:
-        digest.update(view)
-    return digest.hexdigest()
 
 
 async def _with_timeout(awaitable: Awaitable[FetchResponse], timeout: float | None, url: str) -> FetchResponse:

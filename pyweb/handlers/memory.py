@@ -30,6 +30,7 @@ class MemoryHandler(Handler):
     def __init__(self, path: str) -> None:
         self.path = path
         self.url = f"memory://{path}"
+        self.location = path  # two URLs naming one model agree here
 
     def save(self, artifacts: ModelArtifacts) -> SaveResult:
         if isinstance(artifacts.model_topology, (bytes, bytearray, memoryview)):
@@ -71,8 +72,11 @@ class MemoryStore(ModelStore):
 
 
 def _snapshot(artifacts: ModelArtifacts) -> ModelArtifacts:
-    data = None if artifacts.weight_data is None else bytes(artifacts.weight_bytes())
-    out = copy.deepcopy(dataclasses.replace(artifacts, weight_data=None))
+    # Weight bytes: copied once into immutable bytes on save, shared after.
+    data = artifacts.weight_data
+    if data is not None and not isinstance(data, bytes):
+        data = bytes(artifacts.weight_bytes())
+    out = copy.deepcopy(dataclasses.replace(artifacts, weight_data=None, weights_manifest=None))
     out.weight_data = data
     return out
 

@@ -30,7 +30,7 @@ from pyweb.errors import (
     StorageError,
     SyncUnavailableError,
 )
-from pyweb.handlers.http import HTTPHandler, parse_url, weight_urls
+from pyweb.handlers.http import HTTPHandler, split_weight_prefix, weight_urls
 from pyweb.server import ModelServer
 from tests.contract import HandlerContract, assert_same_model, make_artifacts
 
@@ -155,7 +155,7 @@ def save(artifacts, url, **options):
     ],
 )
 def test_parse_url_as_tfjs(url, want):
-    assert parse_url(url) == want
+    assert split_weight_prefix(url) == want
 
 
 def test_relative_model_url_fetches_exactly_json_then_weights():
