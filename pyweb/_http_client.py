@@ -34,7 +34,7 @@ class FetchResponse:
 
     status: int
     headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
+    body: bytes | bytearray = b""
     url: str = ""
     reason: str = ""
 
@@ -190,14 +190,14 @@ async def _read_headers(reader: asyncio.StreamReader) -> dict[str, str]:
         headers[key] = f"{headers[key]}, {value.strip()}" if key in headers else value.strip()
 
 
-async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+async def _read_chunked(reader: asyncio.StreamReader) -> bytearray:
     out = bytearray()
     while True:
         size_line = (await reader.readline()).split(b";", 1)[0].strip()
         size = int(size_line, 16)
         if size == 0:
             await _read_headers(reader)  # trailers, then the blank line
-            return bytes(out)
+            return out  # bytes-like; no second copy
         out += await reader.readexactly(size)
         if await reader.readexactly(2) != b"\r\n":
             raise ValueError("chunk not followed by CRLF")

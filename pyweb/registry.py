@@ -25,6 +25,14 @@ _BUILTINS: dict[str, tuple[str, str]] = {
     "file": ("pyweb.handlers.file:FileHandler", "file:// is part of pyweb's core; reinstall pyweb"),
     "http": ("pyweb.handlers.http:HTTPHandler", "http:// is part of pyweb's core; reinstall pyweb"),
     "https": ("pyweb.handlers.http:HTTPHandler", "https:// needs Python's ssl module"),
+    "indexeddb": (
+        "pyweb.handlers.indexed_db:IndexedDBHandler",
+        "indexeddb:// is part of pyweb's core; reinstall pyweb (in CPython, call pyweb.emulation.install() to use it)",
+    ),
+    "localstorage": (
+        "pyweb.handlers.local_storage:LocalStorageHandler",
+        "localstorage:// is part of pyweb's core; reinstall pyweb (in CPython, call pyweb.emulation.install() to use it)",
+    ),
     "memory": ("pyweb.handlers.memory:MemoryHandler", "memory:// is part of pyweb's core; reinstall pyweb"),
 }
 
