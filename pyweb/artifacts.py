@@ -437,10 +437,11 @@ _JSON_DICT_FIELDS = (
 def artifacts_to_json_dict(artifacts: ModelArtifacts) -> dict[str, Any]:
     """TF.js's in-memory ``ModelArtifacts`` object: camelCase keys, values as they are.
 
-    Fields left ``None`` are omitted, except ``convertedBy``, which stays
-    ``None`` (``null``) unless it was absent where the artifacts came from, as
-    in :func:`to_model_json`. ``weightData`` is one buffer (shards joined; a
-    view when there is one), the form TF.js's savers store.
+    Fields left ``None`` are omitted, except that ``format``, ``generatedBy``
+    and ``convertedBy`` follow :func:`to_model_json`'s rule (``convertedBy``
+    null unless it was absent at the source; the other two null only if the
+    source said null). ``weightData`` is one buffer (shards joined; a view
+    when there is one), the form TF.js's savers store.
 
     Examples
     --------
@@ -452,8 +453,10 @@ def artifacts_to_json_dict(artifacts: ModelArtifacts) -> dict[str, Any]:
     doc: dict[str, Any] = {}
     for attr, key in _JSON_DICT_FIELDS:
         value = getattr(artifacts, attr)
-        if key == "convertedBy" and value is None and key not in artifacts.absent_keys:
-            doc[key] = None
+        if key == "format":
+            _put_head(doc, artifacts)  # format, generatedBy, convertedBy
+        elif key in ("generatedBy", "convertedBy"):
+            continue
         elif key == "weightData" and value is not None:
             doc[key] = join_weight_data(value)
         elif value is not None:
@@ -472,10 +475,12 @@ def artifacts_from_json_dict(doc: dict[str, Any]) -> ModelArtifacts:
         ``doc`` is not a dict.
     """
     if not isinstance(doc, dict):
-        raise CorruptModelError(f"stored model artifacts must be an object, not {type(doc).__name__}", part="modelArtifacts")
+        kind = type(doc).__name__
+        raise CorruptModelError(f"stored model artifacts must be an object, not {kind}", part="modelArtifacts")
     fields = {attr: doc.get(key) for attr, key in _JSON_DICT_FIELDS}
-    absent = frozenset(k for k in ("format", "generatedBy", "convertedBy") if k not in doc)
-    return ModelArtifacts(**fields, absent_keys=absent)
+    absent = frozenset(key for _, key in _HEAD if key not in doc)
+    nulls = frozenset(key for _, key in _HEAD if key in doc and doc[key] is None)
+    return ModelArtifacts(**fields, absent_keys=absent, null_keys=nulls)
 
 
 # -- info, shards, integrity -----------------------------------------------------

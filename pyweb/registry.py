@@ -27,11 +27,11 @@ _BUILTINS: dict[str, tuple[str, str]] = {
     "https": ("pyweb.handlers.http:HTTPHandler", "https:// needs Python's ssl module"),
     "indexeddb": (
         "pyweb.handlers.indexed_db:IndexedDBHandler",
-        "indexeddb:// is part of pyweb's core; reinstall pyweb (in CPython, call pyweb.emulation.install() to use it)",
+        "indexeddb:// is part of pyweb's core; reinstall pyweb (in CPython, call pyweb.emulation.install() first)",
     ),
     "localstorage": (
         "pyweb.handlers.local_storage:LocalStorageHandler",
-        "localstorage:// is part of pyweb's core; reinstall pyweb (in CPython, call pyweb.emulation.install() to use it)",
+        "localstorage:// is part of pyweb's core; reinstall pyweb (in CPython, call pyweb.emulation.install() first)",
     ),
     "memory": ("pyweb.handlers.memory:MemoryHandler", "memory:// is part of pyweb's core; reinstall pyweb"),
 }

@@ -1,0 +1,277 @@
+"""``indexeddb://path``: models in IndexedDB, in the records TF.js writes.
+
+The database, stores and records are TF.js 4.22's (tfjs-core/src/io/indexed_db.ts),
+so either side loads what the other saved:
+
+- database ``tensorflowjs`` version 1, with two object stores keyed by ``modelPath``;
+- ``models_store``: ``{modelPath, modelArtifacts, modelArtifactsInfo}``, where
+  ``modelArtifacts`` is TF.js's camelCase object with ``weightData`` one
+  ArrayBuffer, and ``modelArtifactsInfo`` has ``dateSaved`` as a Date;
+- ``model_info_store``: ``{modelPath, modelArtifactsInfo}``, what listing reads.
+
+The factory is any :class:`~pyweb.types.IDBFactoryLike`: the page's
+IndexedDB in Pyodide, :class:`pyweb.emulation.FakeIndexedDB` in CPython, or
+your own. IndexedDB is asynchronous, so this handler implements ``asave`` /
+``aload`` only; ``save``/``load`` go through :func:`pyweb._run.run_sync`
+(Pyodide with JSPI, or CPython outside a running loop).
+
+Differences from TF.js:
+
+- Both records are put in ONE transaction, so a save is all or nothing: an
+  aborted save (quota, anything) leaves the previous model intact. TF.js uses
+  two transactions, and a failure between them can leave an info record
+  without its model.
+- ``remove_model`` deletes both records in one transaction.
+- Connections are closed after every operation, so ``delete_database`` and
+  upgrades from other pages are never blocked by pyweb.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as _dt
+from collections.abc import Iterator
+from typing import Any
+
+from ..artifacts import (
+    artifacts_from_json_dict,
+    artifacts_info,
+    artifacts_to_json_dict,
+    info_from_json,
+    info_to_json,
+    js_iso,
+)
+from ..errors import (
+    ArtifactError,
+    CorruptModelError,
+    InvalidURLError,
+    ModelNotFoundError,
+    QuotaExceededError,
+    StorageError,
+)
+from ..types import (
+    Handler,
+    IDBDatabaseLike,
+    IDBFactoryLike,
+    ModelArtifacts,
+    ModelArtifactsInfo,
+    ModelStore,
+    SaveResult,
+    join_weight_data,
+)
+
+__all__ = ["IndexedDBHandler", "IndexedDBStore"]
+
+# TF.js compatibility: TF.js's database, version, store names and key path
+# (indexed_db.ts). Not pyweb-namespaced on purpose: another name would hide
+# every model from TF.js and TF.js's models from pyweb.
+DATABASE_NAME = "tensorflowjs"
+DATABASE_VERSION = 1
+MODELS_STORE = "models_store"
+INFO_STORE = "model_info_store"
+KEY_PATH = "modelPath"
+SCHEME = "indexeddb://"
+
+
+def upgrade_database(db: IDBDatabaseLike, old_version: int) -> None:
+    """Create whichever of TF.js's two object stores is missing."""
+    existing = set(db.object_store_names)
+    for name in (MODELS_STORE, INFO_STORE):
+        if name not in existing:
+            db.create_object_store(name, key_path=KEY_PATH)
+
+
+class IndexedDBHandler(Handler):
+    """Save to and load from ``indexeddb://path`` (async; sync calls via run_sync).
+
+    Parameters
+    ----------
+    path
+        The model's key (``modelPath``); may contain ``/``.
+    factory
+        The IDBFactoryLike to use; by default :func:`pyweb.env.indexed_db`,
+        looked up at each call (the page's IndexedDB in Pyodide).
+
+    Examples
+    --------
+    >>> await pyweb.asave(artifacts, "indexeddb://my-model")  # doctest: +SKIP
+    """
+
+    global_store = True
+
+    def __init__(self, path: str, *, factory: IDBFactoryLike | None = None) -> None:
+        if not isinstance(path, str) or not path:
+            raise InvalidURLError("indexeddb:// needs a model path, e.g. 'indexeddb://my-model'")
+        self.path = path
+        self.url = SCHEME + path
+        self._factory = factory
+
+    @property
+    def factory(self) -> IDBFactoryLike:
+        return self._factory if self._factory is not None else _default_factory()
+
+    async def asave(self, artifacts: ModelArtifacts) -> SaveResult:
+        if isinstance(artifacts.model_topology, (bytes, bytearray, memoryview)):
+            raise ArtifactError("indexeddb:// cannot save a binary (GraphDef) model topology; only JSON topologies")
+        # As TF.js: weightData becomes one buffer (empty when absent) before the info is taken.
+        joined = dataclasses.replace(artifacts, weight_data=join_weight_data(artifacts.weight_data))
+        info = artifacts_info(joined, date=_now_ms())
+        model_record, info_record = self._records(joined, info)
+        with _errors_for(self.url, info):
+            db = await _open(self.factory)
+            try:
+                tx = db.transaction([MODELS_STORE, INFO_STORE], "readwrite")
+                try:
+                    tx.put(MODELS_STORE, model_record)
+                    tx.put(INFO_STORE, info_record)
+                except BaseException:
+                    tx.abort()  # nothing of this save may commit
+                    raise
+                await tx.complete()
+            finally:
+                db.close()
+        return SaveResult(info)
+
+    def _records(self, artifacts: ModelArtifacts, info: ModelArtifactsInfo) -> tuple[dict, dict]:
+        info_doc = _info_record(info)
+        arts = artifacts_to_json_dict(artifacts)
+        model = {KEY_PATH: self.path, "modelArtifacts": arts, "modelArtifactsInfo": info_doc}
+        return model, {KEY_PATH: self.path, "modelArtifactsInfo": info_doc}
+
+    async def aload(self) -> ModelArtifacts:
+        with _errors_for(self.url):
+            db = await _open(self.factory)
+            try:
+                tx = db.transaction([MODELS_STORE], "readonly")
+                request = tx.get(MODELS_STORE, self.path)
+                await tx.complete()
+                record = request.result
+            finally:
+                db.close()
+        if record is None:
+            raise ModelNotFoundError(f"no model at {self.url}", url=self.url)
+        if not isinstance(record, dict) or not isinstance(record.get("modelArtifacts"), dict):
+            message = f"{self.url}: the stored record has no modelArtifacts"
+            raise CorruptModelError(message, part="modelArtifacts", url=self.url)
+        return artifacts_from_json_dict(record["modelArtifacts"])
+
+    @classmethod
+    def open_store(cls, location: str = "", *, factory: IDBFactoryLike | None = None) -> IndexedDBStore:
+        """The scheme-wide store (``location`` is ignored: one database per origin).
+
+        Raises RuntimeUnavailableError where there is no IndexedDB, so
+        ``pyweb.list_models()`` skips the scheme there.
+        """
+        return IndexedDBStore(factory if factory is not None else _default_factory())
+
+
+class IndexedDBStore(ModelStore):
+    """Lists and removes ``indexeddb://`` models (TF.js's BrowserIndexedDBManager)."""
+
+    def __init__(self, factory: IDBFactoryLike) -> None:
+        self.factory = factory
+
+    async def alist_models(self) -> dict[str, ModelArtifactsInfo]:
+        with _errors_for(SCHEME):
+            db = await _open(self.factory)
+            try:
+                tx = db.transaction([INFO_STORE], "readonly")
+                request = tx.get_all(INFO_STORE)
+                await tx.complete()
+                records = request.result or []
+            finally:
+                db.close()
+        return {rec[KEY_PATH]: _info_from_record(rec, SCHEME + str(rec.get(KEY_PATH))) for rec in records}
+
+    async def aremove_model(self, path: str) -> ModelArtifactsInfo:
+        path = path.removeprefix(SCHEME)
+        url = SCHEME + path
+        with _errors_for(url):
+            db = await _open(self.factory)
+            try:
+                info = await _read_info(db, path, url)
+                tx = db.transaction([MODELS_STORE, INFO_STORE], "readwrite")
+                try:
+                    tx.delete(INFO_STORE, path)
+                    tx.delete(MODELS_STORE, path)
+                except BaseException:
+                    tx.abort()
+                    raise
+                await tx.complete()
+            finally:
+                db.close()
+        return info
+
+
+# -- helpers -----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _errors_for(url: str, info: ModelArtifactsInfo | None = None) -> Iterator[None]:
+    """Give store errors the model's URL; a quota abort says what was asked for."""
+    try:
+        yield
+    except QuotaExceededError as exc:
+        needed = None if info is None else _payload_bytes(info)
+        raise QuotaExceededError(
+            f"IndexedDB refused to store {url} ({needed} bytes of model): the origin's storage quota is "
+            "used up. The previous model there, if any, was kept. Free space with pyweb.remove_model(...).",
+            url=url,
+            requested_bytes=needed,
+            available_bytes=exc.available_bytes,
+        ) from exc
+    except StorageError as exc:
+        if exc.url is None:
+            exc.url = url
+        raise
+
+
+async def _open(factory: IDBFactoryLike) -> IDBDatabaseLike:
+    return await factory.open(DATABASE_NAME, DATABASE_VERSION, upgrade_database)
+
+
+async def _read_info(db: IDBDatabaseLike, path: str, url: str) -> ModelArtifactsInfo:
+    # Its own read-only transaction: a Python await ends a transaction, so
+    # "read, then delete if present" cannot share one.
+    tx = db.transaction([INFO_STORE], "readonly")
+    request = tx.get(INFO_STORE, path)
+    await tx.complete()
+    record = request.result
+    if record is None:
+        raise ModelNotFoundError(f"no model at {url}", url=url)
+    return _info_from_record(record, url)
+
+
+def _info_record(info: ModelArtifactsInfo) -> dict[str, Any]:
+    doc = info_to_json(info)
+    doc["dateSaved"] = info.date_saved  # a Date in IndexedDB, as TF.js stores it
+    return doc
+
+
+def _info_from_record(record: Any, url: str) -> ModelArtifactsInfo:
+    doc = record.get("modelArtifactsInfo") if isinstance(record, dict) else None
+    if not isinstance(doc, dict):
+        message = f"{url}: the stored record has no modelArtifactsInfo"
+        raise CorruptModelError(message, part="modelArtifactsInfo", url=url)
+    date = doc.get("dateSaved")
+    if isinstance(date, _dt.datetime):
+        doc = {**doc, "dateSaved": js_iso(date)}
+    return info_from_json(doc)
+
+
+def _payload_bytes(info: ModelArtifactsInfo) -> int:
+    # What the save asked the store to keep: topology and specs JSON plus the weights.
+    return sum(n or 0 for n in (info.model_topology_bytes, info.weight_specs_bytes, info.weight_data_bytes))
+
+
+def _default_factory() -> IDBFactoryLike:
+    from .. import env
+
+    return env.indexed_db()
+
+
+def _now_ms() -> _dt.datetime:
+    # A JS Date keeps milliseconds; the returned info equals what lists back.
+    now = _dt.datetime.now(_dt.timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
