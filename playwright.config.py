@@ -1,0 +1,64 @@
+"""Browsers and Pyodide builds that pyweb's browser tests run against.
+
+Plain Python data, read by the pytest plugin ``pyweb.testing.plugin`` (point it
+at another file with ``--pyweb-config PATH``). Relative paths are relative to
+this file. Nothing here is downloaded at test time: ``make setup`` fills
+``.assets/`` and ``node_modules/``; CI apt-installs both browsers.
+"""
+
+# name -> engine (Playwright browser type), launch kwargs, new_context kwargs.
+# Playwright must not download browsers here, so both use the Debian packages.
+BROWSERS = {
+    "chromium": {
+        "engine": "chromium",
+        "launch": {
+            "executable_path": "/usr/bin/chromium",
+            "args": [
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        },
+        "context": {},
+        "install": "apt-get install chromium",
+    },
+    "firefox": {
+        "engine": "firefox",
+        # moz-firefox drives the stock Firefox over WebDriver BiDi (Playwright >=1.57, <1.65).
+        "launch": {"channel": "moz-firefox", "executable_path": "/usr/bin/firefox-esr"},
+        # "no-override" leaves these media features to Firefox instead of emulating them over BiDi.
+        "context": {
+            "color_scheme": "no-override",
+            "reduced_motion": "no-override",
+            "forced_colors": "no-override",
+            "contrast": "no-override",
+        },
+        "install": "apt-get install firefox-esr",
+    },
+}
+
+# name -> where pyodide.js lives. A local "path" is served at /pyodide/<name>/;
+# set "index_url" instead (e.g. a CDN folder ending in /full/) to load it from there.
+PYODIDE_BUILDS = {
+    "0.27.7": {"path": ".assets/pyodide-0.27.7", "index_url": None, "numpy": True, "python": "3.12"},
+    "314": {"path": "node_modules/pyodide", "index_url": None, "numpy": False, "python": "3.14"},
+}
+
+# (browser, build) pairs. Tests run on the builds with numpy unless marked no_numpy.
+TARGETS = [
+    ("chromium", "0.27.7"),
+    ("firefox", "0.27.7"),
+    ("chromium", "314"),
+]
+
+# Seconds. run: one PyodidePage.run(); js: one run_js(); start: page + Pyodide boot;
+# wipe: clearing storage before each test.
+TIMEOUTS = {"run": 60, "js": 30, "start": 120, "wipe": 10}
+
+# Extra folders served by the test server: URL prefix -> folder.
+STATIC = {"/tfjs/": "node_modules/@tensorflow/tfjs/dist"}
+
+# Named in skip messages when a browser or build is missing.
+SETUP_HINT = "make setup"

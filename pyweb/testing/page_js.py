@@ -1,0 +1,119 @@
+"""The test page: its HTML, the JavaScript harness, and the snippets the host evaluates.
+
+The page loads ``pyodide.js`` from ``?pyodide=<indexURL>``; ``boot`` starts
+Pyodide, loads numpy where the build has it, unpacks the bundle and imports
+its ``_pyweb_page`` module, through which ``run`` executes host-sent code.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BOOT",
+    "BUNDLE_PATH",
+    "HARNESS_JS",
+    "HARNESS_PATH",
+    "INDEX_HTML",
+    "INDEX_PATH",
+    "READY",
+    "RUN",
+    "RUN_JS",
+    "TIMEOUT_MARK",
+    "WIPE",
+]
+
+INDEX_PATH = "/index.html"
+HARNESS_PATH = "/pyweb-harness.js"
+BUNDLE_PATH = "/pyweb-bundle.zip"
+
+INDEX_HTML = b"""<!doctype html>
+<html><head><meta charset="utf-8"><title>pyweb test page</title>
+<script src="/pyweb-harness.js"></script></head><body></body></html>
+"""
+
+# The page side: loads pyodide.js from ?pyodide=<indexURL>, boots, unpacks the
+# bundle, and runs code through the bundle's _pyweb_page module.
+HARNESS_JS = b"""'use strict';
+(() => {
+  const indexURL = new URLSearchParams(location.search).get('pyodide');
+  const scriptLoaded = new Promise((resolve, reject) => {
+    if (!indexURL) { reject(new Error('index.html needs ?pyodide=<indexURL>')); return; }
+    const script = document.createElement('script');
+    script.src = indexURL + 'pyodide.js';
+    script.onload = resolve;
+    script.onerror = () => reject(new Error('could not load ' + script.src));
+    document.head.appendChild(script);
+  });
+  const seconds = (t0) => (performance.now() - t0) / 1000;
+  globalThis.pywebHarness = {
+    ready: false,
+    async boot({bundleURL, bundleDir, pageModule, numpy}) {
+      const timings = {};
+      let t0 = performance.now();
+      await scriptLoaded;
+      const pyodide = await loadPyodide({indexURL});
+      timings.loadPyodide = seconds(t0);
+      globalThis.pyodide = pyodide;
+      if (numpy) {
+        t0 = performance.now();
+        await pyodide.loadPackage('numpy', {messageCallback: () => {}});
+        timings.numpy = seconds(t0);
+      }
+      t0 = performance.now();
+      const response = await fetch(bundleURL);
+      if (!response.ok) throw new Error(bundleURL + ': HTTP ' + response.status);
+      pyodide.unpackArchive(await response.arrayBuffer(), 'zip', {extractDir: bundleDir});
+      this.ns = pyodide.runPython(
+        'import importlib, sys\\n' +
+        'sys.path.insert(0, ' + JSON.stringify(bundleDir) + ')\\n' +
+        'importlib.invalidate_caches()\\n' +
+        'dict(page=importlib.import_module(' + JSON.stringify(pageModule) + '))',
+        {globals: pyodide.toPy({})});
+      timings.bundle = seconds(t0);
+      this.ready = true;
+      return {timings, python: pyodide.runPython('import sys; sys.version.split()[0]'), pyodide: pyodide.version};
+    },
+    async run(code, globalsJson) {
+      if (!this.ready) throw new Error('pyweb harness is not booted');
+      this.ns.set('code', code);
+      this.ns.set('globals_json', globalsJson);
+      return await pyodide.runPythonAsync('await page.run(code, globals_json)', {globals: this.ns});
+    },
+    async wipe(ms) {
+      if (!this.ready) throw new Error('pyweb harness is not booted');
+      localStorage.clear();
+      sessionStorage.clear();
+      const names = (await indexedDB.databases()).map((db) => db.name);
+      // pyweb closes its connections after each operation; a blocked delete
+      // means a test left one open, and the host restarts the page.
+      await Promise.all(names.map((name) => new Promise((resolve, reject) => {
+        const request = indexedDB.deleteDatabase(name);
+        request.onsuccess = () => resolve();
+        request.onerror = () => reject(new Error('deleting IndexedDB ' + name + ': ' + request.error));
+        request.onblocked = () => reject(new Error('IndexedDB ' + name + ' is still open'));
+      })));
+      if (globalThis.caches) for (const key of await caches.keys()) await caches.delete(key);
+      return names;
+    },
+  };
+})();
+"""
+
+BOOT = "(opts) => globalThis.pywebHarness.boot(opts)"
+RUN = "([code, globalsJson]) => globalThis.pywebHarness.run(code, globalsJson)"
+WIPE = "() => globalThis.pywebHarness.wipe()"
+READY = "() => globalThis.pywebHarness?.ready === true"
+TIMEOUT_MARK = "pyweb-run-js-timeout"
+# Self-contained (works on any page): evaluates the source as an expression or
+# statements, calls it with arg if it is a function, and races a timer.
+RUN_JS = """async ([source, arg, ms]) => {
+  let value;
+  try { value = (0, eval)('(' + source + '\\n)'); }
+  catch (e) { if (!(e instanceof SyntaxError)) throw e; value = (0, eval)(source); }
+  if (typeof value === 'function') value = value(arg);
+  let timer;
+  const limit = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error('TIMEOUT_MARK after ' + ms + ' ms')), ms);
+  });
+  try { return await Promise.race([Promise.resolve(value), limit]); }
+  finally { clearTimeout(timer); }
+}""".replace("TIMEOUT_MARK", TIMEOUT_MARK)

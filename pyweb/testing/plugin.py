@@ -1,0 +1,250 @@
+"""pytest plugin: run tests against pyweb inside Pyodide in real browsers.
+
+Registered through the ``pytest11`` entry point, so it is active wherever pyweb
+is installed; it does nothing (and imports no Playwright) until a test uses the
+``pyodide`` fixture. Expensive things happen once: one server per session, one
+browser per browser name per session, one page per test module and target.
+Before every test the page's storage is wiped (cheap reset).
+
+Options: ``--pyweb-config PATH`` (default: ``playwright.config.py`` in the
+rootdir), ``--pyweb-targets chromium-0.27.7,...``. ini: ``pyweb_bundle`` (extra
+files or folders for the page, relative to the ini file). Environment:
+``PYWEB_REQUIRE_BROWSERS=1`` turns "browser or build missing" skips into failures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import statistics
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .config import CONFIG_NAME, ConfigError, HarnessConfig, Target, load_config
+from .page import PyodidePage, playwright_loop
+from .server import StaticServer, harness_server
+
+__all__ = ["BrowserPool"]
+
+REQUIRE_ENV = "PYWEB_REQUIRE_BROWSERS"
+_STATE = pytest.StashKey["_State"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("pyweb", "pyweb browser tests (Playwright + Pyodide)")
+    group.addoption(
+        "--pyweb-config", metavar="PATH", help=f"browser-test config file (default: {CONFIG_NAME} in the rootdir)"
+    )
+    group.addoption(
+        "--pyweb-targets",
+        metavar="LIST",
+        help="comma-separated subset of the config's targets, e.g. chromium-0.27.7,chromium-314",
+    )
+    parser.addini(
+        "pyweb_bundle", type="paths", help="extra files or folders shipped to the test page, relative to the ini file"
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "browser: drives a real browser through Playwright")
+    config.addinivalue_line("markers", "no_numpy: also run on Pyodide builds without numpy")
+    config.stash[_STATE] = state = _State(config)
+    if config.getoption("pyweb_config") or config.getoption("pyweb_targets"):
+        state.targets()  # asked for explicitly: a bad path or target name is a usage error now
+
+
+class _State:
+    """Per-session plugin state: the config, loaded on first use, and page start-up records."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.pytest_config = config
+        self._config: HarnessConfig | None = None
+        self.starts: list[tuple[str, dict[str, float]]] = []
+        self.launches: dict[str, float] = {}
+
+    @property
+    def config(self) -> HarnessConfig:
+        if self._config is None:
+            option = self.pytest_config.getoption("pyweb_config")
+            path = Path(option) if option else self.pytest_config.rootpath / CONFIG_NAME
+            try:
+                self._config = load_config(path)
+            except ConfigError as exc:
+                raise pytest.UsageError(f"{exc} (pass --pyweb-config PATH)") from None
+        return self._config
+
+    def targets(self) -> list[Target]:
+        try:
+            return self.config.select(self.pytest_config.getoption("pyweb_targets"))
+        except ConfigError as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "pyodide" not in metafunc.fixturenames:
+        return
+    targets = metafunc.config.stash[_STATE].targets()
+    if metafunc.definition.get_closest_marker("no_numpy") is None:
+        targets = [t for t in targets if t.build.numpy]
+    metafunc.parametrize("pyodide", targets, ids=[t.id for t in targets], indirect=True, scope="module")
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m filtering, so -m "not browser" sees the mark
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "pyodide" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    page = getattr(item, "funcargs", {}).get("pyodide")
+    if report.failed and isinstance(page, PyodidePage) and page.console:
+        report.sections.append((f"pyodide console ({page.target})", "\n".join(page.console[-200:])))
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    state = config.stash.get(_STATE, None)
+    if not state or not state.starts:
+        return
+    terminalreporter.section("pyweb browser pages")
+    for name, seconds in state.launches.items():
+        terminalreporter.line(f"{name}: browser launch {seconds:.2f} s")
+    by_target: dict[str, list[dict[str, float]]] = {}
+    for target, timings in state.starts:
+        by_target.setdefault(target, []).append(timings)
+    for target, runs in by_target.items():
+        keys = [k for k in runs[0] if k != "total"]
+        parts = ", ".join(f"{k} {statistics.median(r.get(k, 0) for r in runs):.2f}" for k in keys)
+        total = statistics.median(r["total"] for r in runs)
+        terminalreporter.line(f"{target}: {len(runs)} page start(s), median {total:.2f} s ({parts})")
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get(REQUIRE_ENV, "") not in ("", "0"):
+        pytest.fail(f"{reason} ({REQUIRE_ENV} is set, so this fails instead of skipping)", pytrace=False)
+    pytest.skip(reason)
+
+
+class BrowserPool:
+    """Playwright and its browsers, started on first use and stopped by :meth:`close`."""
+
+    def __init__(self, config: HarnessConfig, launches: dict[str, float]) -> None:
+        self.config = config
+        self.launches = launches
+        self._playwright: Any = None
+        self._browsers: dict[str, Any] = {}
+
+    def get(self, name: str) -> Any:
+        """The launched Playwright Browser for a config browser name."""
+        if name not in self._browsers:
+            if self._playwright is None:
+                from playwright.sync_api import sync_playwright
+
+                self._playwright = sync_playwright().start()
+                asyncio._set_running_loop(None)  # see pyweb.testing.page.playwright_loop
+            spec = self.config.browsers[name]
+            t0 = time.perf_counter()
+            with playwright_loop(self._playwright):
+                self._browsers[name] = getattr(self._playwright, spec.engine).launch(**spec.launch)
+            self.launches[name] = time.perf_counter() - t0
+        return self._browsers[name]
+
+    def close(self) -> None:
+        if self._playwright is None:
+            return
+        with playwright_loop(self._playwright):
+            for browser in self._browsers.values():
+                with contextlib.suppress(Exception):  # a crashed browser must not hide test results
+                    browser.close()
+            self._browsers.clear()
+            self._playwright.stop()
+        self._playwright = None
+
+
+@pytest.fixture(scope="session")
+def pyweb_config(request: pytest.FixtureRequest) -> HarnessConfig:
+    """The loaded browser-test config (``--pyweb-config`` or rootdir/playwright.config.py)."""
+    return request.config.stash[_STATE].config
+
+
+@pytest.fixture(scope="session")
+def pyweb_bundle_files(request: pytest.FixtureRequest) -> dict[str, Path]:
+    """Extra files for the page: archive name -> host path. Override to add your own.
+
+    Defaults to the ini option ``pyweb_bundle``, each path stored relative to the rootdir.
+    """
+    root = request.config.rootpath
+    files = {}
+    for path in request.config.getini("pyweb_bundle"):
+        path = Path(path).resolve()
+        try:
+            files[path.relative_to(root).as_posix()] = path
+        except ValueError:
+            raise pytest.UsageError(f"pyweb_bundle entry {path} is outside the rootdir {root}") from None
+    return files
+
+
+@pytest.fixture(scope="session")
+def pyweb_server(pyweb_config: HarnessConfig, pyweb_bundle_files: dict[str, Path]) -> Iterator[StaticServer]:
+    """The session's static server: Pyodide builds, STATIC folders, test page and bundle."""
+    with harness_server(pyweb_config, pyweb_bundle_files) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pyweb_browsers(request: pytest.FixtureRequest, pyweb_config: HarnessConfig) -> Iterator[BrowserPool]:
+    """Browsers launched on first use, closed at the end of the session."""
+    pool = BrowserPool(pyweb_config, request.config.stash[_STATE].launches)
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(scope="module")
+def pyodide(
+    request: pytest.FixtureRequest, pyweb_server: StaticServer, pyweb_browsers: BrowserPool
+) -> Iterator[PyodidePage]:
+    """A page running Pyodide with pyweb under test, one per module and target.
+
+    Parametrized over the config's TARGETS (only builds with numpy unless the
+    test is marked ``no_numpy``). Skipped when the browser or build is missing.
+    """
+    target: Target = request.param
+    problem = target.browser.missing() or target.build.missing()
+    if problem:
+        _unavailable(f"{problem}; run `{pyweb_browsers.config.setup_hint}`")
+    try:
+        from playwright.sync_api import Error
+    except ImportError:
+        _unavailable(f"Playwright is not installed; run `{pyweb_browsers.config.setup_hint}`")
+    try:
+        browser = pyweb_browsers.get(target.browser.name)
+    except Error as exc:
+        if "Executable doesn't exist" not in str(exc):
+            raise
+        # A config without executable_path means Playwright's own browser build, not downloaded here.
+        _unavailable(f"browser {target.browser.name!r} is not installed: {str(exc).splitlines()[0]}")
+    page = PyodidePage.open(browser, target, pyweb_server.origin, pyweb_browsers.config.timeouts)
+    request.config.stash[_STATE].starts.append((target.id, dict(page.timings)))
+    yield page
+    page.close()
+
+
+@pytest.fixture(autouse=True)
+def _pyweb_fresh_page(request: pytest.FixtureRequest) -> Iterator[None]:
+    # Cheap reset between tests sharing a module's page; a crashed page is replaced.
+    # The test body runs with Playwright's loop marked running, so .page works.
+    if "pyodide" not in request.fixturenames:
+        yield
+        return
+    page = request.getfixturevalue("pyodide")
+    with playwright_loop(page.browser):
+        page.reset()
+        yield
