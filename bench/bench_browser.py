@@ -1,0 +1,405 @@
+"""Benchmark: pyweb against TF.js 4.22 and the raw browser API, on localStorage and IndexedDB.
+
+Not a test. One page per browser (Chromium, Firefox), each running Pyodide
+0.27.7 with pyweb from this checkout and TF.js's ``tf.min.js`` in the same
+page. For each size, the same random bytes (random, because Chromium
+compresses IndexedDB values) are saved and loaded back three ways:
+
+- pyweb: ``pyweb.save``/``pyweb.load`` (localStorage, sync) or ``await
+  pyweb.asave``/``aload`` (IndexedDB), timed in Python inside the page. The
+  bytes start and end as Python ``bytes``; an IndexedDB save returns only
+  after its transaction has committed.
+- TF.js: the handlers its router hands out, ``tf.io.getSaveHandlers(url)[0]
+  .save(artifacts)`` and ``tf.io.getLoadHandlers(url)[0].load()``, given the
+  same artifacts (topology, specs, the bytes as one ArrayBuffer); timed in JS.
+  (TF.js's IndexedDB save resolves when its put succeeds, before the commit;
+  the load's transaction then waits for that commit, so save+load compares.)
+- raw: JS only. localStorage: ``setItem(key, bytes.toBase64())`` and
+  ``Uint8Array.fromBase64(getItem(key))``. IndexedDB: open, one ``put`` of
+  ``{modelPath, weightData}`` awaiting ``oncomplete``, close; open, one
+  ``get`` awaiting ``oncomplete``, close.
+
+Each number is the median of ``--runs`` runs (default 7) after one warm-up;
+the three contenders take turns within a run, and storage is wiped before
+every save. Loaded bytes are checked against the saved ones outside the
+timings. Targets (issue 3): localStorage save+load <= 0.5x TF.js; IndexedDB
+<= 1.1x TF.js and <= 1.3x raw.
+
+Usage::
+
+    .venv/bin/python bench/bench_browser.py                 # or: make bench-browser
+    .venv/bin/python bench/bench_browser.py --browsers chromium --runs 7 --idb-mib 1,16
+    .venv/bin/python bench/bench_browser.py --profile       # where pyweb's time goes
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+MiB = 1 << 20
+BUILD = "0.27.7"
+TARGETS = {"localstorage": {"tfjs": 0.5}, "indexeddb": {"tfjs": 1.1, "raw": 1.3}}
+
+# A one-tensor model: the topology is small, the weights are the payload.
+TOPOLOGY = {"class_name": "Sequential", "config": {"name": "bench", "layers": []},
+            "keras_version": "tfjs-layers 4.22.0", "backend": "tensor_flow.js"}
+GENERATED_BY = "TensorFlow.js tfjs-layers v4.22.0"
+
+# JS installed once per page: random bytes, the TF.js and raw contenders.
+BENCH_JS = """([topology, generatedBy]) => {
+  const same = (a, b) => {
+    if (a.byteLength !== b.byteLength) return false;
+    const n = a.byteLength >> 2;
+    const x = new Uint32Array(a.buffer, a.byteOffset, n), y = new Uint32Array(b.buffer, b.byteOffset, n);
+    for (let i = 0; i < n; i++) if (x[i] !== y[i]) return false;
+    for (let i = n << 2; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+    return true;
+  };
+  const check = (buffer) => {
+    if (!same(new Uint8Array(buffer), globalThis.benchBytes)) throw new Error('loaded bytes differ from saved');
+  };
+  const settle = (req) => new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(new Error(String(req.error)));
+  });
+  const committed = (tx) => new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onabort = () => reject(new Error('aborted: ' + tx.error));
+  });
+  const openRaw = () => {
+    const req = indexedDB.open('raw-bench', 1);
+    req.onupgradeneeded = () => req.result.createObjectStore('models', {keyPath: 'modelPath'});
+    return settle(req);
+  };
+  globalThis.bench = {
+    fill(n) {
+      const u = new Uint8Array(n);
+      for (let i = 0; i < n; i += 65536) crypto.getRandomValues(u.subarray(i, Math.min(n, i + 65536)));
+      globalThis.benchBytes = u;
+      return n;
+    },
+    specs: (n) => [{name: 'bench/kernel', shape: [n / 4], dtype: 'float32'}],
+    async tfjs(url) {
+      const u = globalThis.benchBytes;
+      const artifacts = {modelTopology: topology, format: 'layers-model', generatedBy, convertedBy: null,
+                         weightSpecs: this.specs(u.byteLength), weightData: u.buffer};
+      const t0 = performance.now();
+      await tf.io.getSaveHandlers(url)[0].save(artifacts);
+      const t1 = performance.now();
+      const got = await tf.io.getLoadHandlers(url)[0].load();
+      const t2 = performance.now();
+      check(got.weightData);
+      return [t1 - t0, t2 - t1];
+    },
+    rawLocalStorage() {
+      const u = globalThis.benchBytes, key = 'raw/weight_data';
+      const t0 = performance.now();
+      localStorage.setItem(key, u.toBase64());
+      const t1 = performance.now();
+      const back = Uint8Array.fromBase64(localStorage.getItem(key));
+      const t2 = performance.now();
+      check(back.buffer);
+      return [t1 - t0, t2 - t1];
+    },
+    async rawIndexedDB() {
+      const u = globalThis.benchBytes;
+      const t0 = performance.now();
+      let db = await openRaw();
+      let tx = db.transaction('models', 'readwrite');
+      tx.objectStore('models').put({modelPath: 'raw', weightData: u.buffer});
+      await committed(tx);
+      db.close();
+      const t1 = performance.now();
+      db = await openRaw();
+      tx = db.transaction('models');
+      const req = tx.objectStore('models').get('raw');
+      await committed(tx);
+      const back = req.result.weightData;
+      db.close();
+      const t2 = performance.now();
+      check(back);
+      return [t1 - t0, t2 - t1];
+    },
+  };
+  return [typeof Uint8Array.prototype.toBase64, typeof Uint8Array.fromBase64];
+}"""
+
+# Python run in the page for pyweb's turn; returns [save ms, load ms].
+PYWEB_LOCALSTORAGE = """
+import js, time, pyweb
+data = js.benchBytes.to_bytes()
+art = pyweb.ModelArtifacts(model_topology=topology, weight_specs=js.bench.specs(len(data)).to_py(),
+                           weight_data=data, format="layers-model", generated_by=generated_by, converted_by=None)
+t0 = time.perf_counter()
+pyweb.save(art, url)
+t1 = time.perf_counter()
+got = pyweb.load(url)
+t2 = time.perf_counter()
+assert got.weight_data == data, "loaded bytes differ from the saved ones"
+[(t1 - t0) * 1000, (t2 - t1) * 1000]
+"""
+
+PYWEB_INDEXEDDB = PYWEB_LOCALSTORAGE.replace("pyweb.save(art, url)", "await pyweb.asave(art, url)").replace(
+    "got = pyweb.load(url)", "got = await pyweb.aload(url)")
+
+# --profile: wraps pyweb's internals (without changing them) and sums the time
+# spent in each while one save+load runs. Keys are "module.function".
+PROFILE = """
+import functools, inspect, js, time, pyweb
+from pyweb.browser import idb, storage, ffi, _records
+from pyweb.handlers import local_storage as ls, indexed_db as ib
+from pyweb import artifacts as arts
+
+spent = {}
+
+def timed(owner, name, label=None):
+    real = getattr(owner, name)
+    label = label or f"{getattr(owner, '__name__', owner)}.{name}"
+    if inspect.iscoroutinefunction(real):
+        @functools.wraps(real)
+        async def wrapper(*a, **k):
+            t0 = time.perf_counter()
+            try:
+                return await real(*a, **k)
+            finally:
+                spent[label] = spent.get(label, 0) + (time.perf_counter() - t0) * 1000
+    else:
+        @functools.wraps(real)
+        def wrapper(*a, **k):
+            t0 = time.perf_counter()
+            try:
+                return real(*a, **k)
+            finally:
+                spent[label] = spent.get(label, 0) + (time.perf_counter() - t0) * 1000
+    setattr(owner, name, wrapper)
+    return real
+
+undo = []
+for owner, name, label in [
+    (storage.BrowserLocalStorage, "set_base64", "storage.set_base64 (to_js copy + toBase64 + setItem)"),
+    (storage.BrowserLocalStorage, "get_base64", "storage.get_base64 (getItem + fromBase64 + to_bytes)"),
+    (storage.BrowserLocalStorage, "getItem", "storage.getItem (small values)"),
+    (storage.BrowserLocalStorage, "setItem", "storage.setItem (small values)"),
+    (storage, "to_uint8array", "  of which ffi.to_uint8array (Python -> JS copy)"),
+    (ls, "_snapshot", "local_storage._snapshot (old values, for rollback)"),
+    (ls, "artifacts_info", "local_storage.artifacts_info (byte counts)"),
+    (ls.LocalStorageHandler, "_values", "local_storage._values (JSON texts)"),
+    (idb, "encode_record", "idb.encode_record (record -> JSON text)"),
+    (idb, "to_uint8array", "idb.to_uint8array (Python -> JS copy)"),
+    (idb.BrowserIDBTransaction, "put", "idb.put (encode + copy + JS parse + put)"),
+    (idb.BrowserIDBTransaction, "complete", "idb.complete (await commit)"),
+    (idb.BrowserIDBFactory, "open", "idb.open"),
+    (idb, "_to_py", "idb._to_py (JSON.stringify + to_bytes + json.loads)"),
+    (idb, "decode_record", "  of which idb.decode_record (json.loads)"),
+    (ib, "artifacts_info", "indexed_db.artifacts_info (byte counts)"),
+    (ib, "artifacts_to_json_dict", "indexed_db.artifacts_to_json_dict"),
+    (ib, "artifacts_from_json_dict", "indexed_db.artifacts_from_json_dict"),
+]:
+    undo.append((owner, name, timed(owner, name, label)))
+
+try:
+    data = js.benchBytes.to_bytes()
+    art = pyweb.ModelArtifacts(model_topology=topology, weight_specs=js.bench.specs(len(data)).to_py(),
+                               weight_data=data, format="layers-model", generated_by=generated_by, converted_by=None)
+    t0 = time.perf_counter()
+    if url.startswith("indexeddb://"):
+        await pyweb.asave(art, url)
+        t1 = time.perf_counter()
+        got = await pyweb.aload(url)
+    else:
+        pyweb.save(art, url)
+        t1 = time.perf_counter()
+        got = pyweb.load(url)
+    t2 = time.perf_counter()
+    assert got.weight_data == data
+finally:
+    for owner, name, real in reversed(undo):
+        setattr(owner, name, real)
+{"save": (t1 - t0) * 1000, "load": (t2 - t1) * 1000, "parts": spent}
+"""
+
+
+# -- page machinery (pyweb.testing, used outside pytest) -------------------------------
+
+
+@contextlib.contextmanager
+def serving() -> Iterator[tuple[Any, Any]]:
+    """The test harness's static server (Pyodide, TF.js, pyweb bundle) and its config."""
+    from pyweb.testing import harness_server, load_config
+
+    config = load_config(ROOT / "playwright.config.py")
+    with harness_server(config, test_packages=False) as server:
+        yield server, config
+
+
+@contextlib.contextmanager
+def bench_page(playwright: Any, server: Any, config: Any, browser_name: str) -> Iterator[Any]:
+    """One PyodidePage (Pyodide 0.27.7) with TF.js and the JS contenders installed."""
+    from pyweb.testing import PyodidePage, Target
+
+    target = Target(config.browsers[browser_name], config.builds[BUILD])
+    problem = target.browser.missing() or target.build.missing()
+    if problem:
+        raise SystemExit(f"{problem}; run `{config.setup_hint}`")
+    browser = getattr(playwright, target.browser.engine).launch(**target.browser.launch)
+    try:
+        page = PyodidePage.open(browser, target, server.origin, {**config.timeouts, "js": 300})
+        page.timeout = 300
+        page.add_script("/tfjs/tf.min.js")
+        native = page.run_js(BENCH_JS, [TOPOLOGY, GENERATED_BY])
+        if native != ["function", "function"]:
+            raise SystemExit(f"{browser_name}: no Uint8Array toBase64/fromBase64 ({native}); raw needs them")
+        yield page
+    finally:
+        browser.close()
+
+
+# -- measuring -------------------------------------------------------------------------
+
+
+def contenders(store: str) -> dict[str, Any]:
+    """name -> function(page) returning [save ms, load ms] for one run."""
+    url = f"{store}://bench"
+    globals_ = {"topology": TOPOLOGY, "generated_by": GENERATED_BY, "url": url}
+    code = PYWEB_LOCALSTORAGE if store == "localstorage" else PYWEB_INDEXEDDB
+    raw = "() => bench.rawLocalStorage()" if store == "localstorage" else "() => bench.rawIndexedDB()"
+    return {
+        "pyweb": lambda page: page.run(code, **globals_),
+        "tfjs": lambda page: page.run_js("(url) => bench.tfjs(url)", url),
+        "raw": lambda page: page.run_js(raw),
+    }
+
+
+def measure(page: Any, store: str, mib: float, runs: int) -> dict[str, dict[str, float]]:
+    """Medians of save, load and save+load (ms) per contender for one size."""
+    nbytes = int(mib * MiB) // 4 * 4
+    page.run_js("(n) => bench.fill(n)", nbytes)
+    funcs = contenders(store)
+    names = list(funcs)
+    samples: dict[str, list[list[float]]] = {name: [] for name in names}
+    for run in range(runs + 1):  # run 0 warms up
+        order = names[run % len(names):] + names[:run % len(names)]  # take turns going first
+        for name in order:
+            page.wipe_storage()
+            save_ms, load_ms = funcs[name](page)
+            if run:
+                samples[name].append([save_ms, load_ms])
+    return {name: {"save": statistics.median(s for s, _ in got), "load": statistics.median(l for _, l in got),
+                   "total": statistics.median(s + l for s, l in got)} for name, got in samples.items()}
+
+
+def profile(page: Any, store: str, mib: float) -> dict[str, Any]:
+    """One pyweb save+load with its internals timed (after a warm-up run)."""
+    nbytes = int(mib * MiB) // 4 * 4
+    page.run_js("(n) => bench.fill(n)", nbytes)
+    url = f"{store}://bench"
+    out = None
+    for _ in range(2):
+        page.wipe_storage()
+        out = page.run(PROFILE, topology=TOPOLOGY, generated_by=GENERATED_BY, url=url)
+    return out
+
+
+# -- reporting -------------------------------------------------------------------------
+
+
+def _load() -> str:
+    # The machine may be shared: a busy one makes every contender slower and noisier.
+    try:
+        return "/".join(f"{x:.1f}" for x in os.getloadavg()) + f" on {os.cpu_count()} CPUs"
+    except OSError:
+        return "unknown"
+
+
+def _size(mib: float) -> str:
+    return f"{mib:g} MiB"
+
+
+def print_table(browser: str, runtime: dict[str, str], store: str, rows: list[tuple[float, dict]], runs: int) -> None:
+    targets = TARGETS[store]
+    print(f"\n{browser} {runtime.get('browser', '')} + Pyodide {runtime.get('pyodide', BUILD)}: {store}, "
+          f"save+load, median of {runs} runs (ms); load average {_load()}")
+    header = f"{'size':>9} {'pyweb':>9} {'TF.js':>9} {'raw':>9} {'pyweb/TF.js':>12} {'pyweb/raw':>10}  target"
+    print(header)
+    print("-" * len(header))
+    for mib, got in rows:
+        p, t, r = got["pyweb"]["total"], got["tfjs"]["total"], got["raw"]["total"]
+        ok = all({"tfjs": p / t, "raw": p / r}[k] <= limit for k, limit in targets.items())
+        goal = ", ".join(f"<= {limit}x {'TF.js' if k == 'tfjs' else 'raw'}" for k, limit in targets.items())
+        verdict = "met" if ok else "MISSED"
+        print(f"{_size(mib):>9} {p:9.1f} {t:9.1f} {r:9.1f} {p / t:11.2f}x {p / r:9.2f}x  {verdict} ({goal})")
+    print("  save / load split (ms):  " + "   ".join(
+        f"{_size(mib)}: pyweb {g['pyweb']['save']:.1f}/{g['pyweb']['load']:.1f}, "
+        f"TF.js {g['tfjs']['save']:.1f}/{g['tfjs']['load']:.1f}, raw {g['raw']['save']:.1f}/{g['raw']['load']:.1f}"
+        for mib, g in rows))
+
+
+def print_profile(browser: str, store: str, mib: float, prof: dict[str, Any]) -> None:
+    print(f"\n{browser}: pyweb {store} {_size(mib)}, one save+load: "
+          f"save {prof['save']:.1f} ms, load {prof['load']:.1f} ms")
+    for label, ms in sorted(prof["parts"].items(), key=lambda kv: -kv[1]):
+        print(f"  {ms:8.1f} ms  {label}")
+
+
+def _floats(text: str) -> list[float]:
+    return [float(x) for x in text.split(",") if x.strip()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--browsers", default="chromium,firefox", help="comma list of playwright.config.py browsers")
+    parser.add_argument("--runs", type=int, default=7, help="timed runs per contender and size (median; default 7)")
+    parser.add_argument("--ls-mib", default="1,2,3,3.7", help="localStorage sizes in MiB (quota: ~3.75 MiB of base64)")
+    parser.add_argument("--idb-mib", default="1,16,64", help="IndexedDB sizes in MiB")
+    parser.add_argument("--profile", action="store_true", help="also time pyweb's internals at each size")
+    parser.add_argument("--json", metavar="PATH", help="also write all medians as JSON")
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+
+    from playwright.sync_api import sync_playwright
+
+    results: dict[str, Any] = {}
+    missed = []
+    with serving() as (server, config), sync_playwright() as playwright:
+        for browser_name in [b.strip() for b in args.browsers.split(",") if b.strip()]:
+            t0 = time.perf_counter()
+            with bench_page(playwright, server, config, browser_name) as page:
+                runtime = {"pyodide": page.runtime.get("pyodide", BUILD),
+                           "browser": page.page.context.browser.version if page.page.context.browser else ""}
+                results[browser_name] = {"runtime": runtime}
+                for store, sizes in (("localstorage", _floats(args.ls_mib)), ("indexeddb", _floats(args.idb_mib))):
+                    rows = [(mib, measure(page, store, mib, args.runs)) for mib in sizes]
+                    results[browser_name][store] = {str(mib): got for mib, got in rows}
+                    print_table(browser_name, runtime, store, rows, args.runs)
+                    for mib, got in rows:
+                        p = got["pyweb"]["total"]
+                        for key, limit in TARGETS[store].items():
+                            if p / got[key]["total"] > limit:
+                                missed.append(f"{browser_name} {store} {_size(mib)}: pyweb/{key} "
+                                              f"{p / got[key]['total']:.2f}x > {limit}x")
+                    if args.profile:
+                        for mib in sizes:
+                            print_profile(browser_name, store, mib, profile(page, store, mib))
+                    sys.stdout.flush()
+            print(f"({browser_name}: {time.perf_counter() - t0:.0f} s in all)")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+    print("\nTargets: " + ("all met" if not missed else "MISSED: " + "; ".join(missed)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
