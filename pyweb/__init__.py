@@ -28,6 +28,7 @@ from .api import (
     save,
 )
 from .artifacts import from_model_json, to_model_json
+from .handlers.browser_files import browser_files
 from .handlers.memory import from_memory, with_save_handler
 from .registry import register_handler, registry, unregister_handler
 from .types import Handler, ModelArtifacts, ModelArtifactsInfo, ModelStore, SaveResult
@@ -44,17 +45,21 @@ __all__ = [
     "acopy_model",
     "alist_models",
     "aload",
+    "aload_layers_model",
     "amove_model",
     "aremove_model",
     "asave",
+    "browser_files",
     "copy_model",
     "decode_weights",
     "encode_weights",
     "errors",
     "from_memory",
     "from_model_json",
+    "layers",
     "list_models",
     "load",
+    "load_layers_model",
     "move_model",
     "register_handler",
     "registry",
@@ -66,6 +71,7 @@ __all__ = [
 ]
 
 _NUMPY_NAMES = {"DTYPES", "decode_weights", "encode_weights"}
+_LAYERS_NAMES = {"aload_layers_model", "load_layers_model"}
 
 
 def __getattr__(name: str) -> Any:
@@ -73,4 +79,9 @@ def __getattr__(name: str) -> Any:
         from . import weights
 
         return getattr(weights, name)
+    if name == "layers" or name in _LAYERS_NAMES:
+        import importlib
+
+        layers = importlib.import_module(".layers", __name__)
+        return layers if name == "layers" else getattr(layers, name)
     raise AttributeError(f"module 'pyweb' has no attribute {name!r}")

@@ -13,6 +13,8 @@ Node ``file://`` layout, ``group1-shard1ofK.bin`` when sharded.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as _dt
 import hashlib
 import json
@@ -24,6 +26,7 @@ from .errors import ArtifactError, CorruptModelError
 from .types import ModelArtifacts, ModelArtifactsInfo, WeightData, _byte_view, weight_data_nbytes
 
 __all__ = [
+    "EMBEDDED_WEIGHTS_KEY",
     "FIELDS",
     "HTTP_WEIGHTS_PATH",
     "MODEL_JSON",
@@ -33,6 +36,8 @@ __all__ = [
     "artifacts_info",
     "artifacts_to_json_dict",
     "check_integrity",
+    "embed_weights",
+    "embedded_weights",
     "from_model_json",
     "info_from_json",
     "info_to_json",
@@ -50,6 +55,10 @@ MODEL_JSON = "model.json"
 WEIGHTS_FILE = "model.weights.bin"
 HTTP_WEIGHTS_PATH = "./" + WEIGHTS_FILE
 NODE_WEIGHTS_PATH = "weights.bin"
+#: pyweb's single-file form (pyweb.handlers.downloads): this top-level key of
+#: model.json holds the base64 of every weight file, joined in manifest order.
+#: TF.js drops unknown keys, so the rest of the file stays a TF.js model.json.
+EMBEDDED_WEIGHTS_KEY = "pywebWeightsData"
 
 #: (snake_case attribute, camelCase key) of every ModelArtifacts field that
 #: model.json carries besides the manifest, in TF.js's ModelArtifacts order.
@@ -371,7 +380,42 @@ def parse_model_json(text: str | bytes, *, url: str | None = None) -> tuple[Mode
         null_keys=nulls,
         weights_manifest=manifest,
     )
+    embedded = embedded_weights(doc, url=url) if manifest is not None else None
+    if embedded is not None:  # single-file form: no weight files left to read
+        artifacts.weight_data = embedded
+        return artifacts, None
     return artifacts, manifest
+
+
+def embedded_weights(doc: dict[str, Any], *, url: str | None = None) -> bytes | None:
+    """The weight bytes a single-file model.json embeds, or None when it has none.
+
+    Raises
+    ------
+    CorruptModelError
+        The :data:`EMBEDDED_WEIGHTS_KEY` value is not a base64 string.
+    """
+    value = doc.get(EMBEDDED_WEIGHTS_KEY)
+    if value is None:
+        return None
+    try:
+        if not isinstance(value, str):
+            raise TypeError(type(value).__name__)
+        return base64.b64decode(value, validate=True)
+    except (TypeError, ValueError, binascii.Error) as exc:
+        message = f"model.json{_at(url)}: {EMBEDDED_WEIGHTS_KEY} is not base64 text ({exc})"
+        raise CorruptModelError(message, part=MODEL_JSON, url=url) from exc
+
+
+def embed_weights(model_json: bytes, data: WeightData | None) -> bytes:
+    """Append :data:`EMBEDDED_WEIGHTS_KEY` to a compact model.json (UTF-8 bytes).
+
+    The result minus ``,"pywebWeightsData":"..."`` is ``model_json`` byte for byte.
+    """
+    if not model_json.endswith(b"}"):
+        raise ArtifactError("embed_weights needs the compact model.json text of to_model_json()")
+    encoded = base64.b64encode(b"".join(_byte_view(b) for b in _buffers(data)))
+    return b"".join((model_json[:-1], b',"', EMBEDDED_WEIGHTS_KEY.encode(), b'":"', encoded, b'"}'))
 
 
 def _load_json(text: str | bytes, url: str | None) -> dict[str, Any]:

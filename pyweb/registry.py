@@ -22,6 +22,13 @@ ENTRY_POINT_GROUP = "pyweb.handlers"
 
 # scheme -> (dotted path "module:attr", hint shown when it cannot be loaded)
 _BUILTINS: dict[str, tuple[str, str]] = {
+    "downloads": (
+        "pyweb.handlers.downloads:DownloadsHandler",
+        (
+            "downloads:// is part of pyweb's core; reinstall pyweb "
+            "(in CPython, call pyweb.emulation.install(downloads_dir=...) first)"
+        ),
+    ),
     "file": ("pyweb.handlers.file:FileHandler", "file:// is part of pyweb's core; reinstall pyweb"),
     "http": ("pyweb.handlers.http:HTTPHandler", "http:// is part of pyweb's core; reinstall pyweb"),
     "https": ("pyweb.handlers.http:HTTPHandler", "https:// needs Python's ssl module"),

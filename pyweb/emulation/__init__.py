@@ -18,6 +18,9 @@ one, pass the :class:`Origin` (``em.origin``) again, or give ``persist_dir``:
 every origin then lives in its own sub-directory (``http_127.0.0.1_8000/``,
 Chromium's naming) as ``localStorage.json`` and ``indexedDB.json``, loaded on
 install and rewritten atomically after every change.
+
+**Downloads.** ``install(downloads_dir=...)`` also serves ``downloads://``: the
+files land in that folder as Firefox names them (:class:`FolderDownloads`).
 """
 
 from __future__ import annotations
@@ -29,16 +32,26 @@ from typing import Any, Self
 from urllib.parse import urlsplit
 
 from .. import env
+from .downloads import FolderDownloads
 from .indexed_db import FakeIndexedDB
 from .local_storage import DEFAULT_QUOTA_UNITS, FakeLocalStorage
 
-__all__ = ["DEFAULT_ORIGIN", "Emulation", "FakeIndexedDB", "FakeLocalStorage", "Origin", "install", "uninstall"]
+__all__ = [
+    "DEFAULT_ORIGIN",
+    "Emulation",
+    "FakeIndexedDB",
+    "FakeLocalStorage",
+    "FolderDownloads",
+    "Origin",
+    "install",
+    "uninstall",
+]
 
 #: What ``pyweb serve`` and the demo use.
 DEFAULT_ORIGIN = "http://127.0.0.1:8000"
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_SLOTS = ("local_storage", "indexed_db")  # pyweb.env platform names
+_SLOTS = ("local_storage", "indexed_db", "downloads")  # pyweb.env platform names
 
 # Emulations in effect, oldest first; uninstall() unwinds them newest first.
 _stack: list[Emulation] = []
@@ -114,8 +127,10 @@ class Origin:
 class Emulation:
     """The handle :func:`install` returns; a context manager that uninstalls on exit."""
 
-    def __init__(self, origin: Origin) -> None:
+    def __init__(self, origin: Origin, downloads: FolderDownloads | None = None) -> None:
         self.origin = origin
+        #: The ``downloads://`` target, when installed with ``downloads_dir``.
+        self.downloads = downloads
         self._previous: dict[str, Any] | None = None
 
     @property
@@ -137,6 +152,8 @@ class Emulation:
         self._previous = {name: env._installed.get(name) for name in _SLOTS}
         env.set_platform("local_storage", self.local_storage)
         env.set_platform("indexed_db", self.indexed_db)
+        if self.downloads is not None:
+            env.set_platform("downloads", self.downloads)
         _stack.append(self)
 
     def uninstall(self) -> None:
@@ -167,6 +184,7 @@ def install(
     indexed_db: Any | None = None,
     origin: str | Origin = DEFAULT_ORIGIN,
     persist_dir: str | os.PathLike[str] | None = None,
+    downloads_dir: str | os.PathLike[str] | None = None,
 ) -> Emulation:
     """Serve ``localstorage://`` and ``indexeddb://`` from stand-ins in this process.
 
@@ -182,11 +200,14 @@ def install(
     persist_dir
         Keep the origin's stores on disk under this directory (see the module
         docstring); ignored for stores passed in.
+    downloads_dir
+        Also serve ``downloads://``, writing the files into this folder
+        (:class:`FolderDownloads`); without it ``downloads://`` stays unavailable.
 
     Returns
     -------
     Emulation
-        With ``.local_storage``, ``.indexed_db``, ``.origin`` and
+        With ``.local_storage``, ``.indexed_db``, ``.downloads``, ``.origin`` and
         ``uninstall()``; as a context manager it uninstalls on exit, putting
         back whatever was installed before.
 
@@ -206,7 +227,7 @@ def install(
             raise TypeError("pass an Origin, or stores/persist_dir for a new one, not both")
     else:
         origin = Origin(origin, local_storage=local_storage, indexed_db=indexed_db, persist_dir=persist_dir)
-    emulation = Emulation(origin)
+    emulation = Emulation(origin, FolderDownloads(downloads_dir) if downloads_dir is not None else None)
     emulation._install()
     return emulation
 

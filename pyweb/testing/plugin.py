@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from .config import CONFIG_NAME, ConfigError, HarnessConfig, Target, load_config
+from .downloads import captured_downloads, pyweb_download_browsers, set_input_files  # noqa: F401 (fixtures)
 from .page import PyodidePage, playwright_loop
 from .server import StaticServer, harness_server
 
