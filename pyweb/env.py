@@ -13,7 +13,7 @@ from typing import Any
 
 from .errors import RuntimeUnavailableError
 
-__all__ = ["IN_PYODIDE", "indexed_db", "local_storage", "set_platform"]
+__all__ = ["IN_PYODIDE", "downloads", "indexed_db", "local_storage", "set_platform"]
 
 #: True inside Pyodide (browser or Node). The ``js`` module exists only there.
 IN_PYODIDE = "_pyodide_core" in sys.modules or sys.platform == "emscripten"
@@ -55,3 +55,17 @@ def indexed_db() -> Any:
 
         return browser_indexed_db()
     raise RuntimeUnavailableError(_HINT.format(what="IndexedDB", arg="factory"))
+
+
+def downloads() -> Any:
+    """Where ``downloads://`` sends files: the installed stand-in, else the page."""
+    if "downloads" in _installed:
+        return _installed["downloads"]
+    if IN_PYODIDE:
+        from .browser.dom import AnchorDownloads
+
+        return AnchorDownloads()
+    raise RuntimeUnavailableError(
+        "downloads:// needs a browser page; in CPython call pyweb.emulation.install(downloads_dir=...) first "
+        "(or pass target= to the handler)"
+    )

@@ -47,8 +47,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from ..artifacts import artifacts_info, embed_weights, to_model_json
-from ..env import IN_PYODIDE
-from ..errors import ArtifactError, RuntimeUnavailableError
+from ..errors import ArtifactError
 from ..types import Handler, ModelArtifacts, SaveResult
 
 __all__ = ["BINARY_MIME", "JSON_MIME", "SCHEME", "DownloadTarget", "DownloadsHandler", "download_files"]
@@ -174,14 +173,4 @@ def default_target() -> DownloadTarget:
     """The installed stand-in, else the page's downloads in Pyodide."""
     from .. import env
 
-    installed = env._installed.get(PLATFORM)  # set by pyweb.emulation.install(downloads_dir=...)
-    if installed is not None:
-        return installed
-    if IN_PYODIDE:
-        from ..browser.dom import AnchorDownloads
-
-        return AnchorDownloads()
-    raise RuntimeUnavailableError(
-        "downloads:// needs a browser page; in CPython call pyweb.emulation.install(downloads_dir=...) first "
-        "(or pass target= to the handler)"
-    )
+    return env.downloads()
