@@ -1,0 +1,250 @@
+"""The Layer base class, symbolic tensors and nodes, names and errors.
+
+Names follow TF.js (tfjs-layers/src/backend/state.ts ``getUid``): one counter per
+prefix, global to the process, so the first Dense is ``dense_Dense1`` and the
+first functional model ``model1``. Configs are kept in the wire form TF.js
+writes (snake_case keys, base keys ``name``/``trainable`` after the layer's own).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import ArtifactError
+
+__all__ = ["Layer", "Node", "SymbolicTensor", "UnsupportedLayerError", "WeightMismatchError", "get_uid"]
+
+_UIDS: defaultdict[str, int] = defaultdict(int)
+
+
+def get_uid(prefix: str) -> str:
+    """``prefix`` followed by its next counter value, as TF.js's ``getUid``."""
+    _UIDS[prefix] += 1
+    return f"{prefix}{_UIDS[prefix]}"
+
+
+def snake_case(name: str) -> str:
+    """TF.js's ``toSnakeCase``: ``DepthwiseConv2D`` -> ``depthwise_conv2d``."""
+    first = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", first).lower()
+
+
+class UnsupportedLayerError(ArtifactError):
+    """A layer class, or an option of one, that pyweb cannot run.
+
+    ``layer_class`` names the class (e.g. ``"LSTM"``); ``option`` the config key
+    (``None`` when the class itself is unsupported).
+    """
+
+    def __init__(self, message: str, *, layer_class: str, option: str | None = None) -> None:
+        super().__init__(message)
+        self.layer_class = layer_class
+        self.option = option
+
+    def __reduce__(self) -> Any:
+        return (_rebuild_unsupported, (self.args[0], self.layer_class, self.option))
+
+
+def _rebuild_unsupported(message: str, layer_class: str, option: str | None) -> UnsupportedLayerError:
+    return UnsupportedLayerError(message, layer_class=layer_class, option=option)
+
+
+class WeightMismatchError(ArtifactError):
+    """Weights do not fit a model, as in TF.js's strict ``loadWeights``.
+
+    ``reason`` is ``"extra"``, ``"missing"``, ``"duplicate"``, ``"shape"`` or
+    ``"count"``; ``names`` lists the weights concerned.
+    """
+
+    def __init__(self, message: str, *, reason: str, names: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.names = list(names)
+
+    def __reduce__(self) -> Any:
+        return (_rebuild_mismatch, (self.args[0], self.reason, self.names))
+
+
+def _rebuild_mismatch(message: str, reason: str, names: list[str]) -> WeightMismatchError:
+    return WeightMismatchError(message, reason=reason, names=names)
+
+
+class SymbolicTensor:
+    """A placeholder for a layer output while a model is being built."""
+
+    def __init__(self, shape: Sequence[int | None], layer: Layer, node_index: int, tensor_index: int) -> None:
+        self.shape = tuple(shape)
+        self.layer = layer
+        self.node_index = node_index
+        self.tensor_index = tensor_index
+
+    @property
+    def node(self) -> Node:
+        return self.layer.inbound_nodes[self.node_index]
+
+    def __repr__(self) -> str:
+        return f"SymbolicTensor(shape={list(self.shape)}, layer={self.layer.name!r})"
+
+
+class Node:
+    """One call of a layer: the tensors it consumed and produced."""
+
+    def __init__(self, layer: Layer, inputs: list[SymbolicTensor], output_shapes: list[tuple]) -> None:
+        self.layer = layer
+        self.inputs = inputs
+        index = len(layer.inbound_nodes)
+        self.outputs = [SymbolicTensor(s, layer, index, i) for i, s in enumerate(output_shapes)]
+        layer.inbound_nodes.append(self)
+
+
+def _shape_list(shape: Sequence[int | None]) -> list[int | None]:
+    return [None if d is None else int(d) for d in shape]
+
+
+class Layer:
+    """Base of every layer: name, weights, config and the call protocol.
+
+    Parameters
+    ----------
+    name
+        Layer name; default ``<snake_case class>_<Class><n>`` as TF.js.
+    trainable
+        Written to the config; weights of a non-trainable layer are still saved.
+    input_shape, batch_input_shape, batch_size, dtype
+        As in Keras; a first layer given a shape gets its weights at once.
+    """
+
+    class_name = "Layer"
+    #: Config keys this class reads besides the base ones.
+    config_keys: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        trainable: bool = True,
+        input_shape: Sequence[int | None] | None = None,
+        batch_input_shape: Sequence[int | None] | None = None,
+        batch_size: int | None = None,
+        dtype: str | None = None,
+        seed: int | None = None,
+    ) -> None:
+        cls = self.class_name
+        self.name = name if name is not None else f"{snake_case(cls)}_{get_uid(cls)}"
+        self.trainable = trainable
+        self.batch_input_shape: list | None = None
+        self.dtype: str | None = None
+        if batch_input_shape is not None or input_shape is not None:
+            shape = batch_input_shape if batch_input_shape is not None else [batch_size, *input_shape]
+            self.batch_input_shape = _shape_list(shape)
+            self.dtype = dtype or "float32"
+        self.seed = seed
+        self.inbound_nodes: list[Node] = []
+        self.built = False
+        self._weights: list[tuple[str, np.ndarray]] = []
+
+    # -- weights -------------------------------------------------------------
+    def add_weight(self, name: str, value: np.ndarray) -> None:
+        self._weights.append((name, np.ascontiguousarray(value, dtype=np.float32)))
+
+    @property
+    def weight_names(self) -> list[str]:
+        """TF.js originalNames: ``<layer name>/<weight>``."""
+        return [f"{self.name}/{n}" for n, _ in self._weights]
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of this layer's weights, in creation order."""
+        return [v.copy() for _, v in self._weights]
+
+    def set_weights(self, values: Sequence[Any]) -> None:
+        """Replace this layer's weights; shapes must match exactly."""
+        if len(values) != len(self._weights):
+            raise WeightMismatchError(
+                f"layer {self.name} has {len(self._weights)} weights, got {len(values)}",
+                reason="count", names=self.weight_names)
+        new = []
+        for (wname, old), value in zip(self._weights, values):
+            arr = np.asarray(value, dtype=np.float32)
+            if arr.shape != old.shape:
+                raise WeightMismatchError(
+                    f"Shape mismatch: {list(old.shape)} vs. {list(arr.shape)} for {self.name}/{wname}",
+                    reason="shape", names=[f"{self.name}/{wname}"])
+            new.append((wname, np.ascontiguousarray(arr)))
+        self._weights = new
+
+    def _rng(self) -> np.random.Generator:
+        return np.random.default_rng(self.seed)
+
+    # -- building and calling ------------------------------------------------
+    def build(self, input_shape: Any) -> None:
+        """Create weights for ``input_shape`` (a tuple, or a list of tuples)."""
+        self.built = True
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape
+
+    def call(self, inputs: Any) -> Any:
+        """Run the layer on numpy float32 input(s)."""
+        raise NotImplementedError
+
+    def __call__(self, inputs: SymbolicTensor | Sequence[SymbolicTensor]) -> SymbolicTensor:
+        many = isinstance(inputs, (list, tuple))
+        tensors = list(inputs) if many else [inputs]
+        if not all(isinstance(t, SymbolicTensor) for t in tensors):
+            raise TypeError(f"{self.name}: call a layer on Input()/layer outputs; use model.predict for arrays")
+        shapes = [t.shape for t in tensors] if many else tensors[0].shape
+        if not self.built:
+            self.build(shapes)
+            self.built = True
+        node = Node(self, tensors, [tuple(self.compute_output_shape(shapes))])
+        return node.outputs[0]
+
+    # -- config --------------------------------------------------------------
+    def layer_config(self) -> dict[str, Any]:
+        """The class's own config keys, in TF.js order."""
+        return {}
+
+    def get_config(self) -> dict[str, Any]:
+        """The config TF.js writes: own keys, then name/trainable[/batch_input_shape/dtype]."""
+        config = self.layer_config()
+        config["name"] = self.name
+        config["trainable"] = self.trainable
+        if self.batch_input_shape is not None:
+            config["batch_input_shape"] = list(self.batch_input_shape)
+        if self.dtype is not None:
+            config["dtype"] = self.dtype
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        """Build the layer from a TF.js/Keras config; unknown keys raise UnsupportedLayerError."""
+        base = {k: config[k] for k in ("name", "trainable", "batch_input_shape", "dtype") if k in config}
+        own = {k: v for k, v in config.items() if k not in base}
+        for key in own:
+            if key not in cls.config_keys:
+                raise UnsupportedLayerError(
+                    f"{cls.class_name} option {key!r} is not supported by pyweb",
+                    layer_class=cls.class_name, option=key)
+        return cls._from_own(own, base)
+
+    @classmethod
+    def _from_own(cls, own: dict[str, Any], base: dict[str, Any]) -> Layer:
+        return cls(**own, **base)
+
+    def count_params(self) -> int:
+        return int(sum(v.size for _, v in self._weights))
+
+    def __repr__(self) -> str:
+        return f"<{self.class_name} name={self.name!r}>"
+
+
+def unsupported_value(layer_class: str, option: str, value: Any) -> UnsupportedLayerError:
+    """The error for an option whose value pyweb cannot honour."""
+    return UnsupportedLayerError(
+        f"{layer_class} option {option}={value!r} is not supported by pyweb",
+        layer_class=layer_class, option=option)

@@ -1,0 +1,271 @@
+"""Functional ``Model`` and ``Sequential``: graph order, predict, weights, topology and saving.
+
+Layer order follows tfjs-layers/src/engine/container.ts: layers sorted by depth
+(deepest, i.e. inputs, first), ties broken by first visit in a depth-first walk
+from the outputs; the config lists them in that order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .base import Layer, SymbolicTensor, WeightMismatchError, get_uid
+from .core import InputLayer
+from .summary import print_summary
+
+__all__ = ["GENERATED_BY", "KERAS_VERSION", "Model", "Sequential"]
+
+TFJS_VERSION = "4.22.0"
+KERAS_VERSION = f"tfjs-layers {TFJS_VERSION}"
+GENERATED_BY = f"TensorFlow.js tfjs-layers v{TFJS_VERSION}"
+
+
+def _as_list(x: Any) -> list:
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _walk(outputs: list[SymbolicTensor]) -> tuple[dict, dict, dict]:
+    """Depths of nodes and layers, and first-visit indices of layers, from the outputs."""
+    node_depth: dict[int, int] = {}
+    layer_index: dict[int, int] = {}
+    nodes: dict[int, Any] = {}
+
+    def visit(t: SymbolicTensor, depth: int) -> None:
+        node = t.node
+        layer_index.setdefault(id(t.layer), len(layer_index))
+        nodes[id(node)] = node
+        node_depth[id(node)] = max(node_depth.get(id(node), 0), depth)
+        for x in node.inputs:
+            visit(x, node_depth[id(node)] + 1)
+
+    for out in outputs:
+        visit(out, 0)
+    return node_depth, layer_index, nodes
+
+
+class Model:
+    """A functional model: a graph of layers from ``inputs`` to ``outputs``.
+
+    Parameters
+    ----------
+    inputs, outputs
+        One symbolic tensor or a list (from :func:`Input` and layer calls).
+    name
+        Model name; default ``model<n>`` as TF.js.
+
+    Examples
+    --------
+    >>> from pyweb.layers import Dense, Input, Model
+    >>> inp = Input(shape=[5])
+    >>> model = Model(inputs=inp, outputs=Dense(3, seed=0)(inp))
+    >>> model.predict(np.ones((2, 5), np.float32)).shape
+    (2, 3)
+    """
+
+    class_name = "Model"
+
+    def __init__(self, inputs: Any = None, outputs: Any = None, *, name: str | None = None) -> None:
+        self.name = name if name is not None else get_uid("model")
+        self.training_config: dict | None = None
+        self.user_defined_metadata: dict | None = None
+        if inputs is not None:
+            self._init_graph(_as_list(inputs), _as_list(outputs))
+
+    def _init_graph(self, inputs: list[SymbolicTensor], outputs: list[SymbolicTensor]) -> None:
+        self.inputs, self.outputs = inputs, outputs
+        node_depth, layer_index, nodes = _walk(outputs)
+        layer_depth: dict[int, int] = {}
+        by_id: dict[int, Layer] = {}
+        for nid, node in nodes.items():
+            lid = id(node.layer)
+            by_id[lid] = node.layer
+            layer_depth[lid] = max(layer_depth.get(lid, 0), node_depth[nid])
+        order = sorted(by_id, key=lambda lid: (-layer_depth[lid], layer_index[lid]))
+        self.layers: list[Layer] = [by_id[lid] for lid in order]
+        self._nodes = sorted(nodes.values(), key=lambda n: -node_depth[id(n)])
+        self._node_ids = {id(n) for n in self._nodes}
+        self.input_names = [t.layer.name for t in inputs]
+
+    # -- running ---------------------------------------------------------------
+    def _feed(self, x: Any) -> list[np.ndarray]:
+        if isinstance(x, Mapping):
+            missing = [n for n in self.input_names if n not in x]
+            if missing:
+                raise ValueError(f"predict: no value for input(s) {missing}; inputs are {self.input_names}")
+            arrays = [x[n] for n in self.input_names]
+        else:
+            arrays = _as_list(x) if len(self.inputs) > 1 or isinstance(x, (list, tuple)) else [x]
+        if len(arrays) != len(self.inputs):
+            raise ValueError(f"predict: model has {len(self.inputs)} inputs, got {len(arrays)}")
+        out = []
+        for t, a in zip(self.inputs, arrays):
+            a = np.asarray(a, dtype=np.float32)
+            want = t.shape[1:]
+            if a.ndim != len(t.shape) or any(w is not None and w != g for w, g in zip(want, a.shape[1:])):
+                raise ValueError(f"predict: input {t.layer.name} expects shape {list(t.shape)}, got {list(a.shape)}")
+            out.append(a)
+        return out
+
+    def predict(self, x: Any) -> np.ndarray | list[np.ndarray]:
+        """Run the model on a batch, as TF.js's CPU backend computes it.
+
+        Parameters
+        ----------
+        x
+            One array (batch first); for several inputs a list in input order
+            or a dict by input name. Cast to float32.
+
+        Returns
+        -------
+        numpy.ndarray or list of numpy.ndarray
+            float32; a list when the model has several outputs.
+        """
+        values: dict[tuple[int, int], np.ndarray] = {}
+        for t, a in zip(self.inputs, self._feed(x)):
+            values[(id(t.node), t.tensor_index)] = a
+        for node in self._nodes:
+            if not node.inputs:
+                continue
+            args = [values[(id(t.node), t.tensor_index)] for t in node.inputs]
+            result = node.layer.call(args if len(args) > 1 else args[0])
+            for i, r in enumerate(_as_list(result)):
+                values[(id(node), i)] = np.asarray(r, dtype=np.float32)
+        outs = [values[(id(t.node), t.tensor_index)] for t in self.outputs]
+        return outs if len(outs) > 1 else outs[0]
+
+    # -- weights ---------------------------------------------------------------
+    @property
+    def weight_names(self) -> list[str]:
+        """Every weight's TF.js originalName, in save order."""
+        return [n for layer in self.layers for n in layer.weight_names]
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of all weights, layer by layer (kernel then bias)."""
+        return [w for layer in self.layers for w in layer.get_weights()]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Replace all weights, in :meth:`get_weights` order; count and shapes must match.
+
+        Raises
+        ------
+        WeightMismatchError
+            Wrong number of arrays (``reason="count"``) or a wrong shape (``"shape"``).
+        """
+        total = len(self.weight_names)
+        if len(weights) != total:
+            raise WeightMismatchError(f"model has {total} weights, got {len(weights)}",
+                                      reason="count", names=self.weight_names)
+        i = 0
+        for layer in self.layers:
+            n = len(layer.weight_names)
+            layer.set_weights(list(weights[i:i + n]))
+            i += n
+
+    def count_params(self) -> int:
+        return sum(layer.count_params() for layer in self.layers)
+
+    def summary(self, line_length: int = 98) -> None:
+        """Print a Keras-style table of layers, output shapes and parameter counts."""
+        print_summary(self, line_length)
+
+    # -- topology and saving -----------------------------------------------------
+    def _node_key(self, layer: Layer, node: Any) -> int:
+        kept = [n for n in layer.inbound_nodes if id(n) in self._node_ids]
+        return kept.index(node)
+
+    def _inbound(self, layer: Layer) -> list:
+        entries = []
+        for node in layer.inbound_nodes:
+            if id(node) not in self._node_ids or not node.inputs:
+                continue
+            entries.append([[t.layer.name, self._node_key(t.layer, t.node), t.tensor_index, {}]
+                            for t in node.inputs])
+        return entries
+
+    def get_config(self) -> dict[str, Any]:
+        """The functional config TF.js writes: name, layers with inbound_nodes, input/output layers."""
+        layers = [{"name": layer.name, "class_name": layer.class_name, "config": layer.get_config(),
+                   "inbound_nodes": self._inbound(layer)} for layer in self.layers]
+        ends = lambda ts: [[t.layer.name, self._node_key(t.layer, t.node), t.tensor_index] for t in ts]
+        return {"name": self.name, "layers": layers, "input_layers": ends(self.inputs),
+                "output_layers": ends(self.outputs)}
+
+    def to_json(self) -> dict[str, Any]:
+        """``model.toJSON(null, false)``: class_name, config, keras_version, backend."""
+        return {"class_name": self.class_name, "config": self.get_config(), "keras_version": KERAS_VERSION,
+                "backend": "tensor_flow.js"}
+
+    def to_artifacts(self) -> Any:
+        """The :class:`~pyweb.ModelArtifacts` TF.js's ``model.save`` hands to a handler."""
+        from ..types import ModelArtifacts
+        from ..weights import encode_weights
+
+        data, specs = encode_weights(list(zip(self.weight_names, self.get_weights())))
+        return ModelArtifacts(model_topology=self.to_json(), weight_specs=specs, weight_data=data,
+                              format="layers-model", generated_by=GENERATED_BY, converted_by=None,
+                              training_config=self.training_config,
+                              user_defined_metadata=self.user_defined_metadata)
+
+    def save(self, url: Any, **options: Any) -> Any:
+        """Save to ``url`` (any pyweb scheme); see :func:`pyweb.save`."""
+        from ..api import save
+
+        return save(self, url, **options)
+
+    async def asave(self, url: Any, **options: Any) -> Any:
+        """Async twin of :meth:`save`."""
+        from ..api import asave
+
+        return await asave(self, url, **options)
+
+
+class Sequential(Model):
+    """A linear stack of layers, like ``tf.sequential``.
+
+    Parameters
+    ----------
+    layers
+        Layers in order; the first needs ``input_shape`` (or is an InputLayer)
+        for the model to be built at once.
+    name
+        Default ``sequential_<n>`` as TF.js.
+
+    Examples
+    --------
+    >>> from pyweb.layers import Dense, Sequential
+    >>> model = Sequential([Dense(4, activation="relu", input_shape=[5]), Dense(3)])
+    """
+
+    class_name = "Sequential"
+
+    def __init__(self, layers: Sequence[Layer] = (), *, name: str | None = None) -> None:
+        super().__init__(name=name if name is not None else get_uid("sequential_"))
+        self._stack: list[Layer] = []
+        self._input_layer: InputLayer | None = None
+        self._output: SymbolicTensor | None = None
+        for layer in layers:
+            self.add(layer)
+
+    def add(self, layer: Layer) -> None:
+        """Append a layer, building the graph once the input shape is known."""
+        self._stack.append(layer)
+        if self._output is None:
+            if isinstance(layer, InputLayer):
+                self._input_layer, self._output = layer, layer.output
+                self._init_graph([self._output], [self._output])
+                return
+            if layer.batch_input_shape is None:
+                raise ValueError("the first layer of a Sequential needs input_shape (or use an InputLayer)")
+            self._input_layer = InputLayer(batch_input_shape=layer.batch_input_shape, dtype=layer.dtype,
+                                           name=f"{layer.name}_input")
+            self._output = self._input_layer.output
+        self._output = layer(self._output)
+        self._init_graph([self._input_layer.output], [self._output])
+
+    def get_config(self) -> dict[str, Any]:
+        """``{name, layers: [{class_name, config}]}``; an implicit input layer is not listed."""
+        return {"name": self.name,
+                "layers": [{"class_name": layer.class_name, "config": layer.get_config()} for layer in self._stack]}
