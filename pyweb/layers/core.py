@@ -128,9 +128,9 @@ class Dense(Layer):
         return (*input_shape[:-1], self.units)
 
     def call(self, inputs: np.ndarray) -> np.ndarray:
-        out = tfjs_matmul(inputs, self._weights[0][1])
+        out = tfjs_matmul(inputs, self.weight("kernel"))
         if self.use_bias:
-            out = (out.astype(np.float64) + self._weights[1][1]).astype(np.float32)
+            out = (out.astype(np.float64) + self.weight("bias")).astype(np.float32)
         return get_activation(self.activation)(out)
 
     def layer_config(self) -> dict[str, Any]:
@@ -192,14 +192,18 @@ class Flatten(Layer):
 
 
 class Reshape(Layer):
-    """Reshape all but the batch axis to ``target_shape`` (one entry may be -1)."""
+    """Reshape all but the batch axis to ``target_shape`` (one entry may be -1 or None).
+
+    TF.js writes an inferred dimension as ``null`` in the saved config, so
+    pyweb reads ``None`` as -1 and writes -1 back as ``null``.
+    """
 
     class_name = "Reshape"
     config_keys = ("target_shape",)
 
     def __init__(self, target_shape: Sequence[int], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.target_shape = [int(d) for d in target_shape]
+        self.target_shape = [-1 if d is None else int(d) for d in target_shape]
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         if -1 not in self.target_shape:
@@ -212,7 +216,7 @@ class Reshape(Layer):
         return inputs.reshape(inputs.shape[0], *self.target_shape)
 
     def layer_config(self) -> dict[str, Any]:
-        return {"target_shape": list(self.target_shape)}
+        return {"target_shape": [None if d == -1 else d for d in self.target_shape]}
 
 
 class Add(Layer):
