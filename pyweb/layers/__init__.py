@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from .activations import ACTIVATIONS
 from .base import Layer, SymbolicTensor, UnsupportedLayerError, WeightMismatchError
+from .convolutional import Conv2D, DepthwiseConv2D
 from .core import Activation, Add, Concatenate, Dense, Dropout, Flatten, Input, InputLayer, Reshape
+from .embeddings import Embedding
 from .loading import (
     LAYER_CLASSES,
     aload_layers_model,
@@ -21,19 +23,29 @@ from .loading import (
     register_layer,
 )
 from .models import Model, Sequential
+from .normalization import BatchNormalization, LayerNormalization
+from .pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
 
 __all__ = [
     "ACTIVATIONS",
     "LAYER_CLASSES",
     "Activation",
     "Add",
+    "AveragePooling2D",
+    "BatchNormalization",
     "Concatenate",
+    "Conv2D",
     "Dense",
+    "DepthwiseConv2D",
     "Dropout",
+    "Embedding",
     "Flatten",
+    "GlobalAveragePooling2D",
     "Input",
     "InputLayer",
     "Layer",
+    "LayerNormalization",
+    "MaxPooling2D",
     "Model",
     "Reshape",
     "Sequential",

@@ -147,35 +147,55 @@ class Layer:
         self.inbound_nodes: list[Node] = []
         self.built = False
         self._weights: list[tuple[str, np.ndarray]] = []
+        self._trainable: list[bool] = []
 
     # -- weights -------------------------------------------------------------
-    def add_weight(self, name: str, value: np.ndarray) -> None:
+    def add_weight(self, name: str, value: np.ndarray, *, trainable: bool = True) -> None:
+        """Create a weight; non-trainable ones (BatchNormalization's moving stats) save last."""
         self._weights.append((name, np.ascontiguousarray(value, dtype=np.float32)))
+        self._trainable.append(trainable)
+
+    def weight_order(self) -> tuple[list[int], list[int]]:
+        """Indices of the trainable and the non-trainable weights, as TF.js's
+        ``trainableWeights``/``nonTrainableWeights`` (a non-trainable layer has only the latter)."""
+        if not self.trainable:
+            return [], list(range(len(self._weights)))
+        return ([i for i, t in enumerate(self._trainable) if t],
+                [i for i, t in enumerate(self._trainable) if not t])
+
+    def _ordered(self) -> list[int]:
+        trainable, fixed = self.weight_order()
+        return trainable + fixed
 
     @property
     def weight_names(self) -> list[str]:
-        """TF.js originalNames: ``<layer name>/<weight>``."""
-        return [f"{self.name}/{n}" for n, _ in self._weights]
+        """TF.js originalNames: ``<layer name>/<weight>``, trainable weights first."""
+        return [f"{self.name}/{self._weights[i][0]}" for i in self._ordered()]
 
     def get_weights(self) -> list[np.ndarray]:
-        """Copies of this layer's weights, in creation order."""
-        return [v.copy() for _, v in self._weights]
+        """Copies of this layer's weights, trainable first, each group in creation order (TF.js order)."""
+        return [self._weights[i][1].copy() for i in self._ordered()]
 
     def set_weights(self, values: Sequence[Any]) -> None:
-        """Replace this layer's weights; shapes must match exactly."""
+        """Replace this layer's weights, in :meth:`get_weights` order; shapes must match exactly."""
         if len(values) != len(self._weights):
             raise WeightMismatchError(
                 f"layer {self.name} has {len(self._weights)} weights, got {len(values)}",
                 reason="count", names=self.weight_names)
-        new = []
-        for (wname, old), value in zip(self._weights, values):
+        new = list(self._weights)
+        for i, value in zip(self._ordered(), values):
+            wname, old = self._weights[i]
             arr = np.asarray(value, dtype=np.float32)
             if arr.shape != old.shape:
                 raise WeightMismatchError(
                     f"Shape mismatch: {list(old.shape)} vs. {list(arr.shape)} for {self.name}/{wname}",
                     reason="shape", names=[f"{self.name}/{wname}"])
-            new.append((wname, np.ascontiguousarray(arr)))
+            new[i] = (wname, np.ascontiguousarray(arr))
         self._weights = new
+
+    def weight(self, name: str) -> np.ndarray:
+        """The current value of the weight called ``name`` (e.g. ``"kernel"``)."""
+        return next(v for n, v in self._weights if n == name)
 
     def _rng(self) -> np.random.Generator:
         return np.random.default_rng(self.seed)

@@ -13,14 +13,20 @@ import numpy as np
 
 from ..errors import ArtifactError
 from .base import Layer, UnsupportedLayerError, WeightMismatchError
+from .convolutional import Conv2D, DepthwiseConv2D
 from .core import Activation, Add, Concatenate, Dense, Dropout, Flatten, InputLayer, Reshape
+from .embeddings import Embedding
 from .models import Model, Sequential
+from .normalization import BatchNormalization, LayerNormalization
+from .pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
 
 __all__ = ["LAYER_CLASSES", "aload_layers_model", "layer_from_config", "load_layers_model", "model_from_artifacts",
            "model_from_topology"]
 
 LAYER_CLASSES: dict[str, type[Layer]] = {
-    cls.class_name: cls for cls in (Activation, Add, Concatenate, Dense, Dropout, Flatten, InputLayer, Reshape)
+    cls.class_name: cls for cls in (
+        Activation, Add, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout,
+        Embedding, Flatten, GlobalAveragePooling2D, InputLayer, LayerNormalization, MaxPooling2D, Reshape)
 }
 
 

@@ -137,14 +137,26 @@ class Model:
         return outs if len(outs) > 1 else outs[0]
 
     # -- weights ---------------------------------------------------------------
+    def _weight_slots(self) -> list[tuple[Layer, int]]:
+        """(layer, weight index) in TF.js ``model.weights`` order: every layer's trainable
+        weights, then every layer's non-trainable ones (e.g. BatchNormalization's moving stats)."""
+        trainable: list[tuple[Layer, int]] = []
+        fixed: list[tuple[Layer, int]] = []
+        for layer in self.layers:
+            t, f = layer.weight_order()
+            trainable += [(layer, i) for i in t]
+            fixed += [(layer, i) for i in f]
+        return trainable + fixed
+
     @property
     def weight_names(self) -> list[str]:
         """Every weight's TF.js originalName, in save order."""
-        return [n for layer in self.layers for n in layer.weight_names]
+        return [f"{layer.name}/{layer._weights[i][0]}" for layer, i in self._weight_slots()]
 
     def get_weights(self) -> list[np.ndarray]:
-        """Copies of all weights, layer by layer (kernel then bias)."""
-        return [w for layer in self.layers for w in layer.get_weights()]
+        """Copies of all weights in TF.js order: trainable ones layer by layer (kernel then bias), then
+        non-trainable ones."""
+        return [layer._weights[i][1].copy() for layer, i in self._weight_slots()]
 
     def set_weights(self, weights: Sequence[Any]) -> None:
         """Replace all weights, in :meth:`get_weights` order; count and shapes must match.
@@ -154,15 +166,14 @@ class Model:
         WeightMismatchError
             Wrong number of arrays (``reason="count"``) or a wrong shape (``"shape"``).
         """
-        total = len(self.weight_names)
-        if len(weights) != total:
-            raise WeightMismatchError(f"model has {total} weights, got {len(weights)}",
+        slots = self._weight_slots()
+        if len(weights) != len(slots):
+            raise WeightMismatchError(f"model has {len(slots)} weights, got {len(weights)}",
                                       reason="count", names=self.weight_names)
-        i = 0
+        given = {(id(layer), i): w for (layer, i), w in zip(slots, weights)}
         for layer in self.layers:
-            n = len(layer.weight_names)
-            layer.set_weights(list(weights[i:i + n]))
-            i += n
+            if layer._weights:
+                layer.set_weights([given[(id(layer), i)] for i in layer._ordered()])
 
     def count_params(self) -> int:
         return sum(layer.count_params() for layer in self.layers)

@@ -38,7 +38,7 @@ def summary_lines(model: Any, line_length: int = 98) -> list[str]:
         lines.append(_row(cells, widths))
         lines.append("=" * line_length if i == len(layers) - 1 else "_" * line_length)
     total = model.count_params()
-    trainable = sum(l.count_params() for l in layers if l.trainable)
+    trainable = sum(int(l._weights[i][1].size) for l in model.layers for i in l.weight_order()[0])
     lines += [f"Total params: {total}", f"Trainable params: {trainable}",
               f"Non-trainable params: {total - trainable}", "_" * line_length]
     return lines

@@ -11,6 +11,10 @@
  *                      "outputs": int}]}
  * OUTDIR/<case>/model.json         exactly what tf.io.http(url).save() POSTs as model.json
  * OUTDIR/<case>/model.weights.bin  the weight bytes
+ * OUTDIR/<case>/layer_outputs.json {"layers": [{"name", "shape", "values_b64"}]}: every non-input layer's
+ *                                  output on the same inputs (layers with one output, in model.layers order)
+ * OUTDIR/<case>/resaved.json       model.json after tf.loadLayersModel of the saved model and save again
+ *                                  (done after every case is built, so default names are unaffected)
  * OUTDIR/<case>/io.json            {"inputs": [{"shape", "values_b64"}], "outputs": [{"shape", "values_b64"}]}
  *                                  float32 little-endian; outputs of model.predict(inputs)
  */
@@ -32,7 +36,18 @@ function values(n, seed, scale = 1) {
 }
 
 function fixWeights(model, seed) {
-  model.setWeights(model.weights.map((w, i) => tf.tensor(values(w.shape.reduce((a, b) => a * b, 1), seed + i, 0.7), w.shape)));
+  model.setWeights(model.weights.map((w, i) => {
+    let v = values(w.shape.reduce((a, b) => a * b, 1), seed + i, 0.7);
+    // A variance must be positive; keep it away from 1 so the division matters.
+    if (w.originalName.endsWith('/moving_variance')) v = v.map((x) => Math.fround(Math.abs(x) + 0.3));
+    return tf.tensor(v, w.shape);
+  }));
+}
+
+/** Token ids for an Embedding input: integers below `dim` stored as floats, with fractions TF.js
+ *  truncates (x.25 -> x, -0.5 -> 0). */
+function tokens(n, seed, dim) {
+  return values(n, seed).map((v, i) => (i % 7 === 3 ? -0.5 : Math.floor(Math.abs(v) * dim) % dim + 0.25));
 }
 
 function b64(arr) {
@@ -40,8 +55,8 @@ function b64(arr) {
 }
 
 const CASES = [];
-function addCase(name, description, build, batch = 4) {
-  CASES.push({name, description, build, batch});
+function addCase(name, description, build, batch = 4, tokenDim = null) {
+  CASES.push({name, description, build, batch, tokenDim});
 }
 
 addCase('mlp', 'Sequential Dense relu/tanh/softmax, default names', () => {
@@ -79,8 +94,59 @@ addCase('functional', 'Two inputs, Add, Concatenate, Dropout, Reshape, Flatten, 
   return tf.model({inputs: [a, b], outputs: [L.dense({units: 2, activation: 'sigmoid'}).apply(c), s]});
 });
 
+addCase('cnn', 'Sequential CNN: conv2d same/strided/dilated, depthwise, max/avg pooling same+valid, ' +
+    'batchnorm, global average pooling, dense', () => {
+  const m = tf.sequential({name: 'cnn'});
+  m.add(L.conv2d({filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', inputShape: [20, 19, 3],
+    name: 'c_same'}));
+  m.add(L.conv2d({filters: 6, kernelSize: [3, 2], strides: 2, padding: 'same', name: 'c_stride'}));
+  m.add(L.maxPooling2d({poolSize: 3, strides: 1, padding: 'same', name: 'mp_same'}));
+  m.add(L.conv2d({filters: 5, kernelSize: 2, dilationRate: 2, useBias: false, name: 'c_dil'}));
+  m.add(L.conv2d({filters: 4, kernelSize: 3, dilationRate: [1, 2], padding: 'same', activation: 'tanh'}));
+  m.add(L.depthwiseConv2d({kernelSize: 3, depthMultiplier: 2, padding: 'same', activation: 'relu6'}));
+  m.add(L.maxPooling2d({poolSize: 2}));
+  m.add(L.averagePooling2d({poolSize: 3, strides: 2, padding: 'same', name: 'ap_same'}));
+  m.add(L.batchNormalization({name: 'bn'}));
+  m.add(L.averagePooling2d({poolSize: [2, 1], strides: 1}));
+  m.add(L.globalAveragePooling2d({}));
+  m.add(L.dense({units: 3, activation: 'softmax', name: 'head'}));
+  return m;
+}, 3);
+
+addCase('embed', 'Functional: Embedding, LayerNormalization (last axis; axes [1,2] without beta), ' +
+    'Concatenate, Flatten, BatchNormalization without gamma/beta, Dense', () => {
+  const tok = tf.input({shape: [6], name: 'tokens'});
+  const e = L.embedding({inputDim: 11, outputDim: 5, name: 'emb'}).apply(tok);
+  const ln1 = L.layerNormalization({epsilon: 1e-4, name: 'ln_last'}).apply(e);
+  const ln2 = L.layerNormalization({axis: [1, 2], center: false}).apply(e);
+  const flat = L.flatten({name: 'flat'}).apply(L.concatenate({name: 'cat2'}).apply([ln1, ln2]));
+  const bn = L.batchNormalization({center: false, scale: false, epsilon: 0.01, name: 'bn_flat'}).apply(flat);
+  return tf.model({inputs: tok, outputs: L.dense({units: 4, activation: 'softmax', name: 'out'}).apply(bn),
+    name: 'embed'});
+}, 5, 11);
+
+addCase('embed_seq', 'Sequential starting with Embedding(inputLength) and no inputShape, LayerNormalization ' +
+    'without gamma, Flatten, Dense', () => {
+  const m = tf.sequential({name: 'embed_seq'});
+  m.add(L.embedding({inputDim: 7, outputDim: 3, inputLength: 4}));
+  m.add(L.layerNormalization({scale: false}));
+  m.add(L.flatten({}));
+  m.add(L.dense({units: 2, name: 'seq_out'}));
+  return m;
+}, 4, 7);
+
 function write(dir, file, data) {
   fs.writeFileSync(path.join(dir, file), data);
+}
+
+/** The multipart fields tf.io.http(url).save() would POST, without sending them. */
+async function httpBody(model) {
+  let body = null;
+  const fetchFunc = async (url, init) => { body = init.body; return new Response('{}', {status: 200}); };
+  await model.save(tf.io.http('http://127.0.0.1:1/upload', {fetchFunc}));
+  const fields = {};
+  for (const [field, file] of body.entries()) fields[field] = Buffer.from(await file.arrayBuffer());
+  return fields;
 }
 
 async function runCase(out, c, index) {
@@ -88,18 +154,34 @@ async function runCase(out, c, index) {
   fixWeights(model, index * 10);
   const dir = path.join(out, c.name);
   fs.mkdirSync(dir, {recursive: true});
-  // Save through tf.io.http with a fetchFunc that keeps the multipart body instead of sending it.
-  let body = null;
-  const fetchFunc = async (url, init) => { body = init.body; return new Response('{}', {status: 200}); };
-  await model.save(tf.io.http('http://127.0.0.1:1/upload', {fetchFunc}));
-  for (const [field, file] of body.entries()) write(dir, field, Buffer.from(await file.arrayBuffer()));
+  for (const [field, data] of Object.entries(await httpBody(model))) write(dir, field, data);
   const scale = c.name === 'wide' ? 10 : 2;
-  const inputs = model.inputs.map((t, i) => tf.tensor(values(c.batch * t.shape[1], 100 + i, scale), [c.batch, t.shape[1]]));
+  const inputs = model.inputs.map((t, i) => {
+    const shape = [c.batch, ...t.shape.slice(1)];
+    const n = shape.reduce((a, b) => a * b, 1);
+    return tf.tensor(c.tokenDim ? tokens(n, 100 + i, c.tokenDim) : values(n, 100 + i, scale), shape);
+  });
   let outputs = model.predict(inputs.length === 1 ? inputs[0] : inputs);
   outputs = Array.isArray(outputs) ? outputs : [outputs];
   const enc = (t) => ({shape: t.shape, values_b64: b64(t.dataSync())});
   write(dir, 'io.json', JSON.stringify({inputs: inputs.map(enc), outputs: outputs.map(enc)}));
+  const inner = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
+  const probe = tf.model({inputs: model.inputs, outputs: inner.map((l) => l.output), name: `probe_${c.name}`});
+  let each = probe.predict(inputs.length === 1 ? inputs[0] : inputs);
+  each = Array.isArray(each) ? each : [each];
+  write(dir, 'layer_outputs.json', JSON.stringify({layers: inner.map((l, i) => ({name: l.name, ...enc(each[i])}))}));
   return {case: c.name, description: c.description, inputs: model.inputNames, outputs: outputs.length};
+}
+
+/** Load OUTDIR/<case> back into TF.js and save it again: what a TF.js round trip writes. */
+async function resave(dir) {
+  const modelJSON = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
+  const data = fs.readFileSync(path.join(dir, 'model.weights.bin'));
+  const artifacts = await tf.io.getModelArtifactsForJSON(modelJSON, async () => [
+    modelJSON.weightsManifest.flatMap((g) => g.weights),
+    data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)]);
+  const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  write(dir, 'resaved.json', (await httpBody(model))['model.json']);
 }
 
 async function main(argv) {
@@ -111,6 +193,7 @@ async function main(argv) {
   fs.mkdirSync(argv[0], {recursive: true});
   const cases = [];
   for (let i = 0; i < CASES.length; i++) cases.push(await runCase(argv[0], CASES[i], i));
+  for (const c of cases) await resave(path.join(argv[0], c.case));
   write(argv[0], 'index.json', JSON.stringify({tfjs_version: tf.version.tfjs, cases}));
   return 0;
 }

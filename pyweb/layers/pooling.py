@@ -1,0 +1,103 @@
+"""MaxPooling2D, AveragePooling2D and GlobalAveragePooling2D (channels-last), as TF.js's CPU backend.
+
+TF.js's CPU pool (tfjs-backend-cpu utils/pool_utils.ts) looks only at the cells inside
+the input: max ignores NaN and padding, average sums the valid cells in float64 and
+divides by their count, so ``same`` borders average fewer cells. tf.mean divides every
+element by the count (float32) and sums the quotients in float64.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .base import Layer, unsupported_value
+from .convolutional import Window, check_layout, pair
+
+__all__ = ["AveragePooling2D", "GlobalAveragePooling2D", "MaxPooling2D", "tfjs_mean"]
+
+
+def tfjs_mean(x: np.ndarray, axis: Any, keepdims: bool = False) -> np.ndarray:
+    """tf.mean on the CPU backend: ``sum(float32(x / n))`` with a float64 running sum."""
+    x = np.asarray(x, np.float32)
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    n = int(np.prod([x.shape[a] for a in axes]))
+    parts = (x.astype(np.float64) / np.float32(n)).astype(np.float32)
+    return parts.sum(axis=axes, keepdims=keepdims, dtype=np.float64).astype(np.float32)
+
+
+class _Pooling2D(Layer):
+    config_keys = ("pool_size", "padding", "strides", "data_format")
+
+    def __init__(self, pool_size: int | Sequence[int] = (2, 2), strides: int | Sequence[int] | None = None,
+                 padding: str = "valid", data_format: str | None = None, **kwargs: Any) -> None:
+        cls = self.class_name
+        check_layout(cls, padding, data_format)
+        self.pool_size = pair(pool_size, cls, "pool_size")
+        self.strides = list(self.pool_size) if strides is None else pair(strides, cls, "strides")
+        self.padding = padding
+        super().__init__(**kwargs)
+        self.window = Window(self.pool_size, self.strides, (1, 1), padding)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return (input_shape[0], *self.window.output_hw(input_shape[1], input_shape[2]), input_shape[3])
+
+    def layer_config(self) -> dict[str, Any]:
+        return {"pool_size": list(self.pool_size), "padding": self.padding, "strides": list(self.strides),
+                "data_format": "channels_last"}
+
+
+class MaxPooling2D(_Pooling2D):
+    """Max over each ``pool_size`` window; ``strides`` default to ``pool_size``.
+
+    Examples
+    --------
+    >>> from pyweb.layers import MaxPooling2D
+    >>> layer = MaxPooling2D(pool_size=2, padding="same")
+    """
+
+    class_name = "MaxPooling2D"
+
+    def call(self, inputs: np.ndarray) -> np.ndarray:
+        out = None
+        for view in self.window.taps(np.asarray(inputs, np.float32), fill=-np.inf):
+            out = view.copy() if out is None else np.fmax(out, view)  # fmax: NaN never wins, as in TF.js
+        return out
+
+
+class AveragePooling2D(_Pooling2D):
+    """Mean over each window; with ``padding="same"`` only cells inside the input count, as in TF."""
+
+    class_name = "AveragePooling2D"
+
+    def call(self, inputs: np.ndarray) -> np.ndarray:
+        x = np.asarray(inputs, np.float32).astype(np.float64)
+        total = count = None
+        ones = np.ones((1, *x.shape[1:3], 1))
+        for view, valid in zip(self.window.taps(x), self.window.taps(ones)):
+            total = view.copy() if total is None else total + view
+            count = valid.copy() if count is None else count + valid
+        return (total / count).astype(np.float32)
+
+
+class GlobalAveragePooling2D(Layer):
+    """Mean over the two spatial axes: ``[batch, h, w, c]`` → ``[batch, c]``."""
+
+    class_name = "GlobalAveragePooling2D"
+    config_keys = ("data_format",)
+
+    def __init__(self, data_format: str | None = None, **kwargs: Any) -> None:
+        if data_format not in (None, "channels_last"):
+            raise unsupported_value(self.class_name, "data_format", data_format)
+        super().__init__(**kwargs)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return (input_shape[0], input_shape[3])
+
+    def call(self, inputs: np.ndarray) -> np.ndarray:
+        return tfjs_mean(inputs, (1, 2))
+
+    def layer_config(self) -> dict[str, Any]:
+        return {"data_format": "channels_last"}
