@@ -24,6 +24,12 @@ Differences from TF.js:
 - ``remove_model`` deletes both records in one transaction.
 - Connections are closed after every operation, so ``delete_database`` and
   upgrades from other pages are never blocked by pyweb.
+
+Each operation (save, load, list, remove) is one open, one transaction and
+its requests. A factory that offers them whole (``whole_operations`` true,
+with ``put_records``/``get_record``/``get_all_records``/``delete_records``,
+as the page's IndexedDB does in :mod:`pyweb.browser.idb`) runs each in one
+call; any other goes request by request through the IDBFactoryLike protocol.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as _dt
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any
 
 from ..artifacts import (
@@ -71,15 +77,16 @@ DATABASE_VERSION = 1
 MODELS_STORE = "models_store"
 INFO_STORE = "model_info_store"
 KEY_PATH = "modelPath"
+# (store, key path) of each; opening the database creates whichever is missing.
+STORES = ((MODELS_STORE, KEY_PATH), (INFO_STORE, KEY_PATH))
 SCHEME = "indexeddb://"
+
+_Specs = Sequence[tuple[str, str]]  # (object store, key path) pairs, as STORES
 
 
 def upgrade_database(db: IDBDatabaseLike, old_version: int) -> None:
     """Create whichever of TF.js's two object stores is missing."""
-    existing = set(db.object_store_names)
-    for name in (MODELS_STORE, INFO_STORE):
-        if name not in existing:
-            db.create_object_store(name, key_path=KEY_PATH)
+    _create_missing(db, STORES)
 
 
 class IndexedDBHandler(Handler):
@@ -119,18 +126,8 @@ class IndexedDBHandler(Handler):
         info = artifacts_info(joined, date=_now_ms())
         model_record, info_record = self._records(joined, info)
         with _errors_for(self.url, info):
-            db = await _open(self.factory)
-            try:
-                tx = db.transaction([MODELS_STORE, INFO_STORE], "readwrite")
-                try:
-                    tx.put(MODELS_STORE, model_record)
-                    tx.put(INFO_STORE, info_record)
-                except BaseException:
-                    tx.abort()  # nothing of this save may commit
-                    raise
-                await tx.complete()
-            finally:
-                db.close()
+            puts = [(MODELS_STORE, model_record), (INFO_STORE, info_record)]
+            await _operations(self.factory).put_records(DATABASE_NAME, DATABASE_VERSION, STORES, puts)
         return SaveResult(info)
 
     def _records(self, artifacts: ModelArtifacts, info: ModelArtifactsInfo) -> tuple[dict, dict]:
@@ -141,14 +138,8 @@ class IndexedDBHandler(Handler):
 
     async def aload(self) -> ModelArtifacts:
         with _errors_for(self.url):
-            db = await _open(self.factory)
-            try:
-                tx = db.transaction([MODELS_STORE], "readonly")
-                request = tx.get(MODELS_STORE, self.path)
-                await tx.complete()
-                record = request.result
-            finally:
-                db.close()
+            ops = _operations(self.factory)
+            record = await ops.get_record(DATABASE_NAME, DATABASE_VERSION, STORES, MODELS_STORE, self.path)
         if record is None:
             raise ModelNotFoundError(f"no model at {self.url}", url=self.url)
         if not isinstance(record, dict) or not isinstance(record.get("modelArtifacts"), dict):
@@ -174,34 +165,78 @@ class IndexedDBStore(ModelStore):
 
     async def alist_models(self) -> dict[str, ModelArtifactsInfo]:
         with _errors_for(SCHEME):
-            db = await _open(self.factory)
-            try:
-                tx = db.transaction([INFO_STORE], "readonly")
-                request = tx.get_all(INFO_STORE)
-                await tx.complete()
-                records = request.result or []
-            finally:
-                db.close()
+            ops = _operations(self.factory)
+            records = await ops.get_all_records(DATABASE_NAME, DATABASE_VERSION, STORES, INFO_STORE) or []
         return {rec[KEY_PATH]: _info_from_record(rec, SCHEME + str(rec.get(KEY_PATH))) for rec in records}
 
     async def aremove_model(self, path: str) -> ModelArtifactsInfo:
         path = path.removeprefix(SCHEME)
         url = SCHEME + path
         with _errors_for(url):
-            db = await _open(self.factory)
-            try:
-                info = await _read_info(db, path, url)
-                tx = db.transaction([MODELS_STORE, INFO_STORE], "readwrite")
-                try:
-                    tx.delete(INFO_STORE, path)
-                    tx.delete(MODELS_STORE, path)
-                except BaseException:
-                    tx.abort()
-                    raise
-                await tx.complete()
-            finally:
-                db.close()
+            ops = _operations(self.factory)
+            # Read, then delete if present: two transactions, as a Python await ends one.
+            record = await ops.get_record(DATABASE_NAME, DATABASE_VERSION, STORES, INFO_STORE, path)
+            if record is None:
+                raise ModelNotFoundError(f"no model at {url}", url=url)
+            info = _info_from_record(record, url)
+            deletes = [(INFO_STORE, path), (MODELS_STORE, path)]
+            await ops.delete_records(DATABASE_NAME, DATABASE_VERSION, STORES, deletes)
         return info
+
+
+class _ByRequest:
+    """The whole operations, request by request over the IDBFactoryLike protocol.
+
+    For factories that do not offer them (FakeIndexedDB, your own). Each
+    opens a connection, runs one transaction and closes the connection.
+    """
+
+    def __init__(self, factory: IDBFactoryLike) -> None:
+        self.factory = factory
+
+    async def put_records(self, name: str, version: int, stores: _Specs, puts: Sequence[tuple[str, dict]]) -> None:
+        async with self._connection(name, version, stores) as db:
+            tx = db.transaction(_unique(store for store, _ in puts), "readwrite")
+            try:
+                for store, value in puts:
+                    tx.put(store, value)
+            except BaseException:
+                tx.abort()  # nothing of this save may commit
+                raise
+            await tx.complete()
+
+    async def get_record(self, name: str, version: int, stores: _Specs, store: str, key: str) -> Any:
+        async with self._connection(name, version, stores) as db:
+            tx = db.transaction([store], "readonly")
+            request = tx.get(store, key)
+            await tx.complete()
+            return request.result
+
+    async def get_all_records(self, name: str, version: int, stores: _Specs, store: str) -> list[Any]:
+        async with self._connection(name, version, stores) as db:
+            tx = db.transaction([store], "readonly")
+            request = tx.get_all(store)
+            await tx.complete()
+            return request.result
+
+    async def delete_records(self, name: str, version: int, stores: _Specs, deletes: Sequence[tuple[str, str]]) -> None:
+        async with self._connection(name, version, stores) as db:
+            tx = db.transaction(_unique(store for store, _ in deletes), "readwrite")
+            try:
+                for store, key in deletes:
+                    tx.delete(store, key)
+            except BaseException:
+                tx.abort()
+                raise
+            await tx.complete()
+
+    @contextlib.asynccontextmanager
+    async def _connection(self, name: str, version: int, stores: _Specs) -> AsyncIterator[IDBDatabaseLike]:
+        db = await self.factory.open(name, version, lambda conn, old_version: _create_missing(conn, stores))
+        try:
+            yield db
+        finally:
+            db.close()
 
 
 # -- helpers -----------------------------------------------------------------------
@@ -227,20 +262,20 @@ def _errors_for(url: str, info: ModelArtifactsInfo | None = None) -> Iterator[No
         raise
 
 
-async def _open(factory: IDBFactoryLike) -> IDBDatabaseLike:
-    return await factory.open(DATABASE_NAME, DATABASE_VERSION, upgrade_database)
+def _operations(factory: IDBFactoryLike) -> Any:
+    # The factory's own one-call operations when it has them, else the protocol.
+    return factory if getattr(factory, "whole_operations", False) else _ByRequest(factory)
 
 
-async def _read_info(db: IDBDatabaseLike, path: str, url: str) -> ModelArtifactsInfo:
-    # Its own read-only transaction: a Python await ends a transaction, so
-    # "read, then delete if present" cannot share one.
-    tx = db.transaction([INFO_STORE], "readonly")
-    request = tx.get(INFO_STORE, path)
-    await tx.complete()
-    record = request.result
-    if record is None:
-        raise ModelNotFoundError(f"no model at {url}", url=url)
-    return _info_from_record(record, url)
+def _create_missing(db: IDBDatabaseLike, stores: _Specs) -> None:
+    existing = set(db.object_store_names)
+    for name, key_path in stores:
+        if name not in existing:
+            db.create_object_store(name, key_path=key_path)
+
+
+def _unique(stores: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(stores))
 
 
 def _info_record(info: ModelArtifactsInfo) -> dict[str, Any]:

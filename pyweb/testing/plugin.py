@@ -28,6 +28,7 @@ import pytest
 from .config import CONFIG_NAME, ConfigError, HarnessConfig, Target, load_config
 from .downloads import captured_downloads, pyweb_download_browsers, set_input_files  # noqa: F401 (fixtures)
 from .page import PyodidePage, playwright_loop
+from .quota import pyweb_quota_pages, small_idb_quota, small_localstorage_quota  # noqa: F401 (fixtures)
 from .server import StaticServer, harness_server
 
 __all__ = ["BrowserPool"]

@@ -1,0 +1,337 @@
+"""Small storage quotas on demand, for tests of what happens when a browser store is full.
+
+Two pytest fixtures (registered by :mod:`pyweb.testing.plugin`), both usable in
+any test that uses the ``pyodide`` fixture:
+
+``small_localstorage_quota(units)``
+    Leaves exactly ``units`` UTF-16 code units of the page's localStorage for
+    everything else, by storing one filler item. Both browsers allow 5,242,880
+    units of key + value per origin and count them exactly (browser-facts §1),
+    so the filler is exact to the unit. It is used in Firefox too, although
+    Firefox has a pref (``dom.storage.default_quota``, in KiB): the pref fixes
+    the limit when the browser is launched, in steps of 1024 units, and needs
+    a Firefox of its own plus a Pyodide boot (about 6 s); the filler costs one
+    ``setItem`` and the next test's storage wipe removes it.
+
+``small_idb_quota(quota_bytes)``
+    Returns a :class:`QuotaPage`: a separate Pyodide page whose origin has a
+    ``quota_bytes`` IndexedDB quota (browser-facts §2).
+
+    - Chromium: CDP ``Storage.overrideQuotaForOrigin``. It only takes hold in a
+      browser context that has not used storage yet and is dropped when its
+      CDP session detaches, so the page gets a context of its own whose session
+      sets the override before the page first loads and stays attached while
+      the page lives; a later ``small_idb_quota(n)`` re-sends it on that session
+      (which works). ``estimate()`` never shows the override: Chromium reports
+      ``quota = usage + 10 GiB``, but ``usage`` is real.
+    - Firefox: the pref ``dom.quotaManager.temporaryStorage.fixedLimit`` (KiB),
+      read at launch, so the page runs in a Firefox launched for it (one per
+      module, target and size; ``quota_bytes`` is rounded up to KiB). The limit
+      is shared by every origin of the profile, which is why this Firefox
+      serves nothing else. ``estimate()`` reports it.
+
+    Both browsers count all of the origin's storage against the quota (Firefox
+    counts localStorage too), and a database costs more than its records, so
+    :attr:`QuotaPage.baseline_usage` (``estimate().usage`` when the page was
+    handed out, after its storage was wiped) and
+    :attr:`QuotaPage.available_bytes` say what is really left. Pyodide itself
+    stores nothing; in Firefox the wipe leaves 80 KiB (16 KiB once
+    localStorage is touched, 64 KiB once Cache Storage is), Chromium starts
+    at 0. Fill with random bytes: Chromium compresses IndexedDB values.
+
+Measured with these fixtures (Chromium 156, Firefox ESR 153), and what tests
+have to allow for:
+
+- Chromium lets every request succeed and only aborts the transaction, with
+  ``tx.error.name == 'QuotaExceededError'`` (constructor QuotaExceededError,
+  ``quota`` and ``requested`` null) and an empty message. Firefox fails the
+  request itself for a value big enough to get a file of its own (about
+  1 MiB and up) and sometimes for one of many small puts in a transaction;
+  otherwise its commit fails. Neither says how much room was left.
+- Chromium checks a write against a cached usage that a transaction
+  committed just before may not have reached yet (a write that should have
+  failed succeeded, 2 times in 4); ``estimate()`` in between brought it up to
+  date every time. Right after an aborted write of megabytes into a new
+  database, a small write that should fit was refused once.
+- Firefox: a refused write of small records leaves the database file at the
+  limit; after that even deletes and ``clear()`` abort with
+  QuotaExceededError until the database is deleted. After a quota abort, the
+  next put on the same connection throws InvalidStateError.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from .config import HarnessConfig, Target
+from .page import PyodidePage, playwright_loop
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, CDPSession
+
+__all__ = [
+    "FILLER_KEY",
+    "LOCAL_STORAGE_QUOTA_UNITS",
+    "QuotaPage",
+    "QuotaPages",
+    "fill_local_storage",
+    "pyweb_quota_pages",
+    "small_idb_quota",
+    "small_localstorage_quota",
+]
+
+#: Both browsers: UTF-16 code units of key + value per origin (browser-facts §1).
+LOCAL_STORAGE_QUOTA_UNITS = 5_242_880
+#: The localStorage item that takes up the room a test does not want.
+FILLER_KEY = "pyweb-quota-filler"
+FIREFOX_QUOTA_PREF = "dom.quotaManager.temporaryStorage.fixedLimit"
+
+# Sets the filler after checking that the other items fit in what is left,
+# so a too-small budget is a clear error rather than a failed setItem.
+_FILL = """([key, units, total]) => {
+  let used = 0;
+  for (const k of Object.keys(localStorage)) {
+    if (k !== key) used += k.length + localStorage.getItem(k).length;
+  }
+  if (used > units) throw new Error(`localStorage already holds ${used} units, more than the ${units} asked for`);
+  localStorage.setItem(key, 'f'.repeat(total - units - key.length));
+}"""
+_ESTIMATE = "async () => { const e = await navigator.storage.estimate(); return [e.quota, e.usage]; }"
+
+
+def fill_local_storage(page: PyodidePage, units: int, *, key: str = FILLER_KEY) -> int:
+    """Leave exactly ``units`` UTF-16 units of localStorage to the items other than ``key``.
+
+    Parameters
+    ----------
+    page
+        The page whose origin's localStorage to fill.
+    units
+        Room, in UTF-16 code units of keys plus values, for everything else
+        (items already there included).
+    key
+        The filler item's key.
+
+    Returns
+    -------
+    int
+        The filler value's length: ``5_242_880 - units - len(key)``.
+
+    Raises
+    ------
+    ValueError
+        ``units`` is negative or leaves no room for the filler's key.
+    playwright.sync_api.Error
+        The items already stored take more than ``units``.
+
+    Examples
+    --------
+    >>> fill_local_storage(pyodide, 10_000)  # doctest: +SKIP
+    5232862
+    """
+    length = LOCAL_STORAGE_QUOTA_UNITS - units - len(key)
+    if units < 0 or length < 0:
+        raise ValueError(f"units must be between 0 and {LOCAL_STORAGE_QUOTA_UNITS - len(key)}, not {units}")
+    page.run_js(_FILL, [key, units, LOCAL_STORAGE_QUOTA_UNITS])
+    return length
+
+
+class QuotaPage(PyodidePage):
+    """A :class:`~pyweb.testing.PyodidePage` whose origin has a small IndexedDB quota.
+
+    Made by the ``small_idb_quota`` fixture (see the module docstring for how,
+    per browser). Beyond a PyodidePage's attributes: ``quota_bytes`` (the
+    forced quota; Firefox rounds it up to KiB), ``mechanism`` (``"cdp"`` or
+    ``"prefs"``), ``baseline_usage`` and :attr:`available_bytes`, and
+    ``launch_seconds`` (the extra browser's launch, Firefox only).
+    """
+
+    def __init__(self, browser: Browser, target: Target, origin: str, timeouts: dict[str, float]) -> None:
+        super().__init__(browser, target, origin, timeouts)
+        self.mechanism = "cdp" if target.browser.engine == "chromium" else "prefs"
+        self.quota_bytes = 0
+        self.baseline_usage = 0
+        self.launch_seconds = 0.0
+        self._session: CDPSession | None = None
+        self._session_page: Any = None
+
+    @property
+    def available_bytes(self) -> int:
+        """``quota_bytes`` minus the usage the browser reported when the page was handed out."""
+        return self.quota_bytes - self.baseline_usage
+
+    def estimate(self) -> dict[str, int]:
+        """``navigator.storage.estimate()``: ``{"quota": ..., "usage": ...}`` as the browser reports them."""
+        quota, usage = self.run_js(_ESTIMATE)
+        return {"quota": int(quota), "usage": int(usage)}
+
+    def set_quota(self, quota_bytes: int) -> None:
+        """Chromium only: override the origin's quota again, on the page's live CDP session."""
+        if self.mechanism != "cdp":
+            raise NotImplementedError("Firefox reads its quota at launch; ask small_idb_quota for another size")
+        self.quota_bytes = quota_bytes
+        with playwright_loop(self.browser):
+            self._override()
+
+    def _boot(self) -> None:
+        # Runs in every new context (start, restart) before the page first
+        # loads, so the override precedes any use of storage there.
+        if self.mechanism == "cdp" and self._session_page is not self.page:
+            self._session = self.context.new_cdp_session(self.page)
+            self._session_page = self.page
+            self._override()
+        super()._boot()
+
+    def _override(self) -> None:
+        self._session.send("Storage.overrideQuotaForOrigin", {"origin": self.origin, "quotaSize": self.quota_bytes})
+
+    def close(self) -> None:
+        super().close()  # closing the context ends the session and its override
+        self._session = self._session_page = None
+
+
+class QuotaPages:
+    """The quota pages of one test module and target, made on first use, closed by :meth:`close`.
+
+    Chromium: one page, whose quota is re-set for each request. Firefox: one
+    page (and Firefox) per size in KiB.
+    """
+
+    def __init__(
+        self,
+        pyodide: PyodidePage,
+        config: HarnessConfig,
+        *,
+        starts: list[tuple[str, dict[str, float]]] | None = None,
+        launches: dict[str, float] | None = None,
+    ) -> None:
+        self.pyodide = pyodide
+        self.config = config
+        # Where page starts and browser launches are recorded (the plugin's summary).
+        self.starts = starts if starts is not None else []
+        self.launches = launches if launches is not None else {}
+        self._chromium: QuotaPage | None = None
+        self._firefox: dict[int, QuotaPage] = {}  # by quota in KiB, each in its own Firefox
+        self._browsers: list[Browser] = []
+
+    def get(self, quota_bytes: int) -> QuotaPage:
+        """A wiped page whose origin has a ``quota_bytes`` IndexedDB quota."""
+        if quota_bytes <= 0:
+            raise ValueError(f"quota_bytes must be positive, not {quota_bytes}")
+        engine = self.config.browsers[self.pyodide.browser_name].engine
+        with playwright_loop(self.pyodide.browser):
+            if engine == "chromium":
+                page = self._chromium_page(quota_bytes)
+            elif engine == "firefox":
+                page = self._firefox_page(math.ceil(quota_bytes / 1024))
+            else:
+                pytest.skip(f"pyweb.testing cannot force a small IndexedDB quota in {engine}")
+            page.reset()
+            if page.mechanism == "cdp":
+                page.set_quota(quota_bytes)  # also after a restart (the new session set the old value)
+            page.baseline_usage = page.estimate()["usage"]
+        return page
+
+    def _target(self) -> Target:
+        return next(t for t in self.config.targets if t.id == self.pyodide.target)
+
+    def _chromium_page(self, quota_bytes: int) -> QuotaPage:
+        if self._chromium is None:
+            page = QuotaPage(self.pyodide.browser, self._target(), self.pyodide.origin, self.config.timeouts)
+            page.quota_bytes = quota_bytes
+            page._start()
+            self.starts.append((f"{page.target} (IndexedDB quota page)", dict(page.timings)))
+            self._chromium = page
+        return self._chromium
+
+    def _firefox_page(self, kib: int) -> QuotaPage:
+        if kib in self._firefox:
+            return self._firefox[kib]
+        target = self._target()
+        t0 = time.perf_counter()
+        prefs = {**target.browser.launch.get("firefox_user_prefs", {}), FIREFOX_QUOTA_PREF: kib}
+        browser = self.pyodide.browser.browser_type.launch(**{**target.browser.launch, "firefox_user_prefs": prefs})
+        self._browsers.append(browser)
+        launch_seconds = time.perf_counter() - t0
+        page = QuotaPage(browser, target, self.pyodide.origin, self.config.timeouts)
+        page.quota_bytes = kib * 1024
+        page.launch_seconds = launch_seconds
+        page._start()
+        self.launches[f"{target.browser.name} ({FIREFOX_QUOTA_PREF}={kib})"] = launch_seconds
+        self.starts.append((f"{page.target} (IndexedDB quota page)", dict(page.timings)))
+        reported = page.estimate()["quota"]
+        if reported != page.quota_bytes:
+            raise RuntimeError(
+                f"Firefox ignored {FIREFOX_QUOTA_PREF}={kib}: estimate() reports a {reported}-byte quota"
+            )
+        self._firefox[kib] = page
+        return page
+
+    def close(self) -> None:
+        pages = [*self._firefox.values(), *([self._chromium] if self._chromium else [])]
+        with playwright_loop(self.pyodide.browser):
+            for page in pages:
+                page.close()
+            for browser in self._browsers:
+                with contextlib.suppress(Exception):  # a crashed browser must not hide test results
+                    browser.close()
+        self._chromium = None
+        self._firefox.clear()
+        self._browsers.clear()
+
+
+@pytest.fixture(scope="module")
+def pyweb_quota_pages(
+    request: pytest.FixtureRequest, pyodide: PyodidePage, pyweb_config: HarnessConfig
+) -> Iterator[QuotaPages]:
+    """The module's :class:`QuotaPages` for the ``pyodide`` target; see ``small_idb_quota``."""
+    from .plugin import _STATE  # imported here: the plugin imports this module
+
+    state = request.config.stash[_STATE]
+    pages = QuotaPages(pyodide, pyweb_config, starts=state.starts, launches=state.launches)
+    yield pages
+    pages.close()
+
+
+@pytest.fixture
+def small_idb_quota(pyweb_quota_pages: QuotaPages) -> Callable[[int], QuotaPage]:
+    """Open a page whose origin has a small IndexedDB quota: ``small_idb_quota(quota_bytes)``.
+
+    Returns a :class:`QuotaPage` (a PyodidePage: ``run``, ``run_js``, ...) on
+    the ``pyodide`` fixture's target and test server, storage wiped. Pages are
+    kept for the module: Chromium's costs one Pyodide boot, Firefox's a Firefox
+    launch and a boot per size. See the module docstring for how it is done.
+
+    Examples
+    --------
+    >>> def test_full(small_idb_quota):  # doctest: +SKIP
+    ...     page = small_idb_quota(2 * 1024 * 1024)
+    ...     page.run("import os, pyweb; ...", size=page.available_bytes)
+    """
+    return pyweb_quota_pages.get
+
+
+@pytest.fixture
+def small_localstorage_quota(pyodide: PyodidePage) -> Callable[[int], int]:
+    """Leave ``units`` UTF-16 units of the page's localStorage: ``small_localstorage_quota(units)``.
+
+    Stores one filler item (:data:`FILLER_KEY`) of ``5_242_880 - units -
+    len(FILLER_KEY)`` characters and returns that length; the storage wipe
+    before the next test removes it. See :func:`fill_local_storage`.
+
+    Examples
+    --------
+    >>> def test_full(pyodide, small_localstorage_quota):  # doctest: +SKIP
+    ...     small_localstorage_quota(10_000)
+    """
+
+    def shrink(units: int) -> int:
+        return fill_local_storage(pyodide, units)
+
+    return shrink
