@@ -463,19 +463,7 @@ def manifest_paths(manifest: Iterable[dict]) -> list[str]:
 # (snake_case attribute, camelCase key) in the order TF.js's LayersModel.save
 # builds its ModelArtifacts object (tfjs-layers training.ts), which is what
 # its IndexedDB saver stores.
-_JSON_DICT_FIELDS = (
-    ("model_topology", "modelTopology"),
-    ("format", "format"),
-    ("generated_by", "generatedBy"),
-    ("converted_by", "convertedBy"),
-    ("training_config", "trainingConfig"),
-    ("signature", "signature"),
-    ("user_defined_metadata", "userDefinedMetadata"),
-    ("model_initializer", "modelInitializer"),
-    ("initializer_signature", "initializerSignature"),
-    ("weight_data", "weightData"),
-    ("weight_specs", "weightSpecs"),
-)
+_JSON_DICT_FIELDS = (*FIELDS, ("weight_data", "weightData"), ("weight_specs", "weightSpecs"))
 
 
 def artifacts_to_json_dict(artifacts: ModelArtifacts) -> dict[str, Any]:
