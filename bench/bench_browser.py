@@ -45,6 +45,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from _pages import serving, tfjs_page  # noqa: E402 (bench/ is on sys.path when run as a script)
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -235,35 +237,13 @@ finally:
 
 
 @contextlib.contextmanager
-def serving() -> Iterator[tuple[Any, Any]]:
-    """The test harness's static server (Pyodide, TF.js, pyweb bundle) and its config."""
-    from pyweb.testing import harness_server, load_config
-
-    config = load_config(ROOT / "playwright.config.py")
-    with harness_server(config, test_packages=False) as server:
-        yield server, config
-
-
-@contextlib.contextmanager
 def bench_page(playwright: Any, server: Any, config: Any, browser_name: str) -> Iterator[Any]:
     """One PyodidePage (Pyodide 0.27.7) with TF.js and the JS contenders installed."""
-    from pyweb.testing import PyodidePage, Target
-
-    target = Target(config.browsers[browser_name], config.builds[BUILD])
-    problem = target.browser.missing() or target.build.missing()
-    if problem:
-        raise SystemExit(f"{problem}; run `{config.setup_hint}`")
-    browser = getattr(playwright, target.browser.engine).launch(**target.browser.launch)
-    try:
-        page = PyodidePage.open(browser, target, server.origin, {**config.timeouts, "js": 300})
-        page.timeout = 300
-        page.add_script("/tfjs/tf.min.js")
+    with tfjs_page(playwright, server, config, browser_name, BUILD) as (page, browser):
         native = page.run_js(BENCH_JS, [TOPOLOGY, GENERATED_BY])
         if native != ["function", "function"]:
             raise SystemExit(f"{browser_name}: no Uint8Array toBase64/fromBase64 ({native}); raw needs them")
         yield page
-    finally:
-        browser.close()
 
 
 # -- measuring -------------------------------------------------------------------------

@@ -42,6 +42,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from _pages import serving, tfjs_page  # noqa: E402 (bench/ is on sys.path when run as a script)
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -285,37 +287,15 @@ def bench_cpython(runs: int, min_run_ms: float) -> list[dict]:
 
 
 @contextlib.contextmanager
-def serving() -> Iterator[tuple[Any, Any]]:
-    """The browser-test static server (Pyodide, /tfjs/, the pyweb bundle) and its config."""
-    from pyweb.testing import harness_server, load_config
-
-    config = load_config(ROOT / "playwright.config.py")
-    with harness_server(config, test_packages=False) as server:
-        yield server, config
-
-
-@contextlib.contextmanager
 def bench_page(playwright: Any, server: Any, config: Any, browser_name: str) -> Iterator[Any]:
     """A PyodidePage (Pyodide 0.27.7, numpy) with TF.js on its cpu backend and BENCH_JS."""
-    from pyweb.testing import PyodidePage, Target
-
-    target = Target(config.browsers[browser_name], config.builds[BUILD])
-    problem = target.browser.missing() or target.build.missing()
-    if problem:
-        raise SystemExit(f"{problem}; run `{config.setup_hint}`")
-    browser = getattr(playwright, target.browser.engine).launch(**target.browser.launch)
-    try:
-        page = PyodidePage.open(browser, target, server.origin, {**config.timeouts, "js": 300})
-        page.timeout = 300
-        page.add_script("/tfjs/tf.min.js")
+    with tfjs_page(playwright, server, config, browser_name, BUILD) as (page, browser):
         version = page.run_js(BENCH_JS)
         backend = page.run_js("async () => { await tf.setBackend('cpu'); return tf.getBackend(); }")
         if (version, backend) != ("4.22.0", "cpu"):
             raise SystemExit(f"{browser_name}: TF.js {version} on {backend}; the benchmark wants 4.22.0 on cpu")
         page.runtime["browser"] = browser.version
         yield page
-    finally:
-        browser.close()
 
 
 def _page_time(page: Any, name: str, who: str, reps: int) -> float:
