@@ -16,9 +16,9 @@ import numpy as np
 from pyodide.ffi import create_proxy
 
 import pyweb
+from demo_toy_model import CLASSES, as_artifacts, fit_classifier, predict
 
 MODEL_NAME = "demo-classifier"
-CLASSES = ["north", "west", "east"]
 LOCALSTORAGE_LIMIT = 5_242_880
 SCHEMES = {"localstorage": "localStorage", "indexeddb": "IndexedDB"}
 
@@ -29,86 +29,6 @@ _row_proxies: list = []  # replaced each time the table is drawn
 
 
 # -- the model ----------------------------------------------------------
-
-
-def fit_classifier(seed: int = 0) -> tuple[dict[str, np.ndarray], float]:
-    """A 2-16-3 MLP fitted by plain gradient descent on three Gaussian blobs."""
-    rng = np.random.default_rng(seed)
-    centers = np.array([[0, 2], [-2, -1], [2, -1]], dtype=np.float32)
-    x = np.concatenate([c + 0.6 * rng.standard_normal((60, 2)) for c in centers]).astype(np.float32)
-    y = np.repeat(np.arange(3), 60)
-    w1 = (rng.standard_normal((2, 16)) * 0.5).astype(np.float32)
-    b1 = np.zeros(16, np.float32)
-    w2 = (rng.standard_normal((16, 3)) * 0.5).astype(np.float32)
-    b2 = np.zeros(3, np.float32)
-    for _ in range(300):
-        h = np.maximum(x @ w1 + b1, 0)
-        logits = h @ w2 + b2
-        p = np.exp(logits - logits.max(1, keepdims=True))
-        p /= p.sum(1, keepdims=True)
-        g = p.copy()
-        g[np.arange(len(y)), y] -= 1
-        g /= len(y)
-        gh = (g @ w2.T) * (h > 0)
-        w2 -= 0.5 * h.T @ g
-        b2 -= 0.5 * g.sum(0)
-        w1 -= 0.5 * x.T @ gh
-        b1 -= 0.5 * gh.sum(0)
-    weights = {"dense_Dense1/kernel": w1, "dense_Dense1/bias": b1, "dense_Dense2/kernel": w2, "dense_Dense2/bias": b2}
-    accuracy = float((np.argmax(predict(weights, x), 1) == y).mean())
-    return weights, accuracy
-
-
-def predict(w: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
-    h = np.maximum(x @ w["dense_Dense1/kernel"] + w["dense_Dense1/bias"], 0)
-    logits = h @ w["dense_Dense2/kernel"] + w["dense_Dense2/bias"]
-    p = np.exp(logits - logits.max(1, keepdims=True))
-    return p / p.sum(1, keepdims=True)
-
-
-def _dense(name: str, units: int, activation: str, input_dim: int | None = None) -> dict:
-    config = {
-        "units": units,
-        "activation": activation,
-        "use_bias": True,
-        "kernel_initializer": {
-            "class_name": "VarianceScaling",
-            "config": {"scale": 1, "mode": "fan_avg", "distribution": "normal", "seed": None},
-        },
-        "bias_initializer": {"class_name": "Zeros", "config": {}},
-        "kernel_regularizer": None,
-        "bias_regularizer": None,
-        "activity_regularizer": None,
-        "kernel_constraint": None,
-        "bias_constraint": None,
-        "name": name,
-        "trainable": True,
-    }
-    if input_dim is not None:
-        config.update(batch_input_shape=[None, input_dim], dtype="float32")
-    return {"class_name": "Dense", "config": config}
-
-
-def as_artifacts(weights: dict[str, np.ndarray]) -> pyweb.ModelArtifacts:
-    data, specs = pyweb.encode_weights(weights)
-    topology = {
-        "class_name": "Sequential",
-        "config": {
-            "name": "sequential_1",
-            "layers": [_dense("dense_Dense1", 16, "relu", 2), _dense("dense_Dense2", 3, "softmax")],
-        },
-        "keras_version": "tfjs-layers 4.22.0",
-        "backend": "tensor_flow.js",
-    }
-    return pyweb.ModelArtifacts(
-        model_topology=topology,
-        weight_specs=specs,
-        weight_data=data,
-        format="layers-model",
-        generated_by="pyweb demo",
-        converted_by=None,
-        user_defined_metadata={"classes": CLASSES},
-    )
 
 
 def summary(weights: dict[str, np.ndarray]) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 import pyweb
+from toy_model import as_artifacts, fit_classifier, predict
 
 ROOT = Path(__file__).resolve().parent.parent
 results: list[tuple[str, str, int, str]] = []
@@ -31,68 +32,6 @@ results: list[tuple[str, str, int, str]] = []
 def report(scheme: str, action: str, nbytes: int, outcome: str) -> None:
     results.append((scheme, action, nbytes, outcome))
     print(f"{scheme:<10} {action:<52} {nbytes:>9,} B  {outcome}", flush=True)
-
-
-def fit_classifier(seed: int = 0) -> dict[str, np.ndarray]:
-    """A 2-16-3 MLP fitted by plain gradient descent on three Gaussian blobs."""
-    rng = np.random.default_rng(seed)
-    centers = np.array([[0, 2], [-2, -1], [2, -1]], dtype=np.float32)
-    x = np.concatenate([c + 0.6 * rng.standard_normal((60, 2)) for c in centers]).astype(np.float32)
-    y = np.repeat(np.arange(3), 60)
-    w1 = (rng.standard_normal((2, 16)) * 0.5).astype(np.float32)
-    b1 = np.zeros(16, np.float32)
-    w2 = (rng.standard_normal((16, 3)) * 0.5).astype(np.float32)
-    b2 = np.zeros(3, np.float32)
-    for _ in range(300):
-        h = np.maximum(x @ w1 + b1, 0)
-        logits = h @ w2 + b2
-        p = np.exp(logits - logits.max(1, keepdims=True))
-        p /= p.sum(1, keepdims=True)
-        g = p.copy()
-        g[np.arange(len(y)), y] -= 1
-        g /= len(y)
-        gh = (g @ w2.T) * (h > 0)
-        w2 -= 0.5 * h.T @ g
-        b2 -= 0.5 * g.sum(0)
-        w1 -= 0.5 * x.T @ gh
-        b1 -= 0.5 * gh.sum(0)
-    accuracy = float((np.argmax(np.maximum(x @ w1 + b1, 0) @ w2 + b2, 1) == y).mean())
-    print(f"fitted a 2-16-3 classifier on 180 points: training accuracy {accuracy:.1%}")
-    return {"dense_Dense1/kernel": w1, "dense_Dense1/bias": b1, "dense_Dense2/kernel": w2, "dense_Dense2/bias": b2}
-
-
-def dense_config(name: str, units: int, activation: str, input_dim: int | None = None) -> dict:
-    config = {
-        "units": units, "activation": activation, "use_bias": True,
-        "kernel_initializer": {"class_name": "VarianceScaling", "config": {"scale": 1, "mode": "fan_avg", "distribution": "normal", "seed": None}},
-        "bias_initializer": {"class_name": "Zeros", "config": {}},
-        "kernel_regularizer": None, "bias_regularizer": None, "activity_regularizer": None,
-        "kernel_constraint": None, "bias_constraint": None, "name": name, "trainable": True,
-    }
-    if input_dim is not None:
-        config.update(batch_input_shape=[None, input_dim], dtype="float32")
-    return {"class_name": "Dense", "config": config}
-
-
-def as_artifacts(weights: dict[str, np.ndarray]) -> pyweb.ModelArtifacts:
-    data, specs = pyweb.encode_weights(weights)
-    topology = {
-        "class_name": "Sequential",
-        "config": {"name": "sequential_1", "layers": [dense_config("dense_Dense1", 16, "relu", 2), dense_config("dense_Dense2", 3, "softmax")]},
-        "keras_version": "tfjs-layers 4.22.0",
-        "backend": "tensor_flow.js",
-    }
-    return pyweb.ModelArtifacts(
-        model_topology=topology, weight_specs=specs, weight_data=data, format="layers-model",
-        generated_by="pyweb demo", converted_by=None, user_defined_metadata={"classes": ["north", "west", "east"]},
-    )
-
-
-def predict(w: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
-    h = np.maximum(x @ w["dense_Dense1/kernel"] + w["dense_Dense1/bias"], 0)
-    logits = h @ w["dense_Dense2/kernel"] + w["dense_Dense2/bias"]
-    p = np.exp(logits - logits.max(1, keepdims=True))
-    return p / p.sum(1, keepdims=True)
 
 
 def same_weights(got: pyweb.ModelArtifacts, want: dict[str, np.ndarray], atol: float = 0.0) -> bool:
@@ -162,7 +101,8 @@ def tfjs_check(model_url: str, weights: dict[str, np.ndarray]) -> None:
 
 
 def main() -> int:
-    weights = fit_classifier()
+    weights, accuracy = fit_classifier()
+    print(f"fitted a 2-16-3 classifier on 180 points: training accuracy {accuracy:.1%}")
     artifacts = as_artifacts(weights)
     work = Path(tempfile.mkdtemp(prefix="pyweb-demo-"))
     try:
