@@ -1,9 +1,10 @@
 """The ``pyweb`` command: inspect, convert, list, copy, move, remove and serve models.
 
-A thin argparse layer over :mod:`pyweb.api` (and :func:`pyweb.server.serve`);
-it never touches a handler directly. Arguments without a scheme are paths, as
-``file://`` URLs. Every failure is one line on stderr, ``pyweb: error: ...``,
-with exit status 1 (2 for usage errors, 130 for Ctrl-C).
+A thin argparse layer over :mod:`pyweb.api` (and :func:`pyweb.server.serve`,
+:mod:`pyweb.demo`); it never touches a handler directly. Arguments without a
+scheme are paths, as ``file://`` URLs. Every failure is one line on stderr,
+``pyweb: error: ...``, with exit status 1 (2 for usage errors and for a demo
+that cannot start, 130 for Ctrl-C).
 
 Examples
 --------
@@ -13,6 +14,7 @@ Examples
     pyweb convert ./my-model ./small --quantize uint8 --shard-bytes 4194304
     pyweb ls /srv/models
     pyweb serve /srv/models --port 8000
+    pyweb demo --pyodide https://cdn.jsdelivr.net/pyodide/v0.27.7/full/
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import datetime as _dt
 import math
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -121,6 +124,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--token", metavar="T", help="require 'Authorization: Bearer T' on every request (but CORS preflights)")
     p.add_argument("--max-body", type=_positive_int, metavar="BYTES", help="largest upload accepted (default: 1 GiB)")
     p.set_defaults(run=_serve)
+
+    p = sub.add_parser("demo", help="serve the demo page and a model server (--headless: click through it)")
+    p.add_argument("--port", type=int, default=0, help="the page's port (default: a free one)")
+    p.add_argument("--models-dir", metavar="DIR", help="where http:// saves go (default: a temporary folder)")
+    p.add_argument("--pyodide", metavar="URL", help="load Pyodide from this indexURL (e.g. a CDN) instead of locally")
+    p.add_argument("--pyodide-dir", metavar="DIR", help="a local Pyodide 0.27.7 (default: from the config)")
+    p.add_argument("--page-dir", metavar="DIR", help="the folder holding index.html (default: the checkout's demo/)")
+    p.add_argument("--config", metavar="PATH", help="browser-test config (default: the checkout's Playwright config)")
+    p.add_argument("--headless", action="store_true", help="click through every action in a headless browser")
+    p.add_argument("--browser", choices=["chromium", "firefox"], default="chromium", help="with --headless")
+    p.add_argument("--timeout", type=float, metavar="SECONDS", help="with --headless: the whole walkthrough's budget")
+    p.set_defaults(run=_demo)
     return parser
 
 
@@ -280,6 +295,40 @@ def _serve(args: argparse.Namespace) -> None:
         raise PyWebError(f"{args.root} is not a directory")
     options: dict[str, Any] = {} if args.max_body is None else {"max_body_bytes": args.max_body}
     serve(args.root, host=args.host, port=args.port, cors_origin=args.cors, token=args.token, **options)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo.server import DemoServer
+    from .testing.config import ConfigError
+
+    try:
+        server = DemoServer(
+            port=args.port,
+            page_dir=args.page_dir,
+            pyodide_dir=args.pyodide_dir,
+            pyodide_url=args.pyodide,
+            models_dir=args.models_dir,
+            config_path=args.config,
+        ).start()
+    except (OSError, ConfigError) as exc:  # missing page or Pyodide, port taken, bad config
+        print(f"pyweb: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    with server:
+        if args.headless:
+            from .demo import walkthrough  # drives a browser: imported only when asked to
+
+            # No --timeout: the walkthrough's own default budget.
+            options = {} if args.timeout is None else {"timeout": args.timeout}
+            return walkthrough.run(
+                server.page_url, browser=args.browser, config_path=args.config, out=sys.stdout, **options
+            )
+        print(f"pyweb demo: open {server.page_url}", flush=True)
+        print("pyweb demo: press Ctrl+C to stop", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            return 0
 
 
 # -- helpers -----------------------------------------------------------------------

@@ -55,9 +55,12 @@ class StaticServer:
     mounts
         URL prefix (``"/pyodide/0.27.7/"``) -> folder. The longest prefix wins.
     files
-        URL path (``"/index.html"``) -> bytes, served as is.
+        URL path (``"/index.html"``) -> bytes, served as is. A URL path ending
+        in ``/`` means that folder's ``index.html``.
     host
         Interface to bind; only loopback makes sense for tests.
+    port
+        Port to bind; 0 (the default) picks a free one.
 
     Examples
     --------
@@ -71,10 +74,12 @@ class StaticServer:
         files: Mapping[str, bytes] | None = None,
         *,
         host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
         self.mounts = {_prefix(p): Path(d).resolve() for p, d in (mounts or {}).items()}
         self.files = dict(files or {})
         self.host = host
+        self.port = port
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -91,7 +96,7 @@ class StaticServer:
 
     def resolve(self, url_path: str) -> Path | bytes | None:
         """What a URL path maps to: in-memory bytes, a file, or None."""
-        path = posixpath.normpath(unquote(urlsplit(url_path).path))
+        path = _file_path(url_path)
         if path in self.files:
             return self.files[path]
         for prefix in sorted(self.mounts, key=len, reverse=True):
@@ -106,7 +111,7 @@ class StaticServer:
 
     def __enter__(self) -> Self:
         handler = type("_Handler", (_Handler,), {"server_files": self})
-        self._httpd = ThreadingHTTPServer((self.host, 0), handler)
+        self._httpd = ThreadingHTTPServer((self.host, self.port), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="pyweb-static", daemon=True)
         self._thread.start()
@@ -155,6 +160,13 @@ def harness_server(
     return StaticServer(mounts, {INDEX_PATH: INDEX_HTML, HARNESS_PATH: HARNESS_JS, BUNDLE_PATH: bundle})
 
 
+def _file_path(url_path: str) -> str:
+    """The normalized file path a URL names; a trailing ``/`` means its ``index.html``."""
+    raw = unquote(urlsplit(url_path).path)
+    path = posixpath.normpath(raw)
+    return posixpath.join(path, "index.html") if raw.endswith("/") else path
+
+
 def _prefix(prefix: str) -> str:
     return "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
 
@@ -187,7 +199,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(body)
             return
         self.send_response(HTTPStatus.OK)
-        name = urlsplit(self.path).path
+        name = _file_path(self.path)
         if isinstance(target, bytes):
             self._headers(_content_type(name), len(target))
             if send_body:
