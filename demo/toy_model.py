@@ -40,6 +40,25 @@ def fit_classifier(seed: int = 0) -> tuple[dict[str, np.ndarray], float]:
     return weights, accuracy
 
 
+def pad_hidden(weights: dict[str, np.ndarray], units: int) -> dict[str, np.ndarray]:
+    """The same classifier with ``units`` hidden units: the new ones are all zero.
+
+    A zero unit outputs relu(0) = 0 and feeds nothing forward, so predictions
+    are unchanged; only the model's size grows (24 bytes per unit). The demo
+    uses this to make saves big enough to time and to hit quotas.
+    """
+    w1, b1, w2 = weights["dense_Dense1/kernel"], weights["dense_Dense1/bias"], weights["dense_Dense2/kernel"]
+    extra = units - w1.shape[1]
+    if extra < 0:
+        raise ValueError(f"cannot shrink {w1.shape[1]} hidden units to {units}")
+    return {
+        "dense_Dense1/kernel": np.pad(w1, ((0, 0), (0, extra))),
+        "dense_Dense1/bias": np.pad(b1, (0, extra)),
+        "dense_Dense2/kernel": np.pad(w2, ((0, extra), (0, 0))),
+        "dense_Dense2/bias": weights["dense_Dense2/bias"],
+    }
+
+
 def predict(w: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
     h = np.maximum(x @ w["dense_Dense1/kernel"] + w["dense_Dense1/bias"], 0)
     logits = h @ w["dense_Dense2/kernel"] + w["dense_Dense2/bias"]
@@ -76,7 +95,10 @@ def as_artifacts(weights: dict[str, np.ndarray]) -> pyweb.ModelArtifacts:
         "class_name": "Sequential",
         "config": {
             "name": "sequential_1",
-            "layers": [_dense("dense_Dense1", 16, "relu", 2), _dense("dense_Dense2", 3, "softmax")],
+            "layers": [
+                _dense("dense_Dense1", weights["dense_Dense1/kernel"].shape[1], "relu", 2),
+                _dense("dense_Dense2", 3, "softmax"),
+            ],
         },
         "keras_version": "tfjs-layers 4.22.0",
         "backend": "tensor_flow.js",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["print_summary", "summary_lines"]
+__all__ = ["print_summary", "summary_lines", "summary_rows"]
 
 
 def _shape(layer: Any) -> str:
@@ -23,15 +23,27 @@ def _row(cells: list[str], widths: list[int]) -> str:
     return line
 
 
+def summary_rows(model: Any) -> list[tuple[str, str, str, int]]:
+    """(layer name, class name, output shape, parameter count) per summary row."""
+    return [(layer.name, layer.class_name, _shape(layer), layer.count_params()) for layer in _listed(model)]
+
+
+def _listed(model: Any) -> list[Any]:
+    # A Sequential model's own InputLayer is not a row (TF.js leaves it out too).
+    sequential = model.class_name == "Sequential"
+    return [l for l in model.layers if not (sequential and l.class_name == "InputLayer" and l not in model._stack)]
+
+
+
 def summary_lines(model: Any, line_length: int = 98) -> list[str]:
     """The summary as lines (what :meth:`Model.summary` prints)."""
     sequential = model.class_name == "Sequential"
     widths = [int(line_length * f) for f in ((0.45, 0.85, 1.0) if sequential else (0.33, 0.55, 0.67, 1.0))]
     head = ["Layer (type)", "Output shape", "Param #"] + ([] if sequential else ["Receives inputs"])
-    layers = [l for l in model.layers if not (sequential and l.class_name == "InputLayer" and l not in model._stack)]
+    layers = _listed(model)
     lines = [f'Model: "{model.name}"', "_" * line_length, _row(head, widths), "=" * line_length]
-    for i, layer in enumerate(layers):
-        cells = [f"{layer.name} ({layer.class_name})", _shape(layer), str(layer.count_params())]
+    for i, (layer, (name, class_name, shape, params)) in enumerate(zip(layers, summary_rows(model))):
+        cells = [f"{name} ({class_name})", shape, str(params)]
         if not sequential:
             cells.append(", ".join(f"{t.layer.name}[{t.node_index}][{t.tensor_index}]"
                                    for n in layer.inbound_nodes[-1:] for t in n.inputs))

@@ -1,77 +1,211 @@
-"""The demo page (demo/index.html + demo/app.py) clicked through in a real browser.
+"""The demo page clicked through in headless Chromium and Firefox, as ``pyweb demo`` serves it.
 
-The session's harness server also serves the repository's demo/ folder under
-/demo/, so the page's defaults (Pyodide at /pyodide/0.27.7/, pyweb from
-/pyweb-bundle.zip) resolve on the same origin. The page opens in the
-``pyodide`` fixture's browser context, whose storage the fixture wipes first.
+A :class:`~pyweb.demo.server.DemoServer` serves demo/ with the local Pyodide
+0.27.7 and the pyweb bundle, plus the upload server. Each browser is launched
+once for the module with a downloads folder (Firefox over BiDi reports blob
+downloads only there), and every test opens the page in a fresh context, so
+browser storage starts empty.
+
+The layout test also writes README's screenshots (Chromium, at 1280x800 and
+at 390x844) into docs/screenshots/, or into $PYWEB_SCREENSHOTS.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
+from pyweb.demo.server import DemoServer
+from pyweb.demo.walkthrough import SCHEMES, TOY_WEIGHT_BYTES, DemoPage, Downloads, walk
+from pyweb.testing.page import playwright_loop
+from pyweb.testing.plugin import _unavailable
+
 pytestmark = pytest.mark.browser
 
-DEMO = Path(__file__).resolve().parents[2] / "demo"
-# 2*16 + 16 + 16*3 + 3 float32 values.
-WEIGHT_BYTES = (2 * 16 + 16 + 16 * 3 + 3) * 4
-LS_URL = "localstorage://demo-classifier"
-IDB_URL = "indexeddb://demo-classifier"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = Path(os.environ.get("PYWEB_SCREENSHOTS") or ROOT / "docs" / "screenshots")
+VIEWPORTS = [(1280, 800), (390, 844)]
 
 
-def _row(page, url: str):
-    return page.locator(f'#models tbody tr[data-url="{url}"]')
+@pytest.fixture(scope="module")
+def demo_server(pyweb_config):
+    with DemoServer(config_path=pyweb_config.path) as server:
+        yield server
 
 
-def test_demo_page_save_list_delete(pyodide, pyweb_server):
-    url = pyweb_server.url("/demo/index.html")
-    if pyodide.build != "0.27.7":  # the page's default; other builds go by ?pyodide=
-        url += "?" + urlsplit(pyodide.url).query
-    pyweb_server.mounts["/demo/"] = DEMO
-    page = pyodide.context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
-        page.goto(url)
-        page.wait_for_selector("body[data-state]", timeout=60_000)
-        assert page.locator("body").get_attribute("data-state") == "ready", page.locator("#error").text_content()
-        assert page.locator("#error").is_hidden()
-        assert "Total params: 99" in page.locator("#summary").text_content()
-        assert "north" in page.locator("#prediction").text_content()
-        assert page.locator("#ls-used").get_attribute("data-chars") == "0"
-        assert page.locator("#models-empty").is_visible()
+@pytest.fixture(scope="module", params=["chromium", "firefox"])
+def demo_browser(request, pyweb_browsers, tmp_path_factory):
+    """(browser, downloads folder or None, engine): one launch per module and browser."""
+    spec = pyweb_browsers.config.browsers[request.param]
+    if spec.missing():
+        _unavailable(f"{spec.missing()}; run `make setup`")
+    shared = pyweb_browsers.get(request.param)  # starts Playwright
+    folder = tmp_path_factory.mktemp(f"demo-downloads-{request.param}")
+    with playwright_loop(shared):
+        browser = shared.browser_type.launch(**{**spec.launch, "downloads_path": str(folder)})
+    yield browser, folder, spec
+    with playwright_loop(browser):
+        browser.close()
 
-        page.click("#save-localstorage")
-        _row(page, LS_URL).wait_for(timeout=20_000)
-        page.click("#save-indexeddb")
-        _row(page, IDB_URL).wait_for(timeout=20_000)
 
-        assert page.locator("#models tbody tr").count() == 2
-        for url, scheme in ((LS_URL, "localStorage"), (IDB_URL, "IndexedDB")):
-            row = _row(page, url)
-            assert row.locator("td.scheme").text_content() == scheme
-            assert row.locator("td.name").text_content() == "demo-classifier"
-            assert row.locator("td.weight-bytes").text_content() == str(WEIGHT_BYTES)
-            assert int(row.locator("td.topology-bytes").text_content()) > 100
-        used = int(page.locator("#ls-used").get_attribute("data-chars"))
-        assert used > WEIGHT_BYTES  # base64 weights + topology + info + spec keys
-
-        _row(page, IDB_URL).locator("button.load").click()
-        page.wait_for_function("document.querySelector('#summary').textContent.startsWith('Loaded from indexeddb://')")
-        assert "Total params: 99" in page.locator("#summary").text_content()
-
-        _row(page, LS_URL).locator("button.delete").click()
-        _row(page, LS_URL).wait_for(state="detached", timeout=20_000)
-        assert page.locator("#models tbody tr").count() == 1
-        assert _row(page, IDB_URL).count() == 1
-        assert page.locator("#ls-used").get_attribute("data-chars") == "0"
-        assert page.evaluate("localStorage.length") == 0
-
-        assert page.locator("#error").is_hidden(), page.locator("#error").text_content()
+@pytest.fixture
+def demo(demo_browser, demo_server, request):
+    """A DemoPage in a fresh context; the upload server's models are cleared first."""
+    browser, folder, spec = demo_browser
+    for entry in demo_server.models_dir.iterdir():
+        shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    width, height = getattr(request, "param", VIEWPORTS[0])
+    with playwright_loop(browser):
+        context = browser.new_context(**spec.context, accept_downloads=True, viewport={"width": width, "height": height})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        demo = DemoPage(page, timeout=60)
+        demo.downloads = Downloads(page, folder if spec.engine == "firefox" else None)
+        demo.browser_name = spec.name
+        demo.open(demo_server.page_url)
+        yield demo
         assert not errors, errors
-    finally:
-        page.close()
-        del pyweb_server.mounts["/demo/"]
+        context.close()
+
+
+def test_walkthrough_every_action(demo):
+    lines = walk(demo, demo.downloads)
+
+    failed = [str(line) for line in lines if not line.ok]
+    assert not failed, "\n".join(failed)
+    assert {line.scheme for line in lines} >= set(SCHEMES)
+    # The two failures the walk provokes are on the page as failures, and only those.
+    log = demo.page.eval_on_selector_all("#log li", "items => items.map(li => ({...li.dataset}))")
+    assert [(e["scheme"], e["action"]) for e in log if e["ok"] == "0"] == [
+        ("upload", "load uploaded files"),
+        ("localstorage", "save to localStorage"),
+    ]
+    assert demo.rows() == {}
+    assert demo.page.locator("#models-empty").is_visible()
+    assert demo.page.evaluate("localStorage.length") == 0
+    assert demo.ls_chars() == 0
+
+
+def test_saved_model_row_and_delete(demo):
+    # The table's sizes are the stored model's, and they survive a reload of the page.
+    demo.save("indexeddb", "kept")
+    demo.save("localstorage", "gone")
+    rows = demo.rows()
+    assert set(rows) == {("indexeddb", "kept"), ("localstorage", "gone")}
+    info = demo.page.evaluate(
+        """() => JSON.parse(localStorage.getItem('tensorflowjs_models/gone/info'))"""
+    )
+    assert int(rows[("localstorage", "gone")]["weights"]) == info["weightDataBytes"] == TOY_WEIGHT_BYTES
+    assert int(rows[("localstorage", "gone")]["topology"]) == info["modelTopologyBytes"]
+
+    entry = demo.row_action("localstorage", "gone", "delete")
+    assert entry["ok"] == "1"
+    assert set(demo.rows()) == {("indexeddb", "kept")}
+    assert demo.page.evaluate("localStorage.length") == 0
+
+    demo.open(demo.page.url)
+    assert set(demo.rows()) == {("indexeddb", "kept")}
+
+
+def test_quota_error_keeps_the_old_model(demo):
+    demo.save("localstorage", "m")
+    before = demo.rows()[("localstorage", "m")]
+    demo.build("5mib")
+    entry = demo.save("localstorage", "m")
+    assert entry["ok"] == "0"
+    error = demo.error()
+    assert error is not None and error.startswith("Save to localStorage failed. QuotaExceededError")
+    assert demo.page.locator("#error").is_visible()
+    assert demo.rows()[("localstorage", "m")] == before
+    assert demo.text("#status") == "Save to localStorage failed."
+    # The same big model fits in IndexedDB.
+    assert demo.save("indexeddb", "m")["ok"] == "1"
+    assert int(demo.rows()[("indexeddb", "m")]["weights"]) == 24 * ((5 << 20) // 24) + 12
+
+
+def test_download_then_upload_round_trip(demo):
+    demo.save("downloads", "dl")
+    files = dict(demo.downloads.wait(2))
+    assert sorted(files) == ["dl.json", "dl.weights.bin"]
+    assert len(files["dl.weights.bin"]) == TOY_WEIGHT_BYTES
+    demo.build("1mib")  # a different current model, so the upload visibly replaces it
+    entry = demo.upload(list(files.items()))
+    assert entry["ok"] == "1" and int(entry["bytes"]) == TOY_WEIGHT_BYTES
+    assert demo.text("#summary").startswith("Loaded from uploaded files: dl.json, dl.weights.bin")
+    assert demo.page.get_attribute("#prediction", "data-classes") == "north,west,east"
+
+
+# -- layout and README's screenshots ------------------------------------------------
+
+LAYOUT_PROBLEMS = """() => {
+  const problems = [];
+  const root = document.documentElement;
+  const vw = root.clientWidth;
+  if (root.scrollWidth > vw + 1) problems.push(`the page scrolls sideways: ${root.scrollWidth} > ${vw}`);
+  const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+      (el.className ? '.' + String(el.className).replace(/ /g, '.') : '') +
+      ' "' + (el.textContent || el.value || '').trim().slice(0, 30) + '"';
+  const scrolls = (el) => ['auto', 'scroll'].includes(getComputedStyle(el).overflowX);
+  const shown = (el) => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== 'hidden';
+  };
+  const leaves = [...document.querySelectorAll('body *')].filter((el) => shown(el) && (
+      el.matches('button, input, select, meter, progress') ||
+      [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())));
+  // Each leaf's box, clipped to the scrolling box it sits in (the log).
+  const boxes = leaves.map((el) => {
+    let r = el.getBoundingClientRect();
+    let box = {l: r.left, t: r.top, r: r.right, b: r.bottom};
+    for (let p = el.parentElement; p; p = p.parentElement) {
+      if (scrolls(p)) {
+        const c = p.getBoundingClientRect();
+        box = {l: Math.max(box.l, c.left), t: Math.max(box.t, c.top), r: Math.min(box.r, c.right), b: Math.min(box.b, c.bottom)};
+      }
+    }
+    return box;
+  });
+  // Nothing may hide in a sideways-scrolling box either (the summary, the table, the log).
+  for (const el of document.querySelectorAll('body *')) {
+    if (shown(el) && scrolls(el) && el.scrollWidth > el.clientWidth + 1)
+      problems.push(`hidden in a sideways scroll: ${name(el)} (${el.scrollWidth} > ${el.clientWidth})`);
+  }
+  leaves.forEach((el, i) => {
+    if (!scrolls(el) && el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0)
+      problems.push(`text cut off: ${name(el)} (${el.scrollWidth} > ${el.clientWidth})`);
+    if (boxes[i].r > vw + 1) problems.push(`off the right edge: ${name(el)}`);
+  });
+  for (let i = 0; i < leaves.length; i++) {
+    for (let j = i + 1; j < leaves.length; j++) {
+      const a = leaves[i], b = leaves[j];
+      if (a.contains(b) || b.contains(a)) continue;
+      const x = Math.min(boxes[i].r, boxes[j].r) - Math.max(boxes[i].l, boxes[j].l);
+      const y = Math.min(boxes[i].b, boxes[j].b) - Math.max(boxes[i].t, boxes[j].t);
+      if (x > 1 && y > 1) problems.push(`overlap: ${name(a)} and ${name(b)}`);
+    }
+  }
+  return problems;
+}"""
+
+
+@pytest.mark.parametrize("demo", VIEWPORTS, indirect=True, ids=[f"{w}x{h}" for w, h in VIEWPORTS])
+def test_layout_and_screenshots(demo):
+    width, height = demo.page.viewport_size["width"], demo.page.viewport_size["height"]
+    for scheme in ("localstorage", "indexeddb", "file", "http"):
+        assert demo.save(scheme, "demo-classifier")["ok"] == "1"
+    demo.click("#load-example")
+    assert len(demo.rows()) == 4
+    problems = demo.page.evaluate(LAYOUT_PROBLEMS)
+    assert not problems, f"at {width}x{height}:\n" + "\n".join(problems)
+    if demo.browser_name == "chromium":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        demo.page.screenshot(path=str(SCREENSHOTS / f"demo-{width}x{height}.png"), full_page=True)
+    # The longest message the page shows: a quota error, with a 5 MiB model's summary.
+    demo.build("5mib")
+    assert demo.save("localstorage", "demo-classifier")["ok"] == "0"
+    problems = demo.page.evaluate(LAYOUT_PROBLEMS)
+    assert not problems, f"with the quota error at {width}x{height}:\n" + "\n".join(problems)
