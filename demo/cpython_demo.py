@@ -1,4 +1,4 @@
-"""End-to-end demo of pyweb in CPython (what `make demo` runs).
+"""End-to-end demo of pyweb in CPython (what `make demo-cpython` runs).
 
 Fits a tiny classifier in numpy, wraps it as a TF.js Layers model, then saves
 and loads it through every CPython scheme: memory://, file:// (plain and

@@ -209,3 +209,31 @@ def test_layout_and_screenshots(demo):
     assert demo.save("localstorage", "demo-classifier")["ok"] == "0"
     problems = demo.page.evaluate(LAYOUT_PROBLEMS)
     assert not problems, f"with the quota error at {width}x{height}:\n" + "\n".join(problems)
+
+
+def test_progress_bar_on_big_save_and_load(demo):
+    # Record every state the progress box goes through while a 5 MiB model is saved and loaded.
+    demo.page.evaluate(
+        """() => {
+          window.progressSeen = [];
+          const box = document.getElementById('progress-box');
+          const bar = document.getElementById('progress');
+          new MutationObserver(() => window.progressSeen.push(
+              {shown: !box.hidden, value: bar.getAttribute('value'), label: box.textContent.trim()}))
+            .observe(box, {attributes: true, subtree: true, childList: true, characterData: true});
+        }"""
+    )
+    demo.build("5mib")
+    demo.page.evaluate("window.progressSeen.length = 0")
+    for scheme in ("file", "http"):
+        assert demo.save(scheme, "big")["ok"] == "1"
+        entry = demo.row_action(scheme, "big", "load")
+        assert entry["ok"] == "1" and int(entry["bytes"]) > 5 << 20
+    seen = demo.page.evaluate("window.progressSeen")
+    shown = [s for s in seen if s["shown"]]
+    for verb, url_part in (("Saving", "file://"), ("Loading", "file://"), ("Saving", "http://"), ("Loading", "http://")):
+        assert any(s["label"].startswith(verb) and url_part in s["label"] for s in shown), (verb, url_part, seen)
+    # Loads that report progress fill the bar (file and http do) before it is hidden again.
+    assert any(s["value"] == "1" and s["label"].endswith("100%") and "Loading http://" in s["label"] for s in seen)
+    assert seen[-1]["shown"] is False
+    assert demo.page.locator("#progress-box").is_hidden()

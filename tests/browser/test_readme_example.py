@@ -1,0 +1,26 @@
+"""README's browser example runs as printed in a real page, and TF.js reads what it saved."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_readme import readme_example
+
+pytestmark = pytest.mark.browser
+
+
+def test_browser_example_runs(pyodide, captured_downloads):
+    code = readme_example("## Example (browser, Pyodide)")
+    assert len(code.strip().splitlines()) <= 12
+    pyodide.run(code + "\nNone")
+    listed = pyodide.run("import pyweb; sorted(await pyweb.alist_models())")
+    assert listed == ["indexeddb://clf", "indexeddb://clf-2"]
+    files = dict(captured_downloads.wait(2))
+    assert sorted(files) == ["clf.json", "clf.weights.bin"]
+    assert len(files["clf.weights.bin"]) == (4 * 8 + 8 + 8 * 3 + 3) * 4
+    # TF.js in the same page loads the model pyweb saved to IndexedDB.
+    pyodide.add_script("/tfjs/tf.min.js")
+    shapes = pyodide.run_js(
+        "async () => (await tf.loadLayersModel('indexeddb://clf')).getWeights().map((w) => w.shape)"
+    )
+    assert shapes == [[4, 8], [8], [8, 3], [3]]
