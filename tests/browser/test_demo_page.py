@@ -237,3 +237,32 @@ def test_progress_bar_on_big_save_and_load(demo):
     assert any(s["value"] == "1" and s["label"].endswith("100%") and "Loading http://" in s["label"] for s in seen)
     assert seen[-1]["shown"] is False
     assert demo.page.locator("#progress-box").is_hidden()
+
+
+@pytest.fixture
+def bare_page(demo_browser):
+    browser, _, spec = demo_browser
+    with playwright_loop(browser):
+        context = browser.new_context(**spec.context)
+        yield context.new_page()
+        context.close()
+
+
+def test_pyodide_from_another_origin(bare_page, pyweb_server, pyweb_config):
+    # --pyodide URL: any indexURL works, here the test server's copy on another origin (it sends CORS headers).
+    remote = pyweb_server.url("/pyodide/0.27.7/")
+    with DemoServer(config_path=pyweb_config.path, pyodide_url=remote) as server:
+        assert "pyodide=" in server.page_url
+        demo = DemoPage(bare_page, timeout=60)
+        demo.open(server.page_url)
+        assert demo.text("#status").startswith("Ready (pyweb")
+        assert demo.page.get_attribute("#prediction", "data-classes") == "north,west,east"
+
+
+def test_a_page_that_cannot_start_says_why(bare_page, demo_server):
+    bare_page.goto(demo_server.page_url + "&pyodide=/no-such-pyodide/")
+    bare_page.wait_for_selector("body[data-state]", timeout=30_000)
+    assert bare_page.get_attribute("body", "data-state") == "error"
+    assert bare_page.locator("#error").is_visible()
+    assert "/no-such-pyodide/pyodide.js" in bare_page.locator("#error").text_content()
+    assert bare_page.locator("#status").text_content() == "Failed to start."
