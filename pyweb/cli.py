@@ -319,9 +319,13 @@ def _demo(args: argparse.Namespace) -> int:
 
             # No --timeout: the walkthrough's own default budget.
             options = {} if args.timeout is None else {"timeout": args.timeout}
-            return walkthrough.run(
-                server.page_url, browser=args.browser, config_path=args.config, out=sys.stdout, **options
-            )
+            try:
+                return walkthrough.run(
+                    server.page_url, browser=args.browser, config_path=args.config, out=sys.stdout, **options
+                )
+            except RuntimeError as exc:  # no Playwright, no browser
+                print(f"pyweb: error: {_one_line(exc)}", file=sys.stderr)
+                return 2
         print(f"pyweb demo: open {server.page_url}", flush=True)
         print("pyweb demo: press Ctrl+C to stop", flush=True)
         try:

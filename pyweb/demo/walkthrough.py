@@ -413,15 +413,26 @@ def run(
     timeout: float = 300.0,
     out: IO[str] = sys.stdout,
 ) -> int:
-    """Open ``page_url`` in headless ``browser``, walk through it, print the report; the exit status."""
-    from playwright.sync_api import sync_playwright
+    """Open ``page_url`` in headless ``browser``, walk through it, print the report; the exit status.
+
+    Raises
+    ------
+    RuntimeError
+        Playwright or the browser is missing, or the config does not name ``browser``.
+    """
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        raise RuntimeError("--headless drives a browser through Playwright: pip install 'pyweb[demo]'") from exc
 
     from ..testing.config import load_config
 
     config = load_config(config_path or _default_config())
     if browser not in config.browsers:
-        raise ValueError(f"no browser {browser!r} in {config.path}; choose from {', '.join(config.browsers)}")
+        raise RuntimeError(f"no browser {browser!r} in {config.path}; choose from {', '.join(config.browsers)}")
     spec = config.browsers[browser]
+    if spec.missing():
+        raise RuntimeError(spec.missing())
     t0 = time.perf_counter()
     print(f"pyweb demo walk-through in headless {browser}: {page_url}", file=out, flush=True)
     with tempfile.TemporaryDirectory(prefix="pyweb-demo-downloads-") as folder, sync_playwright() as pw:
