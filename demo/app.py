@@ -37,7 +37,6 @@ from pyweb.errors import QuotaExceededError
 from pyweb.layers.summary import summary_rows
 
 FILE_ROOT = "/home/pyodide/models"  # file:// saves go to Pyodide's (in-memory) file system
-LOCALSTORAGE_LIMIT = 5_242_880  # UTF-16 units per origin, in Chromium and Firefox
 EXAMPLE_PATH = "examples/tfjs-blobs/model.json"
 PROBE = np.array([[0, 2], [-2, -1], [2, -1]], np.float32)
 # Hidden units for each size choice: 24 bytes per unit plus 12 (see pad_hidden).
@@ -54,6 +53,7 @@ LOG_LIMIT = 200
 
 document = js.document
 state: dict = {"fitted": None, "artifacts": None, "server": None}
+_busy: dict = {"lock": asyncio.Lock(), "waiting": 0}  # actions queued or running
 _static_proxies: list = []  # live as long as the page
 _row_proxies: list = []  # replaced each time the table is drawn
 
@@ -209,22 +209,25 @@ def on(element, event: str, scheme: str, action: str, coroutine_fn, proxies: lis
     """Run ``coroutine_fn()`` on ``event``; it returns (scheme, bytes). One log entry either way."""
 
     async def guarded() -> None:
+        _busy["waiting"] += 1
         document.body.dataset.busy = "1"
-        clear_error()
         try:
-            done_scheme, nbytes = await coroutine_fn()
-        except Exception as exc:  # noqa: BLE001 - every failure is shown on the page
-            show_error(exc, action)
-            set_status(f"{action[:1].upper()}{action[1:]} failed.")
-            log(scheme, action, 0, f"{type(exc).__name__}: {exc}", ok=False)
-        else:
-            log(done_scheme, action, nbytes, "ok", ok=True)
+            async with _busy["lock"]:  # one action at a time, in click order
+                clear_error()
+                try:
+                    done_scheme, nbytes = await coroutine_fn()
+                except Exception as exc:  # noqa: BLE001 - every failure is shown on the page
+                    show_error(exc, action)
+                    set_status(f"{action[:1].upper()}{action[1:]} failed.")
+                    log(scheme, action, 0, f"{type(exc).__name__}: {exc}", ok=False)
+                else:
+                    log(done_scheme, action, nbytes, "ok", ok=True)
+                finally:
+                    hide_progress()
+                    await refresh_storage()
         finally:
-            hide_progress()
-            try:
-                await refresh_storage()
-            finally:
-                document.body.dataset.busy = "0"
+            _busy["waiting"] -= 1
+            document.body.dataset.busy = "1" if _busy["waiting"] else "0"
 
     proxy = create_proxy(lambda _event: asyncio.ensure_future(guarded()))
     element.addEventListener(event, proxy)

@@ -266,3 +266,19 @@ def test_a_page_that_cannot_start_says_why(bare_page, demo_server):
     assert bare_page.locator("#error").is_visible()
     assert "/no-such-pyodide/pyodide.js" in bare_page.locator("#error").text_content()
     assert bare_page.locator("#status").text_content() == "Failed to start."
+
+
+def test_quick_clicks_run_one_after_another(demo):
+    # Three clicks in one go: each action runs whole, in order, and the page is busy until the last ends.
+    before = demo.log_count()
+    demo.page.evaluate(
+        """() => { document.getElementById('model-name').value = 'quick';
+                   for (const id of ['save-localstorage', 'save-indexeddb', 'save-file'])
+                     document.getElementById(id).click(); }"""
+    )
+    assert demo.page.get_attribute("body", "data-busy") == "1"
+    demo.page.wait_for_function(f"Number(document.getElementById('log').dataset.count) >= {before + 3}"
+                                " && document.body.dataset.busy === '0'")
+    log = demo.page.eval_on_selector_all("#log li", "items => items.map(li => ({...li.dataset}))")[:3]
+    assert [(e["scheme"], e["ok"]) for e in reversed(log)] == [("localstorage", "1"), ("indexeddb", "1"), ("file", "1")]
+    assert {k for k in demo.rows() if k[1] == "quick"} == {("localstorage", "quick"), ("indexeddb", "quick"), ("file", "quick")}
