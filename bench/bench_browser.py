@@ -53,6 +53,7 @@ sys.path.insert(0, str(ROOT))
 MiB = 1 << 20
 BUILD = "0.27.7"
 TARGETS = {"localstorage": {"tfjs": 0.5}, "indexeddb": {"tfjs": 1.1, "raw": 1.3}}
+PROFILE_RUNS = 7  # --profile: medians of this many save+load runs per size
 
 # A one-tensor model: the topology is small, the weights are the payload.
 TOPOLOGY = {"class_name": "Sequential", "config": {"name": "bench", "layers": []},
@@ -157,9 +158,12 @@ PYWEB_INDEXEDDB = PYWEB_LOCALSTORAGE.replace("pyweb.save(art, url)", "await pywe
     "got = pyweb.load(url)", "got = await pyweb.aload(url)")
 
 # --profile: wraps pyweb's internals (without changing them) and sums the time
-# spent in each while one save+load runs. Keys are "module.function".
+# spent in each while one save+load runs. Keys are "module.function". For the
+# whole IndexedDB operations it also times, in JS, each helper's Promise from
+# the call until it settles, and then how long Python took to resume after it.
 PROFILE = """
 import functools, inspect, js, time, pyweb
+from pyodide.code import run_js
 from pyweb.browser import idb, storage, ffi, _records
 from pyweb.handlers import local_storage as ls, indexed_db as ib
 from pyweb import artifacts as arts
@@ -188,6 +192,34 @@ def timed(owner, name, label=None):
     setattr(owner, name, wrapper)
     return real
 
+# The JS helpers of the whole operations, timed in JS: [{helper: [called, settled]}, undo].
+js_timed = run_js(\"\"\"(h) => {
+  const t = {}, real = {};
+  for (const name of ['saveRecords', 'getRecord']) {
+    real[name] = h[name];
+    h[name] = (...args) => {
+      const t0 = performance.now(), out = real[name](...args);
+      (name === 'saveRecords' ? out[0] : out).then(() => { t[name] = [t0, performance.now()]; }, () => {});
+      return out;
+    };
+  }
+  return [t, () => Object.assign(h, real)];
+}\"\"\")(idb._js())
+js_times, js_undo = js_timed[0], js_timed[1]
+
+def resumed(owner, name, helper, label):
+    real = getattr(owner, name)
+    @functools.wraps(real)
+    async def wrapper(*a, **k):
+        out = await real(*a, **k)
+        now = js.performance.now()
+        called, settled = js_times.to_py()[helper]
+        spent[f"  of which JS: {helper}, from the call until its Promise settled"] = settled - called
+        spent[label] = now - settled
+        return out
+    setattr(owner, name, wrapper)
+    return real
+
 undo = []
 for owner, name, label in [
     (storage.BrowserLocalStorage, "set_base64", "storage.set_base64 (to_js copy + toBase64 + setItem)"),
@@ -198,18 +230,28 @@ for owner, name, label in [
     (ls, "_snapshot", "local_storage._snapshot (old values, for rollback)"),
     (ls, "artifacts_info", "local_storage.artifacts_info (byte counts)"),
     (ls.LocalStorageHandler, "_values", "local_storage._values (JSON texts)"),
-    (idb, "encode_record", "idb.encode_record (record -> JSON text)"),
-    (idb, "to_uint8array", "idb.to_uint8array (Python -> JS copy)"),
-    (idb.BrowserIDBTransaction, "put", "idb.put (encode + copy + JS parse + put)"),
-    (idb.BrowserIDBTransaction, "complete", "idb.complete (await commit)"),
-    (idb.BrowserIDBFactory, "open", "idb.open"),
-    (idb, "_to_py", "idb._to_py (JSON.stringify + to_bytes + json.loads)"),
+    (idb.BrowserIDBFactory, "put_records", "idb.put_records (a whole save, from the call until it returns)"),
+    (idb.BrowserIDBFactory, "get_record", "idb.get_record (a whole load, from the call until it returns)"),
+    (idb, "encode_record", "  of which idb.encode_record (record -> JSON text)"),
+    (idb, "to_uint8array", "  of which idb.to_uint8array (Python -> JS copy)"),
+    (idb, "_from_flat", "  of which idb._from_flat (to_bytes + json.loads)"),
+    (idb.BrowserIDBTransaction, "put", "idb.put (encode + copy + JS parse + put; request by request)"),
+    (idb.BrowserIDBTransaction, "complete", "idb.complete (await commit; request by request)"),
+    (idb.BrowserIDBFactory, "open", "idb.open (request by request)"),
+    (idb, "_to_py", "idb._to_py (JSON.stringify + to_bytes + json.loads; request by request)"),
     (idb, "decode_record", "  of which idb.decode_record (json.loads)"),
     (ib, "artifacts_info", "indexed_db.artifacts_info (byte counts)"),
     (ib, "artifacts_to_json_dict", "indexed_db.artifacts_to_json_dict"),
     (ib, "artifacts_from_json_dict", "indexed_db.artifacts_from_json_dict"),
 ]:
     undo.append((owner, name, timed(owner, name, label)))
+# Outermost, around the timers above: from the JS Promise settling until the await returned.
+for owner, name, helper, label in [
+    (idb.BrowserIDBFactory, "put_records", "saveRecords", "  of which Python resuming after saveRecords settled"),
+    (idb.BrowserIDBFactory, "get_record", "getRecord",
+     "  of which Python resuming after getRecord settled (+ _from_flat)"),
+]:
+    undo.append((owner, name, resumed(owner, name, helper, label)))
 
 try:
     data = js.benchBytes.to_bytes()
@@ -229,6 +271,7 @@ try:
 finally:
     for owner, name, real in reversed(undo):
         setattr(owner, name, real)
+    js_undo()
 {"save": (t1 - t0) * 1000, "load": (t2 - t1) * 1000, "parts": spent}
 """
 
@@ -280,16 +323,24 @@ def measure(page: Any, store: str, mib: float, runs: int) -> dict[str, dict[str,
                    "total": statistics.median(s + l for s, l in got)} for name, got in samples.items()}
 
 
-def profile(page: Any, store: str, mib: float) -> dict[str, Any]:
-    """One pyweb save+load with its internals timed (after a warm-up run)."""
+def profile(page: Any, store: str, mib: float, runs: int = PROFILE_RUNS) -> dict[str, Any]:
+    """pyweb's save+load with its internals timed: medians of ``runs`` runs, after a warm-up."""
     nbytes = int(mib * MiB) // 4 * 4
     page.run_js("(n) => bench.fill(n)", nbytes)
     url = f"{store}://bench"
-    out = None
-    for _ in range(2):
+    outs = []
+    for run in range(runs + 1):
         page.wipe_storage()
         out = page.run(PROFILE, topology=TOPOLOGY, generated_by=GENERATED_BY, url=url)
-    return out
+        if run:
+            outs.append(out)
+    labels = {label for out in outs for label in out["parts"]}
+    return {
+        "save": statistics.median(o["save"] for o in outs),
+        "load": statistics.median(o["load"] for o in outs),
+        "parts": {label: statistics.median(o["parts"].get(label, 0) for o in outs) for label in labels},
+        "runs": runs,
+    }
 
 
 # -- reporting -------------------------------------------------------------------------
@@ -327,7 +378,7 @@ def print_table(browser: str, runtime: dict[str, str], store: str, rows: list[tu
 
 
 def print_profile(browser: str, store: str, mib: float, prof: dict[str, Any]) -> None:
-    print(f"\n{browser}: pyweb {store} {_size(mib)}, one save+load: "
+    print(f"\n{browser}: pyweb {store} {_size(mib)}, save+load, medians of {prof['runs']} runs: "
           f"save {prof['save']:.1f} ms, load {prof['load']:.1f} ms")
     for label, ms in sorted(prof["parts"].items(), key=lambda kv: -kv[1]):
         print(f"  {ms:8.1f} ms  {label}")
