@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 MiB = 1 << 20
-BUILD = "0.27.7"
+BUILD = "0.27.7"  # the default Pyodide build (--build picks another from playwright.config.py)
 TARGETS = {"localstorage": {"tfjs": 0.5}, "indexeddb": {"tfjs": 1.1, "raw": 1.3}}
 PROFILE_RUNS = 7  # --profile: medians of this many save+load runs per size
 
@@ -280,9 +280,9 @@ finally:
 
 
 @contextlib.contextmanager
-def bench_page(playwright: Any, server: Any, config: Any, browser_name: str) -> Iterator[Any]:
-    """One PyodidePage (Pyodide 0.27.7) with TF.js and the JS contenders installed."""
-    with tfjs_page(playwright, server, config, browser_name, BUILD) as (page, browser):
+def bench_page(playwright: Any, server: Any, config: Any, browser_name: str, build: str = BUILD) -> Iterator[Any]:
+    """One PyodidePage (Pyodide ``build``) with TF.js and the JS contenders installed."""
+    with tfjs_page(playwright, server, config, browser_name, build) as (page, _browser):
         native = page.run_js(BENCH_JS, [TOPOLOGY, GENERATED_BY])
         if native != ["function", "function"]:
             raise SystemExit(f"{browser_name}: no Uint8Array toBase64/fromBase64 ({native}); raw needs them")
@@ -395,6 +395,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ls-mib", default="1,2,3,3.7", help="localStorage sizes in MiB (quota: ~3.75 MiB of base64)")
     parser.add_argument("--idb-mib", default="1,16,64", help="IndexedDB sizes in MiB")
     parser.add_argument("--profile", action="store_true", help="also time pyweb's internals at each size")
+    parser.add_argument("--build", default=BUILD, help=f"Pyodide build from playwright.config.py (default {BUILD}; "
+                        "the storage benchmarks need no numpy, so 314 works too)")
     parser.add_argument("--json", metavar="PATH", help="also write all medians as JSON")
     args = parser.parse_args(argv)
     if args.runs < 1:
@@ -407,8 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     with serving() as (server, config), sync_playwright() as playwright:
         for browser_name in [b.strip() for b in args.browsers.split(",") if b.strip()]:
             t0 = time.perf_counter()
-            with bench_page(playwright, server, config, browser_name) as page:
-                runtime = {"pyodide": page.runtime.get("pyodide", BUILD),
+            with bench_page(playwright, server, config, browser_name, args.build) as page:
+                runtime = {"pyodide": page.runtime.get("pyodide", args.build),
                            "browser": page.page.context.browser.version if page.page.context.browser else ""}
                 results[browser_name] = {"runtime": runtime}
                 for store, sizes in (("localstorage", _floats(args.ls_mib)), ("indexeddb", _floats(args.idb_mib))):
