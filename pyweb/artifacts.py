@@ -20,10 +20,11 @@ import hashlib
 import json
 import math
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .errors import ArtifactError, CorruptModelError
-from .types import ModelArtifacts, ModelArtifactsInfo, WeightData, _byte_view, weight_data_nbytes
+from .types import ModelArtifacts, ModelArtifactsInfo, WeightData, _byte_view, join_weight_data, weight_data_nbytes
 
 __all__ = [
     "EMBEDDED_WEIGHTS_KEY",
@@ -36,6 +37,7 @@ __all__ = [
     "artifacts_info",
     "artifacts_to_json_dict",
     "check_integrity",
+    "check_shard_bytes",
     "embed_weights",
     "embedded_weights",
     "from_model_json",
@@ -43,12 +45,13 @@ __all__ = [
     "info_to_json",
     "js_dumps",
     "js_iso",
-    "check_shard_bytes",
     "manifest_paths",
+    "now_ms",
     "parse_model_json",
     "shard_paths",
     "split_shards",
     "to_model_json",
+    "utf16_units",
 ]
 
 MODEL_JSON = "model.json"
@@ -182,7 +185,7 @@ def _pair_surrogates(text: str) -> str:
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
 
 
-def js_number(value: int | float) -> str:
+def js_number(value: float) -> str:
     """Format a number as JS's ``Number.prototype.toString`` (JSON rules)."""
     if isinstance(value, int) and abs(value) <= 2**53:
         return str(value)  # beyond 2**53 JS holds a double, formatted below
@@ -220,10 +223,23 @@ def _js_layout(digits: str, n: int) -> str:
     return f"{mantissa}e{'+' if exp >= 0 else '-'}{abs(exp)}"
 
 
+def now_ms() -> _dt.datetime:
+    """Now in UTC, cut to milliseconds: what a JS Date (and so a stored info) keeps."""
+    now = _dt.datetime.now(_dt.UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def utf16_units(text: str) -> int:
+    """Length of ``text`` in UTF-16 code units, JavaScript's ``.length`` (what localStorage quotas count)."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
 def js_iso(when: _dt.datetime) -> str:
     """A datetime as JS ``Date.toISOString()``: UTC, milliseconds, ``Z``."""
     if when.tzinfo is not None:
-        when = when.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+        when = when.astimezone(_dt.UTC).replace(tzinfo=None)
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
@@ -242,7 +258,7 @@ def info_to_json(info: ModelArtifactsInfo) -> dict[str, Any]:
 def info_from_json(doc: dict[str, Any]) -> ModelArtifactsInfo:
     """The inverse of :func:`info_to_json`; a missing date reads as now."""
     return ModelArtifactsInfo(
-        date_saved=parse_js_iso(doc["dateSaved"]) if doc.get("dateSaved") else _dt.datetime.now(_dt.timezone.utc),
+        date_saved=parse_js_iso(doc["dateSaved"]) if doc.get("dateSaved") else _dt.datetime.now(_dt.UTC),
         model_topology_type=doc.get("modelTopologyType", "JSON"),
         model_topology_bytes=doc.get("modelTopologyBytes"),
         weight_specs_bytes=doc.get("weightSpecsBytes"),
@@ -252,7 +268,7 @@ def info_from_json(doc: dict[str, Any]) -> ModelArtifactsInfo:
 
 def parse_js_iso(text: str) -> _dt.datetime:
     """Parse ``Date.toISOString()`` output into an aware UTC datetime."""
-    return _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return _dt.datetime.fromisoformat(text)  # Python 3.11+ reads the trailing "Z"
 
 
 # -- model.json ----------------------------------------------------------------
@@ -414,7 +430,7 @@ def embed_weights(model_json: bytes, data: WeightData | None) -> bytes:
     """
     if not model_json.endswith(b"}"):
         raise ArtifactError("embed_weights needs the compact model.json text of to_model_json()")
-    encoded = base64.b64encode(b"".join(_byte_view(b) for b in _buffers(data)))
+    encoded = base64.b64encode(join_weight_data(data))  # one buffer: encoded in place, not copied first
     return b"".join((model_json[:-1], b',"', EMBEDDED_WEIGHTS_KEY.encode(), b'":"', encoded, b'"}'))
 
 
@@ -480,8 +496,6 @@ def artifacts_to_json_dict(artifacts: ModelArtifacts) -> dict[str, Any]:
     >>> artifacts_to_json_dict(ModelArtifacts(model_topology={"a": 1}, format="layers-model"))
     {'modelTopology': {'a': 1}, 'format': 'layers-model', 'convertedBy': None}
     """
-    from .types import join_weight_data
-
     doc: dict[str, Any] = {}
     for attr, key in _JSON_DICT_FIELDS:
         value = getattr(artifacts, attr)
@@ -529,7 +543,7 @@ def artifacts_info(artifacts: ModelArtifacts, *, date: _dt.datetime | None = Non
     if isinstance(artifacts.model_topology, (bytes, bytearray, memoryview)):
         raise ArtifactError("expected a JSON model topology, got bytes (a binary GraphDef cannot be saved)")
     return ModelArtifactsInfo(
-        date_saved=date or _dt.datetime.now(_dt.timezone.utc),
+        date_saved=date or _dt.datetime.now(_dt.UTC),
         model_topology_type="JSON",
         model_topology_bytes=_utf8_len(artifacts.model_topology),
         weight_specs_bytes=_utf8_len(artifacts.weight_specs),

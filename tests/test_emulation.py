@@ -290,6 +290,14 @@ async def open_s(idb, version=1, upgrade=make_store):
     return await idb.open("db", version, upgrade)
 
 
+async def committed(db):
+    """Every record of store "s" a new readonly transaction sees, in key order."""
+    tx = db.transaction("s")
+    req = tx.get_all("s")
+    await tx.complete()
+    return req.result
+
+
 def test_versioned_open_and_upgrade():
     async def go():
         idb = FakeIndexedDB()
@@ -422,10 +430,7 @@ def test_uncloneable_values_raise_from_put_and_abort_the_transaction(bad):
         assert exc.value.name == "DataCloneError"
         with pytest.raises(StorageError):
             await tx.complete()  # as pyweb.browser does: the first put does not commit alone
-        tx = db.transaction("s")
-        req = tx.get_all("s")
-        await tx.complete()
-        assert req.result == []
+        assert await committed(db) == []
 
     run(go())
 
@@ -464,10 +469,7 @@ def test_abort_discards_every_write():
             await tx.complete()
         assert exc.value.name == "AbortError"
         tx.abort()  # finished: nothing happens (as in pyweb.browser)
-        tx = db.transaction("s")
-        req = tx.get_all("s")
-        await tx.complete()
-        assert req.result == []
+        assert await committed(db) == []
 
     run(go())
 
@@ -501,10 +503,7 @@ def test_auto_commit_after_returning_to_the_loop():
         tx = db.transaction(["s"], "readwrite")
         tx.put("s", {"id": 3})  # never awaited: still commits
         await asyncio.sleep(0)
-        read = db.transaction("s")
-        req = read.get_all("s")
-        await read.complete()
-        assert [r["id"] for r in req.result] == [1, 3]
+        assert [r["id"] for r in await committed(db)] == [1, 3]
 
     run(go())
 

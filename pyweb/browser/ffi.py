@@ -43,8 +43,6 @@ __all__ = [
     "is_null",
     "js_error",
     "js_helpers",
-    "to_array_buffer",
-    "to_bytes",
     "to_js_object",
     "to_uint8array",
     "translate_js_errors",
@@ -64,16 +62,6 @@ def to_uint8array(data: Any) -> Any:
     if not view.c_contiguous:  # to_js needs one block; never the case for pyweb's buffers
         view = memoryview(bytes(view))
     return to_js(view)
-
-
-def to_array_buffer(data: Any) -> Any:
-    """A JS ArrayBuffer of exactly ``len(data)`` bytes (one copy, via to_uint8array)."""
-    return to_uint8array(data).buffer
-
-
-def to_bytes(buffer: Any) -> bytes:
-    """Python bytes from a JS ArrayBuffer or typed array (one copy)."""
-    return buffer.to_bytes()
 
 
 def to_js_object(value: dict[str, Any]) -> Any:

@@ -189,7 +189,7 @@ _HELPERS = r"""
     get: (tx, store, key) => tx.objectStore(store).get(key),
     getAll: (tx, store) => tx.objectStore(store).getAll(),
     delete: (tx, store, key) => { tx.objectStore(store).delete(key); },
-    toPy,
+    toPyFlat,
 
     // Whole operations, one call each: open (missing stores created here,
     // from specs [[store, keyPath], ...]), one transaction, its requests,
@@ -213,10 +213,7 @@ def _js() -> Any:
 
 def _to_py(value: Any) -> Any:
     """A JS value (a record, a list of records, undefined) as Python values."""
-    pair = _js().toPy(value)
-    text = pair[0]
-    buffers = [buf.to_bytes() for buf in pair[1]]  # one copy per ArrayBuffer
-    return decode_record(None if text is None else str(text), buffers)
+    return _from_flat(_js().toPyFlat(value))
 
 
 class _Request:
@@ -396,7 +393,8 @@ def _js_list(items: Sequence[Any]) -> Any:
 def _from_flat(flat: Any) -> Any:
     """A JS ``[text, ...buffers]`` (toPyFlat) as Python values, in one to_py."""
     items = flat.to_py(depth=1)
-    return decode_record(None if is_null(items[0]) else str(items[0]), [buf.to_bytes() for buf in items[1:]])
+    buffers = [buf.to_bytes() for buf in items[1:]]  # the one copy of each buffer
+    return decode_record(None if is_null(items[0]) else str(items[0]), buffers)
 
 
 @cache

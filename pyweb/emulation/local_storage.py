@@ -30,7 +30,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..artifacts import js_number
+from ..artifacts import js_number, utf16_units
 from ..errors import CorruptModelError, QuotaExceededError, StorageError
 
 __all__ = ["DEFAULT_QUOTA_UNITS", "FakeLocalStorage", "utf16_units"]
@@ -40,12 +40,6 @@ DEFAULT_QUOTA_UNITS = 5_242_880
 
 _PERSIST_FORMAT = "pyweb-localstorage"
 
-
-def utf16_units(s: str) -> int:
-    """Length of ``s`` in UTF-16 code units, JavaScript's ``.length``."""
-    if s.isascii():
-        return len(s)
-    return len(s.encode("utf-16-le", "surrogatepass")) // 2
 
 
 class FakeLocalStorage:

@@ -37,7 +37,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as _dt
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from ..artifacts import (
@@ -47,6 +47,7 @@ from ..artifacts import (
     info_from_json,
     info_to_json,
     js_iso,
+    now_ms,
 )
 from ..errors import (
     ArtifactError,
@@ -123,7 +124,7 @@ class IndexedDBHandler(Handler):
             raise ArtifactError("indexeddb:// cannot save a binary (GraphDef) model topology; only JSON topologies")
         # As TF.js: weightData becomes one buffer (empty when absent) before the info is taken.
         joined = dataclasses.replace(artifacts, weight_data=join_weight_data(artifacts.weight_data))
-        info = artifacts_info(joined, date=_now_ms())
+        info = artifacts_info(joined, date=now_ms())
         model_record, info_record = self._records(joined, info)
         with _errors_for(self.url, info):
             puts = [(MODELS_STORE, model_record), (INFO_STORE, info_record)]
@@ -196,14 +197,7 @@ class _ByRequest:
 
     async def put_records(self, name: str, version: int, stores: _Specs, puts: Sequence[tuple[str, dict]]) -> None:
         async with self._connection(name, version, stores) as db:
-            tx = db.transaction(_unique(store for store, _ in puts), "readwrite")
-            try:
-                for store, value in puts:
-                    tx.put(store, value)
-            except BaseException:
-                tx.abort()  # nothing of this save may commit
-                raise
-            await tx.complete()
+            await _all_or_nothing(db, puts, lambda tx, store, value: tx.put(store, value))
 
     async def get_record(self, name: str, version: int, stores: _Specs, store: str, key: str) -> Any:
         async with self._connection(name, version, stores) as db:
@@ -221,14 +215,7 @@ class _ByRequest:
 
     async def delete_records(self, name: str, version: int, stores: _Specs, deletes: Sequence[tuple[str, str]]) -> None:
         async with self._connection(name, version, stores) as db:
-            tx = db.transaction(_unique(store for store, _ in deletes), "readwrite")
-            try:
-                for store, key in deletes:
-                    tx.delete(store, key)
-            except BaseException:
-                tx.abort()
-                raise
-            await tx.complete()
+            await _all_or_nothing(db, deletes, lambda tx, store, key: tx.delete(store, key))
 
     @contextlib.asynccontextmanager
     async def _connection(self, name: str, version: int, stores: _Specs) -> AsyncIterator[IDBDatabaseLike]:
@@ -240,6 +227,18 @@ class _ByRequest:
 
 
 # -- helpers -----------------------------------------------------------------------
+
+
+async def _all_or_nothing(db: IDBDatabaseLike, items: Sequence[tuple[str, Any]], issue: Callable[..., Any]) -> None:
+    """``issue(tx, store, arg)`` for each item in ONE readwrite transaction; a throw aborts it all."""
+    tx = db.transaction(_unique(store for store, _ in items), "readwrite")
+    try:
+        for store, arg in items:
+            issue(tx, store, arg)
+    except BaseException:
+        tx.abort()  # earlier requests of this transaction must not commit alone
+        raise
+    await tx.complete()
 
 
 @contextlib.contextmanager
@@ -304,9 +303,3 @@ def _default_factory() -> IDBFactoryLike:
     from .. import env
 
     return env.indexed_db()
-
-
-def _now_ms() -> _dt.datetime:
-    # A JS Date keeps milliseconds; the returned info equals what lists back.
-    now = _dt.datetime.now(_dt.timezone.utc)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)

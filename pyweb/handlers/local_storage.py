@@ -34,11 +34,18 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import datetime as _dt
 import json
 from typing import Any
 
-from ..artifacts import artifacts_info, artifacts_to_json_dict, info_from_json, info_to_json, js_dumps
+from ..artifacts import (
+    artifacts_info,
+    artifacts_to_json_dict,
+    info_from_json,
+    info_to_json,
+    js_dumps,
+    now_ms,
+    utf16_units,
+)
 from ..errors import ArtifactError, CorruptModelError, InvalidURLError, ModelNotFoundError, QuotaExceededError
 from ..types import Handler, ModelArtifacts, ModelArtifactsInfo, ModelStore, SaveResult, StorageLike
 
@@ -113,7 +120,7 @@ class LocalStorageHandler(Handler):
     def save(self, artifacts: ModelArtifacts) -> SaveResult:
         if isinstance(artifacts.model_topology, (bytes, bytearray, memoryview)):
             raise ArtifactError("localstorage:// cannot save a binary (GraphDef) model topology; only JSON topologies")
-        info = artifacts_info(artifacts, date=_now_ms())
+        info = artifacts_info(artifacts, date=now_ms())
         texts, weights = self._values(artifacts, info)
         storage = self.storage
         old = _snapshot(storage, self.keys)
@@ -271,14 +278,11 @@ def requested_bytes(keys: dict[str, str], texts: dict[str, str], weight_nbytes: 
 
     The weights' base64 takes ``4 * ceil(n / 3)`` characters.
     """
-    units = sum(_utf16_len(key) for key in keys.values())
-    units += sum(_utf16_len(text) for text in texts.values())
+    units = sum(utf16_units(key) for key in keys.values())
+    units += sum(utf16_units(text) for text in texts.values())
     units += 4 * -(-weight_nbytes // 3)
     return 2 * units
 
-
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _default_storage() -> StorageLike:
@@ -286,11 +290,6 @@ def _default_storage() -> StorageLike:
 
     return env.local_storage()
 
-
-def _now_ms() -> _dt.datetime:
-    # localStorage keeps milliseconds; the returned info equals what lists back.
-    now = _dt.datetime.now(_dt.timezone.utc)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def _json_or_undefined(value: Any) -> str:
@@ -344,17 +343,17 @@ def _rollback(storage: StorageLike, touched: list[str], old: dict[str, _Old], er
     for key in reversed(touched):
         try:
             storage.removeItem(key)
-        except Exception as exc:  # keep going: restore as much as possible
+        except Exception as exc:  # noqa: BLE001 - keep going: restore as much as possible
             failures.append(exc)
     for key in touched:
         if key in old:
             kind, value = old[key]
             try:
-                if kind == "base64":
-                    storage.set_base64(key, value)
+                if kind == "base64":  # set_base64 if the store has it: it may offer only get_base64
+                    _write(storage, key, None, memoryview(value))
                 else:
                     storage.setItem(key, value)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001
                 failures.append(exc)
     if failures:
         error.add_note(f"pyweb could not fully restore the previous model: {failures!r}")

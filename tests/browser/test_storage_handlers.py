@@ -8,6 +8,7 @@ check that both libraries write the same bytes and read each other's models.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import textwrap
@@ -57,8 +58,10 @@ DESCRIBE = """const describe = (v) => JSON.stringify(v, function (k, x) {
   return x;
 });"""
 
-READ_IDB_RECORDS = """async (path) => {
-  %s
+READ_IDB_RECORDS = (
+    "async (path) => {\n  "
+    + DESCRIBE
+    + """
   const db = await new Promise((resolve, reject) => {
     const r = indexedDB.open('tensorflowjs', 1);
     r.onsuccess = () => resolve(r.result);
@@ -72,7 +75,27 @@ READ_IDB_RECORDS = """async (path) => {
   const out = [describe(await get('models_store')), describe(await get('model_info_store'))];
   db.close();
   return out;
-}""" % DESCRIBE
+}"""
+)
+
+# JS: count the IndexedDB connections the page opens and closes, until
+# pywebStopCounting() restores the prototypes and returns the counts. (Deleting
+# the database cannot tell: pyweb's connections close on versionchange.)
+COUNT_CONNECTIONS = """() => {
+  const counts = {opened: 0, closed: 0};
+  const open = IDBFactory.prototype.open, close = IDBDatabase.prototype.close;
+  IDBFactory.prototype.open = function (...args) {
+    const req = open.apply(this, args);
+    req.addEventListener('success', () => { counts.opened += 1; });
+    return req;
+  };
+  IDBDatabase.prototype.close = function () { counts.closed += 1; return close.call(this); };
+  globalThis.pywebStopCounting = () => {
+    IDBFactory.prototype.open = open;
+    IDBDatabase.prototype.close = close;
+    return counts;
+  };
+}"""
 
 LOCAL_STORAGE_ITEMS = "() => Object.fromEntries(Object.keys(localStorage).map((k) => [k, localStorage.getItem(k)]))"
 
@@ -81,6 +104,17 @@ def run(pyodide, code: str, **globals):
     return pyodide.run(
         PRELUDE + textwrap.dedent(code), topology=REFERENCE_TOPOLOGY, specs=REFERENCE_SPECS, **globals
     )
+
+
+@contextlib.contextmanager
+def counting_connections(pyodide):
+    """A dict that, after the block, holds the IndexedDB connections ``opened`` and ``closed`` in it."""
+    counts: dict[str, int] = {}
+    pyodide.run_js(COUNT_CONNECTIONS)
+    try:
+        yield counts
+    finally:
+        counts.update(pyodide.run_js("() => globalThis.pywebStopCounting()"))
 
 
 def load_tfjs(pyodide) -> None:
@@ -278,26 +312,6 @@ def test_indexeddb_aborted_save_leaves_the_old_model(pyodide):
         out
     """)
     assert got == [["StorageError", "indexeddb://m"], ["StorageError", "indexeddb://m"], True, 84]
-    assert not pyodide.console_errors, pyodide.console_errors
-
-
-@pytest.mark.no_numpy
-def test_indexeddb_open_errors_are_translated_not_hung(pyodide):
-    # A newer database on disk makes open() fail with VersionError; the
-    # rejection reaches Python as a pyweb error instead of hanging the await.
-    pyodide.run_js("""() => new Promise((resolve, reject) => {
-      const r = indexedDB.open('tensorflowjs', 2);
-      r.onsuccess = () => { r.result.close(); resolve(); };
-      r.onerror = () => reject(new Error(String(r.error)));
-    })""")
-    got = run(pyodide, """
-        try:
-            await pyweb.aload("indexeddb://x")
-        except pyweb.errors.StorageError as exc:
-            out = [type(exc).__name__, "VersionError" in str(exc)]
-        out
-    """)
-    assert got == ["StorageError", True]
     assert not pyodide.console_errors, pyodide.console_errors
 
 
@@ -553,30 +567,25 @@ counts, _unwrap = _wrap[0], _wrap[1]
 
 @pytest.mark.no_numpy
 def test_indexeddb_operations_take_one_js_call_each(pyodide):
-    got = run(pyodide, COUNTING_IDB_CALLS + textwrap.dedent("""
-        assert pyweb.env.indexed_db().whole_operations
-        try:
-            await pyweb.asave(make(5), "indexeddb://m")
-            loaded = await pyweb.aload("indexeddb://m")
-            listed = await pyweb.alist_models("indexeddb://")
-            removed = await pyweb.aremove_model("indexeddb://m")
-            calls = counts.to_py()
-        finally:
-            _unwrap()
-        out = [calls, loaded.weight_data == bytes((5 + i) % 256 for i in range(84)),
-               listed["indexeddb://m"].weight_data_bytes, removed.weight_data_bytes]
-        out
-    """))
+    with counting_connections(pyodide) as connections:
+        got = run(pyodide, COUNTING_IDB_CALLS + textwrap.dedent("""
+            assert pyweb.env.indexed_db().whole_operations
+            try:
+                await pyweb.asave(make(5), "indexeddb://m")
+                loaded = await pyweb.aload("indexeddb://m")
+                listed = await pyweb.alist_models("indexeddb://")
+                removed = await pyweb.aremove_model("indexeddb://m")
+                calls = counts.to_py()
+            finally:
+                _unwrap()
+            out = [calls, loaded.weight_data == bytes((5 + i) % 256 for i in range(84)),
+                   listed["indexeddb://m"].weight_data_bytes, removed.weight_data_bytes]
+            out
+        """))
     # load and remove read one record each; no open/transaction/put/get/complete from Python
     assert got[0] == {"saveRecords": 1, "getRecord": 2, "getAllRecords": 1, "deleteRecords": 1}
     assert got[1:] == [True, 84, 84]
-    # every connection was closed: deleting the database is not blocked
-    assert pyodide.run_js("""() => new Promise((resolve) => {
-      const r = indexedDB.deleteDatabase('tensorflowjs');
-      r.onsuccess = () => resolve('deleted');
-      r.onblocked = () => resolve('blocked');
-      r.onerror = () => resolve('error');
-    })""") == "deleted"
+    assert connections == {"opened": 5, "closed": 5}  # one per JS call, each closed
     assert not pyodide.console_errors, pyodide.console_errors
 
 
@@ -617,6 +626,41 @@ def test_indexeddb_request_failing_inside_the_one_call_save_leaves_the_old_model
 
 
 @pytest.mark.no_numpy
+def test_indexeddb_save_failing_in_python_gives_up_its_open_connection(pyodide):
+    # The one-call save opens the database while Python encodes the records;
+    # when encoding throws, supply(None) gives up: nothing is written and the
+    # connection is closed once open.
+    with counting_connections(pyodide) as connections:
+        got = run(pyodide, """
+            from pyweb.browser import idb
+
+            await pyweb.asave(make(1), "indexeddb://m")
+            real = idb.encode_record
+
+            def model_record_only(value):  # the model record is encoded and copied, then the info fails
+                if "modelArtifacts" not in value:
+                    raise RuntimeError("injected")
+                return real(value)
+
+            idb.encode_record = model_record_only
+            try:
+                await pyweb.asave(make(2, n=200), "indexeddb://m")
+                out = ["saved?"]
+            except RuntimeError as exc:
+                out = [exc.args[0]]
+            finally:
+                idb.encode_record = real
+            out.append((await pyweb.aload("indexeddb://m")).weight_data == bytes((1 + i) % 256 for i in range(84)))
+            out
+        """)
+    assert got == ["injected", True]
+    assert connections == {"opened": 3, "closed": 3}
+    records = pyodide.run_js(READ_IDB_RECORDS, "m")
+    assert '"weightData":"ArrayBuffer:1,2,3,' in records[0] and '"weightDataBytes":84' in records[1]
+    assert not pyodide.console_errors, pyodide.console_errors
+
+
+@pytest.mark.no_numpy
 def test_indexeddb_quota_abort_through_the_one_call_save(pyodide, small_idb_quota):
     # Chromium reports the quota failure only as the transaction's abort, with
     # an error object Pyodide cannot await (browser-facts.md §2): the helper
@@ -647,6 +691,8 @@ def test_indexeddb_quota_abort_through_the_one_call_save(pyodide, small_idb_quot
 
 @pytest.mark.no_numpy
 def test_indexeddb_newer_database_fails_every_one_call_operation(pyodide):
+    # A newer database on disk makes open() fail with VersionError; the
+    # rejection reaches Python as a pyweb error instead of hanging the await.
     pyodide.run_js("""() => new Promise((resolve, reject) => {
       const r = indexedDB.open('tensorflowjs', 2);
       r.onsuccess = () => { r.result.close(); resolve(); };

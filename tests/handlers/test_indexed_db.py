@@ -83,12 +83,24 @@ def test_quota_abort_keeps_both_stores_unchanged(emulation, url):
     assert_same_model(pyweb.load(url), make_artifacts(1))
 
 
-def test_handler_leaves_no_connection_open(emulation, url):
+def test_handler_leaves_no_connection_open(emulation, url, monkeypatch):
+    idb = emulation.indexed_db
+    opened, real_open = [], idb.open
+
+    async def open_and_keep(*args):
+        opened.append(await real_open(*args))
+        return opened[-1]
+
+    monkeypatch.setattr(idb, "open", open_and_keep)
     pyweb.save(make_artifacts(1), url)
     pyweb.load(url)
     pyweb.list_models("indexeddb://")
-    asyncio.run(emulation.indexed_db.delete_database("tensorflowjs"))  # would be blocked otherwise
-    assert emulation.indexed_db.database_names() == []
+    pyweb.remove_model(url)
+    assert len(opened) == 5
+    for conn in opened:  # a connection left open would now block the deletion, not close itself
+        conn.onversionchange = None
+    asyncio.run(idb.delete_database("tensorflowjs"))
+    assert idb.database_names() == []
 
 
 def test_async_inside_a_running_loop(url):

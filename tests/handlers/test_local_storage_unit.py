@@ -60,16 +60,16 @@ class DictStorage:
         keys = list(self.items)
         return keys[index] if 0 <= index < len(keys) else None
 
-    def getItem(self, key):  # noqa: N802
+    def getItem(self, key):
         return self.items.get(key)
 
-    def setItem(self, key, value):  # noqa: N802
+    def setItem(self, key, value):
         self.writes.append(key)
         if self.fail_on_write is not None and len(self.writes) == self.fail_on_write:
             raise self.error
         self.items[key] = str(value)
 
-    def removeItem(self, key):  # noqa: N802
+    def removeItem(self, key):
         self.items.pop(key, None)
 
 
@@ -90,7 +90,15 @@ class FastStorage(DictStorage):
         return None if text is None else base64.b64decode(text)
 
 
-@pytest.fixture(params=[DictStorage, FastStorage], ids=["plain", "fast"])
+class GetBase64Storage(DictStorage):
+    """With only the get_base64 fast path: StorageLike makes each one optional."""
+
+    def get_base64(self, key):
+        text = self.items.get(key)
+        return None if text is None else base64.b64decode(text)
+
+
+@pytest.fixture(params=[DictStorage, FastStorage, GetBase64Storage], ids=["plain", "fast", "get-only"])
 def storage(request):
     return request.param()
 
