@@ -11,9 +11,19 @@ import inspect
 from typing import Any
 
 from ._run import run_sync
+from .artifacts import split_shards
 from .errors import CorruptModelError, InvalidURLError, OperationNotSupportedError, RuntimeUnavailableError, SchemeError
 from .registry import get_factory, known_schemes
-from .types import Handler, ModelArtifacts, ModelArtifactsInfo, ModelStore, SaveResult, _overrides
+from .types import (
+    Handler,
+    ModelArtifacts,
+    ModelArtifactsInfo,
+    ModelStore,
+    SaveResult,
+    WeightData,
+    _overrides,
+    weight_data_nbytes,
+)
 from .urls import ModelURL, parse_url
 
 __all__ = [
@@ -258,12 +268,32 @@ def _pair(src: str, dst: str, src_options: dict | None, dst_options: dict | None
 
 def _verify_copy(original: ModelArtifacts, copy: ModelArtifacts, dst: str) -> None:
     same = (
-        original.weight_bytes() == copy.weight_bytes()  # compares content, copies nothing
+        _same_bytes(original.weight_data, copy.weight_data)
         and (original.weight_specs or []) == (copy.weight_specs or [])
         and original.model_topology == copy.model_topology
     )
     if not same:
         raise CorruptModelError(f"the copy at {dst} does not match the source; the source was kept", part="model", url=dst)
+
+
+def _same_bytes(a: WeightData | None, b: WeightData | None) -> bool:
+    """Whether two weight buffers hold the same bytes, however each is cut into shards.
+
+    Compares view by view: joining shards (``weight_bytes()``) would copy the whole model.
+    """
+    if weight_data_nbytes(a) != weight_data_nbytes(b):
+        return False
+    left, right = iter(split_shards(a, None)[0]), iter(split_shards(b, None)[0])
+    x = y = memoryview(b"")
+    while True:
+        x = x if x.nbytes else next(left, None)
+        y = y if y.nbytes else next(right, None)
+        if x is None or y is None:  # one side is used up; the sizes are equal, so both are
+            return True
+        n = min(x.nbytes, y.nbytes)
+        if x[:n] != y[:n]:
+            return False
+        x, y = x[n:], y[n:]
 
 
 def _store_for(parsed: ModelURL, options: dict[str, Any]) -> ModelStore:

@@ -1,16 +1,21 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
+from typing import ClassVar
 
 import numpy as np
 import pytest
 
 import pyweb
+from pyweb import api
 from pyweb.errors import (
     CorruptModelError,
     InvalidURLError,
     ModelNotFoundError,
     OperationNotSupportedError,
+    QuotaExceededError,
     SyncUnavailableError,
 )
 from pyweb.types import Handler
@@ -18,7 +23,7 @@ from tests.contract import assert_same_model, make_artifacts
 
 
 class AsyncOnly(Handler):
-    stored: dict = {}
+    stored: ClassVar[dict] = {}
 
     def __init__(self, path):
         self.path = path
@@ -107,29 +112,70 @@ def test_failed_move_keeps_source():
         def load(self):
             return make_artifacts()
 
+    class Full(Handler):
+        def __init__(self, path):
+            self.url = f"full://{path}"
+
+        def save(self, artifacts):
+            raise QuotaExceededError("no room", url=self.url)
+
+        def load(self):
+            raise ModelNotFoundError("nothing here", url=self.url)
+
     pyweb.register_handler("ro", LoadOnly)
+    pyweb.register_handler("full", Full)
     pyweb.save(make_artifacts(3), "memory://src")
-    with pytest.raises(OperationNotSupportedError):
+    with pytest.raises(OperationNotSupportedError):  # refused before anything is read
         pyweb.move_model("memory://src", "ro://x")
+    with pytest.raises(QuotaExceededError):  # the copy itself fails
+        pyweb.move_model("memory://src", "full://x")
     assert_same_model(pyweb.load("memory://src"), make_artifacts(3))
 
 
-def test_move_that_does_not_verify_keeps_source():
-    class Lossy(Handler):
+def test_move_verifies_bytes_however_each_side_cuts_them():
+    stored = {}
+
+    class Shards(Handler):
+        """Loads the weights cut into 5-byte shards, as a sharded store would."""
+
         def __init__(self, path):
-            self.url = f"lossy://{path}"
+            self.path, self.url = path, f"shards://{path}"
 
         def save(self, artifacts):
+            whole = bytes(artifacts.weight_bytes())
+            if self.path == "flipped":  # one byte differs: the copy is not the model
+                whole = whole[:-1] + bytes([whole[-1] ^ 1])
+            cut = [whole[i : i + 5] for i in range(0, len(whole), 5)]
+            stored[self.path] = dataclasses.replace(artifacts, weight_data=cut)
             return pyweb.SaveResult(pyweb.artifacts.artifacts_info(artifacts))
 
         def load(self):
-            return make_artifacts(99)
+            return stored[self.path]
 
-    pyweb.register_handler("lossy", Lossy)
-    pyweb.save(make_artifacts(3), "memory://src")
+    pyweb.register_handler("shards", Shards)
+    src = make_artifacts(4)
+    pyweb.save(src, "memory://src")
+    pyweb.move_model("memory://src", "shards://ok")
+    assert "memory://src" not in pyweb.list_models()
+    assert_same_model(pyweb.load("shards://ok"), src)
+    pyweb.save(src, "memory://src")
     with pytest.raises(CorruptModelError):
-        pyweb.move_model("memory://src", "lossy://x")
-    assert_same_model(pyweb.load("memory://src"), make_artifacts(3))
+        pyweb.move_model("memory://src", "shards://flipped")
+    assert_same_model(pyweb.load("memory://src"), src)
+
+
+@pytest.mark.parametrize(
+    "a, b, same",
+    [
+        ([b"ab", b"", b"cde"], [b"a", memoryview(b"bcd"), bytearray(b"e"), b""], True),
+        (b"abcde", [b"abc", b"de"], True),
+        ([b"abc", b"de"], [b"ab", b"cdf"], False),
+        ([b"abc"], [b"abc", b"d"], False),
+        (None, [b""], True),
+    ],
+)
+def test_copy_check_compares_shards_without_joining(a, b, same):
+    assert api._same_bytes(a, b) is same and api._same_bytes(b, a) is same
 
 
 def test_copy_and_move_reject_same_url():
@@ -182,7 +228,9 @@ def test_move_to_same_memory_model_with_other_scheme_case_is_refused():
 def test_move_and_copy_pass_options_to_each_side(tmp_path):
     pyweb.save(make_artifacts(7), "memory://a")
     pyweb.copy_model("memory://a", f"file://{tmp_path}/c", dst_options={"shard_bytes": 8})
-    assert (tmp_path / "c" / "group1-shard1of2.bin").exists() or len(list((tmp_path / "c").iterdir())) > 2
+    paths = json.loads((tmp_path / "c" / "model.json").read_text())["weightsManifest"][0]["paths"]
+    shards = -(-make_artifacts(7).weight_bytes().nbytes // 8)
+    assert paths == [f"group1-shard{i}of{shards}.bin" for i in range(1, shards + 1)]
     pyweb.move_model(f"file://{tmp_path}/c", "memory://b", src_options={"on_progress": lambda f: None})
     assert_same_model(pyweb.load("memory://b"), make_artifacts(7))
     assert not (tmp_path / "c").exists()
@@ -191,3 +239,13 @@ def test_move_and_copy_pass_options_to_each_side(tmp_path):
 def test_loaded_memory_models_share_their_immutable_bytes():
     pyweb.save(make_artifacts(8), "memory://a")
     assert pyweb.load("memory://a").weight_data is pyweb.load("memory://a").weight_data
+
+
+def test_memory_keeps_shards_as_one_private_copy():
+    art = make_artifacts(9)
+    whole = bytes(art.weight_bytes())
+    art.weight_data = [bytearray(whole[:10]), memoryview(whole)[10:20], whole[20:]]
+    pyweb.save(art, "memory://s")
+    art.weight_data[0][0] ^= 0xFF  # the caller changes its buffer after the save
+    got = pyweb.load("memory://s").weight_data
+    assert type(got) is bytes and got == whole

@@ -42,9 +42,9 @@ from ..artifacts import (
     MODEL_JSON,
     NODE_WEIGHTS_PATH,
     add_integrity,
-    check_shard_bytes,
     artifacts_info,
     check_integrity,
+    check_shard_bytes,
     manifest_paths,
     parse_model_json,
     shard_paths,
@@ -55,7 +55,6 @@ from ..errors import ArtifactError, CorruptModelError, InvalidURLError, ModelNot
 from ..types import Handler, ModelArtifacts, ModelArtifactsInfo, ModelStore, SaveResult
 
 __all__ = ["FileHandler", "FileStore"]
-
 
 
 class FileHandler(Handler):

@@ -37,25 +37,26 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import urljoin
 
 from .. import _http_client
 from .._http_client import FetchResponse
 from .._multipart import encode_multipart
 from ..artifacts import (
-    add_integrity,
-    check_shard_bytes,
-    split_shards,
     HTTP_WEIGHTS_PATH,
     MODEL_JSON,
     WEIGHTS_FILE,
+    add_integrity,
     artifacts_info,
     check_integrity,
-    manifest_paths,
+    check_shard_bytes,
     info_from_json,
+    manifest_paths,
     parse_model_json,
     shard_paths,
+    split_shards,
     to_model_json,
 )
 from ..env import IN_PYODIDE
@@ -352,9 +353,8 @@ class HTTPModelStore(ModelStore):
         timeout: float | None = 60.0,
     ) -> None:
         # request_init is accepted so a move can pass its source options here.
-        headers = {**((request_init or {}).get("headers") or {}), **(headers or {})}
         self.location = location
-        self.headers = dict(headers or {})
+        self.headers = _merge_headers((request_init or {}).get("headers"), headers)
         self.fetch_func = fetch_func or _default_fetch()
         self.timeout = timeout
 
@@ -411,7 +411,7 @@ async def _with_timeout(awaitable: Awaitable[FetchResponse], timeout: float | No
         return await awaitable
     try:
         return await asyncio.wait_for(awaitable, timeout)  # cancels the fetch, which closes its connection
-    except asyncio.TimeoutError as exc:
+    except TimeoutError as exc:
         raise StorageError(f"no answer from {url} within {timeout} s", url=url) from exc
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..artifacts import artifacts_info
 from ..errors import ArtifactError, ModelNotFoundError
@@ -73,9 +74,13 @@ class MemoryStore(ModelStore):
 
 def _snapshot(artifacts: ModelArtifacts) -> ModelArtifacts:
     # Weight bytes: copied once into immutable bytes on save, shared after.
+    # (b"".join writes the shards straight into the new bytes; joining them
+    # first with weight_bytes() would copy them twice.)
     data = artifacts.weight_data
-    if data is not None and not isinstance(data, bytes):
-        data = bytes(artifacts.weight_bytes())
+    if isinstance(data, (bytearray, memoryview)):
+        data = bytes(data)
+    elif data is not None and not isinstance(data, bytes):
+        data = b"".join(data)
     out = copy.deepcopy(dataclasses.replace(artifacts, weight_data=None, weights_manifest=None))
     out.weight_data = data
     return out

@@ -200,6 +200,11 @@ class Layer:
     def _rng(self) -> np.random.Generator:
         return np.random.default_rng(self.seed)
 
+    def _build_if_shaped(self) -> None:
+        """Create the weights now if the layer was given its input shape (subclasses call this last)."""
+        if self.batch_input_shape is not None:
+            self.build(tuple(self.batch_input_shape))
+
     # -- building and calling ------------------------------------------------
     def build(self, input_shape: Any) -> None:
         """Create weights for ``input_shape`` (a tuple, or a list of tuples)."""

@@ -189,8 +189,7 @@ class Conv2D(_BaseConv):
         self.kernel_initializer = initializer_config(kernel_initializer)
         self._kernel_kept = {"kernel_regularizer": kernel_regularizer, "kernel_constraint": kernel_constraint}
         super().__init__(kernel_size, **kwargs)
-        if self.batch_input_shape is not None:
-            self.build(tuple(self.batch_input_shape))
+        self._build_if_shaped()
 
     def build(self, input_shape: Any) -> None:
         if self.built:
@@ -238,8 +237,7 @@ class DepthwiseConv2D(_BaseConv):
         self.depthwise_initializer = initializer_config(depthwise_initializer)
         self._dw_kept = {"depthwise_regularizer": depthwise_regularizer, "depthwise_constraint": depthwise_constraint}
         super().__init__(kernel_size, **kwargs)
-        if self.batch_input_shape is not None:
-            self.build(tuple(self.batch_input_shape))
+        self._build_if_shaped()
 
     def build(self, input_shape: Any) -> None:
         if self.built:

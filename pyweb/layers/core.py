@@ -112,8 +112,7 @@ class Dense(Layer):
         self._kept = {"kernel_regularizer": kernel_regularizer, "bias_regularizer": bias_regularizer,
                       "activity_regularizer": activity_regularizer, "kernel_constraint": kernel_constraint,
                       "bias_constraint": bias_constraint}
-        if self.batch_input_shape is not None:
-            self.build(tuple(self.batch_input_shape))
+        self._build_if_shaped()
 
     def build(self, input_shape: Any) -> None:
         if self.built:

@@ -214,7 +214,9 @@ class Model:
         from ..types import ModelArtifacts
         from ..weights import encode_weights
 
-        data, specs = encode_weights(list(zip(self.weight_names, self.get_weights())))
+        # The stored arrays themselves, not get_weights() copies: encode_weights copies them once.
+        arrays = [layer._weights[i][1] for layer, i in self._weight_slots()]
+        data, specs = encode_weights(list(zip(self.weight_names, arrays)))
         return ModelArtifacts(model_topology=self.to_json(), weight_specs=specs, weight_data=data,
                               format="layers-model", generated_by=GENERATED_BY, converted_by=None,
                               training_config=self.training_config,

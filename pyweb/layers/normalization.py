@@ -74,8 +74,7 @@ class BatchNormalization(Layer):
                              "moving_variance_initializer": initializer_config(moving_variance_initializer)}
         self._kept = {"beta_regularizer": beta_regularizer, "gamma_regularizer": gamma_regularizer,
                       "beta_constraint": beta_constraint, "gamma_constraint": gamma_constraint}
-        if self.batch_input_shape is not None:
-            self.build(tuple(self.batch_input_shape))
+        self._build_if_shaped()
 
     def build(self, input_shape: Any) -> None:
         if self.built:
@@ -144,8 +143,7 @@ class LayerNormalization(Layer):
         self.beta_initializer = initializer_config(beta_initializer)
         self.gamma_initializer = initializer_config(gamma_initializer)
         self._kept = {"beta_regularizer": beta_regularizer, "gamma_regularizer": gamma_regularizer}
-        if self.batch_input_shape is not None:
-            self.build(tuple(self.batch_input_shape))
+        self._build_if_shaped()
 
     def build(self, input_shape: Any) -> None:
         if self.built:

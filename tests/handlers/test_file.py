@@ -253,6 +253,29 @@ def test_overwrite_without_atomic_exchange(tmp_path, monkeypatch):
     assert_same_model(pyweb.load(f"file://{tmp_path}/m"), want)
 
 
+def test_failed_swap_without_atomic_exchange_puts_old_model_back(tmp_path, monkeypatch):
+    # Two renames: the old model out of the way, the new one in. If the second
+    # fails, the first is undone and the new model's directory removed.
+    monkeypatch.setattr(_atomic, "exchange", lambda a, b: False)
+    old = make_artifacts(1)
+    pyweb.save(old, f"file://{tmp_path}/m")
+    real, calls = os.rename, []
+
+    def fail_second(src, dst):
+        calls.append(src)
+        if len(calls) == 2:
+            raise OSError(5, "Input/output error")
+        real(src, dst)
+
+    monkeypatch.setattr(os, "rename", fail_second)
+    with pytest.raises(StorageError):
+        pyweb.save(make_artifacts(2, n=7), f"file://{tmp_path}/m")
+    monkeypatch.undo()
+    assert len(calls) == 3  # out of the way, the failed swap, back again
+    assert os.listdir(tmp_path) == ["m"]
+    assert_same_model(pyweb.load(f"file://{tmp_path}/m"), old)
+
+
 def test_save_progress_rises_to_one(tmp_path):
     seen = []
     pyweb.save(make_artifacts(), f"file://{tmp_path}/m", on_progress=seen.append)

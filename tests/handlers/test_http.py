@@ -30,7 +30,7 @@ from pyweb.errors import (
     StorageError,
     SyncUnavailableError,
 )
-from pyweb.handlers.http import HTTPHandler, split_weight_prefix, weight_urls
+from pyweb.handlers.http import HTTPHandler, HTTPModelStore, split_weight_prefix, weight_urls
 from pyweb.server import ModelServer
 from tests.contract import HandlerContract, assert_same_model, make_artifacts
 
@@ -221,6 +221,15 @@ def test_request_init_and_headers_reach_every_request():
         assert sent["method"] == "GET"  # loads always GET (TF.js would reuse PUT)
 
 
+def test_store_merges_headers_as_the_handler_does():
+    fetch = Recorder({"http://h/models": b'{"models": []}'})
+    init = {"headers": {"authorization": "Bearer old", "X-Keep": "1"}}
+    store = HTTPModelStore("http://h/", request_init=init, headers={"Authorization": "Bearer new"}, fetch_func=fetch)
+    assert asyncio.run(store.alist_models()) == {}
+    (_, sent), = fetch.calls
+    assert sent["headers"] == {"X-Keep": "1", "Authorization": "Bearer new"}  # one Authorization, the explicit one
+
+
 @pytest.mark.parametrize("options", [{"method": "PUT"}, {"request_init": {"method": "put"}}])
 def test_save_method_is_configurable(options):
     fetch = Recorder({"http://h/up": b"{}"})
@@ -236,7 +245,7 @@ def test_request_init_with_body_is_rejected():
 
 
 def _parts_with_headers(body: bytes, boundary: bytes):
-    heads = re.findall(rb"--" + re.escape(boundary) + rb"\r\n(.*?)\r\n\r\n", body, re.S)
+    heads = re.findall(rb"--" + re.escape(boundary) + rb"\r\n(.*?)\r\n\r\n", body, re.DOTALL)
     return [h.decode() for h in heads]
 
 
@@ -248,8 +257,10 @@ def test_multipart_fields_as_tfjs_sends_them(server):
     body, boundary = bytes(sent["body"]), boundary_of(sent["headers"]["Content-Type"])
     assert _parts_with_headers(body, boundary) == [
         'Content-Disposition: form-data; name="model.json"; filename="model.json"\r\nContent-Type: application/json',
-        'Content-Disposition: form-data; name="model.weights.bin"; filename="model.weights.bin"\r\n'
-        "Content-Type: application/octet-stream",
+        (
+            'Content-Disposition: form-data; name="model.weights.bin"; filename="model.weights.bin"\r\n'
+            "Content-Type: application/octet-stream"
+        ),
     ]
     assert body.endswith(b"--" + boundary + b"--\r\n")
     parts = parse_multipart(body, boundary)
