@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import posixpath
 import time
 import traceback
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -35,6 +34,7 @@ import pyweb
 from pyweb.artifacts import artifacts_info
 from pyweb.errors import QuotaExceededError
 from pyweb.layers.summary import summary_rows
+from pyweb.urls import parse_url
 
 FILE_ROOT = "/home/pyodide/models"  # file:// saves go to Pyodide's (in-memory) file system
 EXAMPLE_PATH = "examples/tfjs-blobs/model.json"
@@ -73,14 +73,14 @@ def store_url(scheme: str, name: str) -> str:
 
 
 def split_url(url: str) -> tuple[str, str]:
-    """(scheme, model name) of a URL in the table."""
-    scheme, _, rest = url.partition("://")
-    if scheme in ("http", "https"):
-        path = urlsplit(url).path
-        return "http", unquote(posixpath.basename(posixpath.dirname(path)))
-    if scheme == "file":
-        return "file", posixpath.basename(rest.rstrip("/"))
-    return scheme, rest
+    """(scheme, model name) of a URL in the table: the inverse of :func:`store_url`."""
+    parsed = parse_url(url)
+    if parsed.scheme in ("http", "https"):  # the upload server's /models/NAME/model.json
+        path = unquote(urlsplit(url).path)
+        return "http", path.removeprefix("/models/").removesuffix("/model.json")
+    if parsed.scheme == "file":
+        return "file", parsed.path.removeprefix(FILE_ROOT + "/")
+    return parsed.scheme, parsed.path
 
 
 def model_name() -> str:
@@ -220,11 +220,14 @@ def on(element, event: str, scheme: str, action: str, coroutine_fn, proxies: lis
                     show_error(exc, action)
                     set_status(f"{action[:1].upper()}{action[1:]} failed.")
                     log(scheme, action, 0, f"{type(exc).__name__}: {exc}", ok=False)
+                    # What failed may have changed a store half-way (a move whose copy was written,
+                    # a model another tab deleted): list again, so the table shows what is stored.
+                    await _quietly(refresh_table())
                 else:
                     log(done_scheme, action, nbytes, "ok", ok=True)
                 finally:
                     hide_progress()
-                    await refresh_storage()
+                    await _quietly(refresh_storage())
         finally:
             _busy["waiting"] -= 1
             document.body.dataset.busy = "1" if _busy["waiting"] else "0"
@@ -232,6 +235,14 @@ def on(element, event: str, scheme: str, action: str, coroutine_fn, proxies: lis
     proxy = create_proxy(lambda _event: asyncio.ensure_future(guarded()))
     element.addEventListener(event, proxy)
     proxies.append((element, event, proxy))
+
+
+async def _quietly(refresh) -> None:
+    """Await a redraw after an action; its own failure goes to the console, not over the action's."""
+    try:
+        await refresh
+    except Exception:  # noqa: BLE001
+        js.console.error(traceback.format_exc())
 
 
 # -- progress -------------------------------------------------------------
@@ -334,9 +345,10 @@ async def refresh_table() -> None:
     _drop_row_proxies()
     body = document.querySelector("#models tbody")
     body.replaceChildren()
-    for url in sorted(models, key=lambda u: (STORES.index(split_url(u)[0]) if split_url(u)[0] in STORES else 9, u)):
+    names = {url: split_url(url) for url in models}
+    for url in sorted(models, key=lambda u: (STORES.index(names[u][0]) if names[u][0] in STORES else len(STORES), u)):
         info = models[url]
-        scheme, name = split_url(url)
+        scheme, name = names[url]
         row = document.createElement("tr")
         row.dataset.url = url
         row.dataset.scheme = scheme
@@ -432,12 +444,17 @@ async def delete_model(url: str) -> tuple[str, int]:
 # -- storage meters --------------------------------------------------------------
 
 
+# UTF-16 code units of every key and value: what the 5,242,880 quota counts. Counted in JS,
+# so the (megabytes of) stored text is not copied into Python after every action.
+_ls_units = js.Function.new(
+    "let n = 0;"
+    " for (let i = 0; i < localStorage.length; i++) { const k = localStorage.key(i); n += k.length + localStorage.getItem(k).length; }"
+    " return n;"
+)
+
+
 async def refresh_storage() -> None:
-    storage = js.localStorage
-    used = 0
-    for i in range(storage.length):
-        key = storage.key(i)
-        used += len(key) + len(storage.getItem(key) or "")
+    used = int(_ls_units())
     _el("ls-meter").value = used
     _el("ls-used").textContent = f"{used:,}"
     _el("ls-used").dataset.chars = str(used)

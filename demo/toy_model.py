@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 import pyweb
+from pyweb.layers import Dense, Sequential
 
 CLASSES = ["north", "west", "east"]
 
@@ -66,49 +67,19 @@ def predict(w: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
     return p / p.sum(1, keepdims=True)
 
 
-def _dense(name: str, units: int, activation: str, input_dim: int | None = None) -> dict:
-    config = {
-        "units": units,
-        "activation": activation,
-        "use_bias": True,
-        "kernel_initializer": {
-            "class_name": "VarianceScaling",
-            "config": {"scale": 1, "mode": "fan_avg", "distribution": "normal", "seed": None},
-        },
-        "bias_initializer": {"class_name": "Zeros", "config": {}},
-        "kernel_regularizer": None,
-        "bias_regularizer": None,
-        "activity_regularizer": None,
-        "kernel_constraint": None,
-        "bias_constraint": None,
-        "name": name,
-        "trainable": True,
-    }
-    if input_dim is not None:
-        config.update(batch_input_shape=[None, input_dim], dtype="float32")
-    return {"class_name": "Dense", "config": config}
+def as_model(weights: dict[str, np.ndarray]) -> Sequential:
+    """The classifier as a pyweb.layers model (TF.js's Dense defaults), holding ``weights``."""
+    hidden = weights["dense_Dense1/kernel"].shape[1]
+    model = Sequential(
+        [Dense(hidden, "relu", input_shape=[2], name="dense_Dense1"), Dense(3, "softmax", name="dense_Dense2")],
+        name="sequential_1",
+    )
+    model.set_weights([weights[name] for name in model.weight_names])
+    model.user_defined_metadata = {"classes": CLASSES}
+    return model
 
 
 def as_artifacts(weights: dict[str, np.ndarray]) -> pyweb.ModelArtifacts:
-    data, specs = pyweb.encode_weights(weights)
-    topology = {
-        "class_name": "Sequential",
-        "config": {
-            "name": "sequential_1",
-            "layers": [
-                _dense("dense_Dense1", weights["dense_Dense1/kernel"].shape[1], "relu", 2),
-                _dense("dense_Dense2", 3, "softmax"),
-            ],
-        },
-        "keras_version": "tfjs-layers 4.22.0",
-        "backend": "tensor_flow.js",
-    }
-    return pyweb.ModelArtifacts(
-        model_topology=topology,
-        weight_specs=specs,
-        weight_data=data,
-        format="layers-model",
-        generated_by="pyweb demo",
-        converted_by=None,
-        user_defined_metadata={"classes": CLASSES},
-    )
+    artifacts = as_model(weights).to_artifacts()
+    artifacts.generated_by = "pyweb demo"  # pyweb.layers writes TF.js's own string; say who made this one
+    return artifacts

@@ -272,7 +272,13 @@ def test_quick_clicks_run_one_after_another(demo):
     # Three clicks in one go: each action runs whole, in order, and the page is busy until the last ends.
     before = demo.log_count()
     demo.page.evaluate(
-        """() => { document.getElementById('model-name').value = 'quick';
+        """() => { window.statusSeen = [];
+                   const status = document.getElementById('status');
+                   // Every text the status is given, even two set in one task.
+                   new MutationObserver((records) => records.forEach((r) =>
+                       r.addedNodes.forEach((n) => window.statusSeen.push(n.textContent))))
+                     .observe(status, {childList: true});
+                   document.getElementById('model-name').value = 'quick';
                    for (const id of ['save-localstorage', 'save-indexeddb', 'save-file'])
                      document.getElementById(id).click(); }"""
     )
@@ -281,4 +287,33 @@ def test_quick_clicks_run_one_after_another(demo):
                                 " && document.body.dataset.busy === '0'")
     log = demo.page.eval_on_selector_all("#log li", "items => items.map(li => ({...li.dataset}))")[:3]
     assert [(e["scheme"], e["ok"]) for e in reversed(log)] == [("localstorage", "1"), ("indexeddb", "1"), ("file", "1")]
+    # Each save ended (its "Saved" status) before the next began: none ran inside another.
+    seen = [text.split(" ", 2)[:2] for text in demo.page.evaluate("window.statusSeen") if text.startswith("Sav")]
+    urls = ["localstorage://quick", "indexeddb://quick", "file:///home/pyodide/models/quick"]
+    assert seen == [[verb, url + suffix] for url in urls for verb, suffix in (("Saving", "\u2026"), ("Saved", ":"))], seen
     assert {k for k in demo.rows() if k[1] == "quick"} == {("localstorage", "quick"), ("indexeddb", "quick"), ("file", "quick")}
+
+
+def test_a_failed_action_leaves_the_table_as_stored(demo):
+    # A model deleted behind the page's back (another tab): Delete fails, and the table drops the row.
+    demo.save("localstorage", "elsewhere")
+    demo.save("indexeddb", "kept")
+    demo.page.evaluate("""() => Object.keys(localStorage).filter((k) => k.startsWith('tensorflowjs_models/elsewhere/'))
+                                    .forEach((k) => localStorage.removeItem(k))""")
+    assert demo.page.evaluate("localStorage.length") == 0
+    entry = demo.row_action("localstorage", "elsewhere", "delete")
+    assert entry["ok"] == "0"
+    assert demo.error().startswith("Delete elsewhere failed. ModelNotFoundError")
+    assert set(demo.rows()) == {("indexeddb", "kept")}
+    assert demo.ls_chars() == 0
+
+
+def test_names_with_slashes_keep_their_name_in_every_store(demo):
+    # file:// and http:// keep "team/m" as nested folders; the table, copy and move use the whole name.
+    for scheme in ("file", "http"):
+        assert demo.save(scheme, "team/m")["ok"] == "1"
+    assert set(demo.rows()) == {("file", "team/m"), ("http", "team/m")}
+    assert demo.row_action("file", "team/m", "copy", "localstorage")["ok"] == "1"
+    assert demo.row_action("http", "team/m", "move", "indexeddb")["ok"] == "1"
+    assert set(demo.rows()) == {("file", "team/m"), ("localstorage", "team/m"), ("indexeddb", "team/m")}
+    assert demo.rows()[("localstorage", "team/m")]["url"] == "localstorage://team/m"
