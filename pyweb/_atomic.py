@@ -3,19 +3,46 @@
 Used by the ``file://`` handler. The sibling sits in the same parent, so the
 final rename never crosses a file system; on Linux the swap is one
 ``renameat2(RENAME_EXCHANGE)``, elsewhere two renames with a way back.
+
+A process killed mid-save leaves its sibling behind (``.NAME.pyweb-tmp-HEX``,
+never loadable, skipped by listings). While a save runs it holds an
+exclusive ``flock`` on its sibling, which the kernel drops when the process
+dies, so :func:`sweep_stale` can tell a dead save's leftovers (unlocked) from
+a live one's (locked) and removes only the former. Without ``flock``
+(Windows) a leftover counts as stale once it is :data:`STALE_SECONDS` old.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
 import secrets
 import shutil
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 
-__all__ = ["CHUNK", "TMP_NAME", "Progress", "ProgressCallback", "make_sibling", "swap_in", "write_all"]
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = [
+    "CHUNK",
+    "STALE_SECONDS",
+    "TMP_NAME",
+    "Progress",
+    "ProgressCallback",
+    "is_leftover",
+    "make_sibling",
+    "staging",
+    "sweep_stale",
+    "sweep_tree",
+    "swap_in",
+    "write_all",
+]
 
 # Hidden siblings used while saving: ".<dir name>.pyweb-tmp-<hex>". The prefix
 # keeps them out of listings and makes leftovers of a killed process recognisable.
@@ -23,6 +50,8 @@ TMP_TAG = ".pyweb-tmp-"
 TMP_NAME = re.compile(r"^\..*\.pyweb-tmp-[0-9a-f]+$")
 # Reads and writes go in pieces this big, so progress moves and Ctrl-C lands.
 CHUNK = 64 * 1024 * 1024
+#: Where no lock can be taken, a leftover sibling this many seconds old is stale.
+STALE_SECONDS = 3600
 
 ProgressCallback = Callable[[float], None]
 
@@ -44,6 +73,7 @@ class Progress:
 
 
 def make_sibling(target: str) -> str:
+    """Create a new, empty hidden sibling of ``target`` and return its path (unlocked)."""
     parent, name = os.path.split(target)
     while True:
         tmp = os.path.join(parent, f".{name}{TMP_TAG}{secrets.token_hex(4)}")
@@ -52,6 +82,108 @@ def make_sibling(target: str) -> str:
             return tmp
         except FileExistsError:
             continue
+
+
+@contextlib.contextmanager
+def staging(target: str) -> Iterator[str]:
+    """A locked hidden sibling of ``target`` to build a model in.
+
+    Removed if the block raises; unlocked when it ends (after a successful
+    :func:`swap_in` it holds the old model, or nothing).
+    """
+    while True:
+        tmp = make_sibling(target)
+        lock = _lock(tmp)
+        if lock is not False:
+            break
+        # A sweeper took it between mkdir and lock (and may have removed it): take another.
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        if lock is not None:
+            os.close(lock)
+
+
+def is_leftover(name: str) -> bool:
+    """Whether a directory entry's name is one of pyweb's in-progress siblings."""
+    return bool(TMP_NAME.match(name))
+
+
+def sweep_stale(target: str) -> list[str]:
+    """Remove the leftover siblings of ``target`` whose save died; returns their paths.
+
+    Never raises for what it cannot read or remove (a read-only folder, say).
+    """
+    parent, name = os.path.split(target)
+    prefix = f".{name}{TMP_TAG}"
+    try:
+        entries = [e for e in os.listdir(parent or ".") if e.startswith(prefix) and is_leftover(e)]
+    except OSError:
+        return []
+    return [path for path in (os.path.join(parent, e) for e in entries) if _remove_if_stale(path)]
+
+
+def sweep_tree(root: str) -> list[str]:
+    """:func:`sweep_stale` for every leftover under ``root`` (``pyweb clean``)."""
+    removed = []
+    for dirpath, dirnames, _ in os.walk(root):
+        for name in [d for d in dirnames if is_leftover(d)]:
+            if _remove_if_stale(os.path.join(dirpath, name)):
+                removed.append(os.path.join(dirpath, name))
+        dirnames[:] = [d for d in dirnames if not is_leftover(d)]
+    return removed
+
+
+def _remove_if_stale(path: str) -> bool:
+    if os.path.islink(path):
+        return False
+    lock = _lock(path, stale_only=True)
+    if lock is False:
+        return False
+    try:
+        shutil.rmtree(path, ignore_errors=True)
+    finally:
+        if lock is not None:
+            os.close(lock)
+    return not os.path.lexists(path)
+
+
+def _lock(path: str, *, stale_only: bool = False) -> int | None | bool:
+    """An exclusive lock on the directory ``path``: its descriptor, ``None`` (no locking here), or False (taken).
+
+    With ``stale_only`` and no locking available, a directory younger than
+    :data:`STALE_SECONDS` counts as taken.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if not _same_file(fd, path):  # removed (or replaced) by whoever held it before
+                os.close(fd)
+                return False
+            return fd
+    except OSError as exc:
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            os.close(fd)
+            return False
+        # flock unsupported on this file system: fall through to the age rule
+    young = time.time() - os.fstat(fd).st_mtime < STALE_SECONDS
+    os.close(fd)
+    return False if stale_only and young else None
+
+
+def _same_file(fd: int, path: str) -> bool:
+    try:
+        a, b = os.fstat(fd), os.stat(path, follow_symlinks=False)
+    except OSError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
 def write_all(directory: str, files: list[tuple[str, list[memoryview]]], on_progress: ProgressCallback | None) -> None:
@@ -89,8 +221,8 @@ def fsync_dir(directory: str) -> None:
 
 def swap_in(tmp: str, target: str) -> None:
     """Put the directory ``tmp`` at ``target``, replacing a previous model."""
-    if not os.path.lexists(target):
-        os.rename(tmp, target)
+    if not os.path.lexists(target) and _rename_new(tmp, target):
+        pass
     elif exchange(tmp, target):
         shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the old model
     else:
@@ -104,6 +236,17 @@ def swap_in(tmp: str, target: str) -> None:
             raise
         shutil.rmtree(old, ignore_errors=True)
     fsync_dir(os.path.dirname(target))
+
+
+def _rename_new(tmp: str, target: str) -> bool:
+    """Rename onto a path that did not exist; False if a concurrent save put a model there first."""
+    try:
+        os.rename(tmp, target)
+        return True
+    except OSError as exc:
+        if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+            return False
+        raise
 
 
 def exchange(a: str, b: str) -> bool:

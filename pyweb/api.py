@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from ._checks import check_artifacts
 from ._run import run_sync
 from .artifacts import split_shards
 from .errors import CorruptModelError, InvalidURLError, OperationNotSupportedError, RuntimeUnavailableError, SchemeError
@@ -107,12 +108,14 @@ def load(url: str | Handler, **options: Any) -> ModelArtifacts:
     >>> art = pyweb.load("file:///tmp/my-model")  # doctest: +SKIP
     >>> weights = pyweb.decode_weights(art.weight_data, art.weight_specs)  # doctest: +SKIP
     """
-    return _handler(url, "load", options).load()
+    handler = _handler(url, "load", options)
+    return _checked(handler.load(), handler)
 
 
 async def aload(url: str | Handler, **options: Any) -> ModelArtifacts:
     """Async twin of :func:`load`."""
-    return await _handler(url, "load", options).aload()
+    handler = _handler(url, "load", options)
+    return _checked(await handler.aload(), handler)
 
 
 def list_models(url: str | None = None, **options: Any) -> dict[str, ModelArtifactsInfo]:
@@ -176,7 +179,7 @@ def copy_model(src: str, dst: str, *, src_options: dict | None = None, dst_optio
         ``src`` and ``dst`` name the same model (however spelled).
     """
     source, target = _pair(src, dst, src_options, dst_options)
-    return target.save(source.load()).model_artifacts_info
+    return target.save(_checked(source.load(), source)).model_artifacts_info
 
 
 async def acopy_model(
@@ -184,7 +187,7 @@ async def acopy_model(
 ) -> ModelArtifactsInfo:
     """Async twin of :func:`copy_model`."""
     source, target = _pair(src, dst, src_options, dst_options)
-    return (await target.asave(await source.aload())).model_artifacts_info
+    return (await target.asave(_checked(await source.aload(), source))).model_artifacts_info
 
 
 def move_model(src: str, dst: str, *, src_options: dict | None = None, dst_options: dict | None = None) -> ModelArtifactsInfo:
@@ -197,7 +200,7 @@ def move_model(src: str, dst: str, *, src_options: dict | None = None, dst_optio
     """
     source, target = _pair(src, dst, src_options, dst_options)
     store = _store_for(parse_url(src), _store_options(src, src_options))
-    artifacts = source.load()
+    artifacts = _checked(source.load(), source)
     info = target.save(artifacts).model_artifacts_info
     _verify_copy(artifacts, _handler(dst, "load", dict(dst_options or {})).load(), dst)
     store.remove_model(parse_url(src).path)
@@ -210,7 +213,7 @@ async def amove_model(
     """Async twin of :func:`move_model`."""
     source, target = _pair(src, dst, src_options, dst_options)
     store = _store_for(parse_url(src), _store_options(src, src_options))
-    artifacts = await source.aload()
+    artifacts = _checked(await source.aload(), source)
     info = (await target.asave(artifacts)).model_artifacts_info
     _verify_copy(artifacts, await _handler(dst, "load", dict(dst_options or {})).aload(), dst)
     await store.aremove_model(parse_url(src).path)
@@ -232,6 +235,10 @@ def _handler(url: str | Handler, mode: str, options: dict[str, Any]) -> Handler:
     if not able:
         raise OperationNotSupportedError(f"{getattr(handler, 'url', '') or type(handler).__name__} cannot {mode} models")
     return handler
+
+
+def _checked(artifacts: ModelArtifacts, handler: Handler) -> ModelArtifacts:
+    return check_artifacts(artifacts, url=handler.url or None)
 
 
 def _prepare_save(obj: Any, url: str | Handler, quantize: str | None, options: dict[str, Any]) -> tuple[Handler, ModelArtifacts]:

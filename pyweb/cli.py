@@ -13,6 +13,7 @@ Examples
     pyweb inspect ./my-model
     pyweb convert ./my-model ./small --quantize uint8 --shard-bytes 4194304
     pyweb ls /srv/models
+    pyweb clean /srv/models
     pyweb serve /srv/models --port 8000
     pyweb demo --pyodide https://cdn.jsdelivr.net/pyodide/v0.27.7/full/
 """
@@ -111,6 +112,10 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rm", help="remove a model")
     p.add_argument("url", metavar="URL")
     p.set_defaults(run=_rm)
+
+    p = sub.add_parser("clean", help="remove what killed file:// saves left behind (.NAME.pyweb-tmp-*) under DIR")
+    p.add_argument("root", metavar="DIR", nargs="?", default=".")
+    p.set_defaults(run=_clean)
 
     p = sub.add_parser("serve", help="serve a directory of models over HTTP (and accept uploads)")
     p.add_argument("root", metavar="DIR")
@@ -286,6 +291,15 @@ def _rm(args: argparse.Namespace) -> None:
     url = _url(args.url)
     api.remove_model(url)
     print(f"removed {url}")
+
+
+def _clean(args: argparse.Namespace) -> None:
+    from .handlers.file import remove_leftovers
+
+    removed = remove_leftovers(args.root)
+    for path in removed:
+        print(f"removed {path}")
+    print(f"removed {len(removed)} leftover folder(s) under {args.root}")
 
 
 def _serve(args: argparse.Namespace) -> None:

@@ -12,6 +12,7 @@ import copy
 import dataclasses
 import math
 import numbers
+import struct
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
@@ -24,7 +25,10 @@ __all__ = [
     "DTYPES",
     "QUANT_DTYPES",
     "DTypeInfo",
+    "MAX_DIMS",
+    "MAX_ELEMENTS",
     "TrailingBytesWarning",
+    "check_weights",
     "decode_weights",
     "encode_weights",
     "quantize_artifacts",
@@ -65,6 +69,13 @@ _FROM_NUMPY = {
 }
 _QUANT_MAX = {"uint8": 255, "uint16": 65535}
 _LEN = 4  # bytes in a string element's length prefix
+_U32 = struct.Struct("<I")
+
+#: Most dimensions a weight may have (numpy 1.x's limit; TF.js tensors have far fewer).
+MAX_DIMS = 32
+#: Largest dimension, and largest product of the non-zero dimensions: JavaScript's
+#: ``Number.MAX_SAFE_INTEGER``, beyond which TF.js cannot count elements exactly.
+MAX_ELEMENTS = 2**53 - 1
 
 
 class TrailingBytesWarning(UserWarning):
@@ -219,8 +230,9 @@ def decode_weights(data: WeightData, specs: Iterable[Mapping[str, Any]], *, stri
     UnsupportedDTypeError
         Unknown dtype or quantization dtype, or float16 on a non-float32 weight.
     CorruptModelError
-        Bad shape, min or scale, or too few bytes (``.part`` is the weight's name); with ``strict``,
-        trailing bytes (``.part == "weight_data"``).
+        Bad shape (negative, over :data:`MAX_DIMS` dimensions or :data:`MAX_ELEMENTS` elements), min or
+        scale, two specs with one name, a bool byte other than 0 or 1, or too few bytes (``.part`` is the
+        weight's name); with ``strict``, trailing bytes (``.part == "weight_data"``).
 
     Warns
     -----
@@ -234,13 +246,104 @@ def decode_weights(data: WeightData, specs: Iterable[Mapping[str, Any]], *, stri
     array([1, 2], dtype=int32)
     """
     np = _np()
-    buf = join_weight_data(data)
+    buf = _joined(data)
     out: dict[str, Any] = {}
     end = 0
     for w, start, end in _walk(buf, specs):
-        out[w.name] = _decode_one(np, buf, w, start).reshape(w.shape)
+        out[w.name] = _decode_one(np, buf, w, start, end).reshape(w.shape)
     _check_trailing(buf, end, strict)
     return out
+
+
+def check_weights(specs: Any, data: Any = None, *, exact: bool = False) -> int:
+    """Check weight specs (and, given ``data``, that it holds them) without decoding; needs no numpy.
+
+    What :func:`decode_weights` would refuse is refused here, before anything is allocated: malformed
+    or duplicate specs, unknown dtypes, too few bytes, bool bytes other than 0 and 1, and with
+    ``exact`` bytes after the last weight.
+
+    Parameters
+    ----------
+    specs
+        The weight specs: a list of mappings.
+    data
+        The weight bytes (one buffer or a list of buffers), or ``None`` to check the specs alone.
+    exact
+        Refuse trailing bytes too (an upload whose specs and bytes must agree).
+
+    Returns
+    -------
+    int
+        The bytes the weights occupy (for ``data=None`` without string weights).
+
+    Raises
+    ------
+    CorruptModelError, UnsupportedDTypeError
+        As :func:`decode_weights`; ``.part`` is ``"weight_specs"`` or ``"weight_data"`` for the
+        containers, else the weight's name.
+
+    Examples
+    --------
+    >>> check_weights([{"name": "w", "shape": [2], "dtype": "float32"}], b"\\0" * 8)
+    8
+    """
+    if not isinstance(specs, (list, tuple)):
+        raise CorruptModelError(f"weight specs must be a list, not {type(specs).__name__}", part="weight_specs")
+    if data is None:
+        return weights_nbytes(specs) if not any(_is_string(s) for s in specs) else _check_specs(specs)
+    buf = _joined(data)
+    end = 0
+    for w, start, end in _walk(buf, specs):
+        if w.dtype == "bool" and w.quant is None:
+            _check_bools(buf[start:end], w.name)
+    if exact and len(buf) != end:
+        raise CorruptModelError(f"{len(buf) - end} bytes of weight data follow the last weight", part="weight_data")
+    return end
+
+
+def _is_string(spec: Any) -> bool:
+    return isinstance(spec, Mapping) and spec.get("dtype") == "string" and spec.get("quantization") is None
+
+
+def _check_specs(specs: Iterable[Any]) -> int:
+    seen: set[str] = set()
+    for spec in specs:
+        _unique(_parse_spec(spec).name, seen)
+    return 0
+
+
+def _unique(name: str, seen: set[str]) -> None:
+    if name in seen:
+        raise CorruptModelError(f"two weight specs are named {name!r}; names must be unique", part=name)
+    seen.add(name)
+
+
+def _check_bools(view: memoryview, name: str) -> None:
+    if bytes(view).translate(None, b"\x00\x01"):
+        raise CorruptModelError(f"bool weight {name!r} holds bytes other than 0 and 1", part=name)
+
+
+def _joined(data: Any) -> memoryview:
+    """``data`` as one byte buffer, refusing what is not bytes-like (a corrupt record's weightData)."""
+    if isinstance(data, (list, tuple)):
+        bad = [type(p).__name__ for p in data if not _is_buffer(p)]
+    else:
+        bad = [] if _is_buffer(data) else [type(data).__name__]
+    if bad:
+        raise CorruptModelError(f"weight data must be bytes-like, not {bad[0]}", part="weight_data")
+    return join_weight_data(list(data) if isinstance(data, tuple) else data)
+
+
+def _is_buffer(value: Any) -> bool:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return True
+    if isinstance(value, (str, int, float, list, tuple, dict)) or value is None:
+        return False
+    try:
+        memoryview(value)
+    except TypeError:
+        return False
+    return True
 
 
 def weights_nbytes(specs: Iterable[Mapping[str, Any]], data: WeightData | None = None) -> int:
@@ -268,18 +371,23 @@ def weights_nbytes(specs: Iterable[Mapping[str, Any]], data: WeightData | None =
     >>> weights_nbytes([{"name": "w", "shape": [3, 2], "dtype": "float32"}])
     24
     """
-    buf = None if data is None else join_weight_data(data)
+    buf = None if data is None else _joined(data)
     total = 0
+    seen: set[str] = set()
     for spec in specs:
-        total += _nbytes(_parse_spec(spec), buf, total)
+        w = _parse_spec(spec)
+        _unique(w.name, seen)
+        total += _nbytes(w, buf, total)
     return total
 
 
 def _walk(buf: memoryview, specs: Iterable[Mapping[str, Any]]) -> Iterator[tuple[_Spec, int, int]]:
     """Validate each spec and yield it with its byte range, before anything is allocated."""
     offset = 0
+    seen: set[str] = set()
     for spec in specs:
         w = _parse_spec(spec)
+        _unique(w.name, seen)
         n = _nbytes(w, buf, offset)
         if n > len(buf) - offset:
             left = len(buf) - offset
@@ -299,7 +407,10 @@ def _parse_spec(spec: Any) -> _Spec:
     shape = spec.get("shape")
     if not isinstance(shape, (list, tuple)) or not all(_is_dim(d) for d in shape):
         raise CorruptModelError(f"weight {name!r} has shape {shape!r:.80}; need non-negative ints", part=name)
-    return _Spec(name, tuple(int(d) for d in shape), math.prod(int(d) for d in shape), dtype, quant)
+    dims = tuple(int(d) for d in shape)
+    if len(dims) > MAX_DIMS or math.prod(d for d in dims if d) > MAX_ELEMENTS:
+        raise CorruptModelError(f"weight {name!r} has shape {shape!r:.80}, too large to hold", part=name)
+    return _Spec(name, dims, math.prod(dims), dtype, quant)
 
 
 def _check_quantization(name: str, dtype: Any, quant: Any) -> None:
@@ -322,7 +433,7 @@ def _is_number(value: Any) -> bool:
 
 
 def _is_dim(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 0
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and 0 <= value <= MAX_ELEMENTS
 
 
 def _nbytes(w: _Spec, buf: memoryview | None, offset: int) -> int:
@@ -339,28 +450,36 @@ def _string_nbytes(w: _Spec, buf: memoryview | None, offset: int) -> int:
     end = len(buf)
     if w.count * _LEN > end - offset:  # every element needs at least its prefix
         raise CorruptModelError(f"string weight {w.name!r} has more elements than the data holds", part=w.name)
-    pos = offset
+    pos, unpack = offset, _U32.unpack_from
     for _ in range(w.count):
         if pos + _LEN > end:
             raise CorruptModelError(f"data ends inside a length prefix of string weight {w.name!r}", part=w.name)
-        pos += _LEN + int.from_bytes(buf[pos : pos + _LEN], "little")
+        pos += _LEN + unpack(buf, pos)[0]
     return pos - offset
 
 
-def _decode_one(np: Any, buf: memoryview, w: _Spec, start: int) -> Any:
+def _decode_one(np: Any, buf: memoryview, w: _Spec, start: int, end: int) -> Any:
     if w.quant is not None:
         return _dequantize(np, buf, w, start)
     if w.dtype == "string":
-        return _decode_strings(np, buf, w.count, start)
+        return _decode_strings(np, buf[start:end], w.count)
+    if w.dtype == "bool":
+        _check_bools(buf[start : start + w.count], w.name)
     return np.frombuffer(buf, DTYPES[w.dtype].numpy, w.count, start)
 
 
-def _decode_strings(np: Any, buf: memoryview, count: int, pos: int) -> Any:
+def _decode_strings(np: Any, view: memoryview, count: int) -> Any:
+    # _walk has checked every prefix; slicing one bytes copy is much faster than views.
+    raw = bytes(view)
+    unpack = _U32.unpack_from
+    items = []
+    at = 0
+    for _ in range(count):
+        n = unpack(raw, at)[0]
+        items.append(raw[at + _LEN : at + _LEN + n])
+        at += _LEN + n
     out = np.empty(count, dtype=object)
-    for i in range(count):
-        n = int.from_bytes(buf[pos : pos + _LEN], "little")
-        out[i] = bytes(buf[pos + _LEN : pos + _LEN + n])
-        pos += _LEN + n
+    out[:] = items
     return out
 
 
@@ -430,7 +549,7 @@ def quantize_weights(data: WeightData, specs: Iterable[Mapping[str, Any]], dtype
     np = _np()
     _check_target(dtype)
     specs = list(specs)
-    buf = join_weight_data(data)
+    buf = _joined(data)
     parts: list[Any] = []
     out_specs: list[dict] = []
     end = 0

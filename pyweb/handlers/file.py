@@ -21,8 +21,20 @@ Differences from tfjs-node, all on the safe side:
   and any ``*.json`` file name.
 - Missing parent directories are created (tfjs-node's ``mkdir`` is not
   recursive and fails).
-- Loads reject manifest paths that leave the model's directory (absolute or
-  ``..``), and check ``sha256`` digests when the manifest records them.
+- The model's directory is a boundary (see :mod:`pyweb._confined`): loads,
+  listings and removals never read, follow or delete anything outside it.
+  Manifest paths that are absolute, hold ``..`` or pass through a symbolic
+  link, and entries that are links or special files, are refused with
+  :class:`~pyweb.errors.CorruptModelError`; a removal unlinks a link inside the
+  folder, never its target. The directory's own path is taken as the user
+  wrote it: ``file://models/latest``, a link to ``models/v3``, loads, saves and
+  removes the model in ``models/v3`` (a save replaces ``v3`` and keeps the link).
+- Loads check the weight files' sizes against the specs before reading a byte:
+  too short is a CorruptModelError; longer (TF.js ignores the tail) reads only
+  what the specs use and warns with :class:`~pyweb.weights.TrailingBytesWarning`.
+  ``sha256`` digests are checked when the manifest records them.
+- Leftovers of a save that was killed (``.DIR.pyweb-tmp-*``) are removed by the
+  next save, load or removal of that model, or by ``pyweb clean``.
 - Loads read every weight file straight into one buffer (no intermediate
   copies): ``weight_data`` is a writable ``memoryview`` over an anonymous
   memory map, so :func:`~pyweb.decode_weights` returns views onto it. Copy it
@@ -35,9 +47,21 @@ import datetime as _dt
 import os
 import posixpath
 import re
-import shutil
+import warnings
+from typing import Any
 
-from .._atomic import CHUNK, TMP_NAME, Progress, ProgressCallback, make_sibling, swap_in, write_all
+from .. import _confined
+from .._atomic import (
+    CHUNK,
+    Progress,
+    ProgressCallback,
+    is_leftover,
+    staging,
+    sweep_stale,
+    sweep_tree,
+    swap_in,
+    write_all,
+)
 from ..artifacts import (
     MODEL_JSON,
     NODE_WEIGHTS_PATH,
@@ -51,10 +75,19 @@ from ..artifacts import (
     split_shards,
     to_model_json,
 )
-from ..errors import ArtifactError, CorruptModelError, InvalidURLError, ModelNotFoundError, PyWebError, StorageError
+from ..errors import (
+    ArtifactError,
+    CorruptModelError,
+    InvalidURLError,
+    ModelNotFoundError,
+    PyWebError,
+    StorageError,
+    UnsupportedDTypeError,
+)
 from ..types import Handler, ModelArtifacts, ModelArtifactsInfo, ModelStore, SaveResult
+from ..weights import TrailingBytesWarning, weights_nbytes
 
-__all__ = ["FileHandler", "FileStore"]
+__all__ = ["FileHandler", "FileStore", "remove_leftovers"]
 
 
 class FileHandler(Handler):
@@ -111,13 +144,10 @@ class FileHandler(Handler):
         text = to_model_json(artifacts, manifest, layout="node").encode("utf-8", "surrogatepass")
         try:
             _prepare_target(target, self.url)
-            tmp = make_sibling(target)
-            try:
+            sweep_stale(target)
+            with staging(target) as tmp:
                 write_all(tmp, files + [(MODEL_JSON, [memoryview(text)])], self.on_progress)
                 swap_in(tmp, target)
-            except BaseException:
-                shutil.rmtree(tmp, ignore_errors=True)
-                raise
         except PyWebError:
             raise
         except OSError as exc:
@@ -148,16 +178,11 @@ class FileHandler(Handler):
 
     def load(self) -> ModelArtifacts:
         json_path = self._json_path()
-        try:
-            with open(json_path, "rb") as f:
-                text = f.read()
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            raise ModelNotFoundError(f"no model at {self.url} ({json_path} does not exist)", url=self.url) from None
-        except OSError as exc:
-            raise StorageError(f"cannot read {json_path}: {exc}", url=self.url) from exc
-        artifacts, manifest = parse_model_json(text, url=self.url)
+        model_dir = os.path.dirname(json_path)
+        sweep_stale(model_dir)
+        artifacts, manifest = parse_model_json(_read_json(json_path, self.url), url=self.url)
         if manifest is not None:
-            artifacts.weight_data = _read_weights(os.path.dirname(json_path), manifest, self.url, self.on_progress)
+            artifacts.weight_data = _read_weights(model_dir, manifest, self.url, self.on_progress)
         elif self.on_progress is not None:
             self.on_progress(1.0)
         return artifacts
@@ -198,9 +223,9 @@ class FileStore(ModelStore):
         if not os.path.isdir(root):
             raise ModelNotFoundError(f"no directory at file://{self.location}", url=f"file://{self.location}")
         found: dict[str, ModelArtifactsInfo] = {}
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = sorted(d for d in dirnames if not TMP_NAME.match(d))
-            if MODEL_JSON in filenames:
+        for dirpath, dirnames, filenames in os.walk(root):  # never into linked folders
+            dirnames[:] = sorted(d for d in dirnames if not is_leftover(d))
+            if MODEL_JSON in filenames and not os.path.islink(os.path.join(dirpath, MODEL_JSON)):
                 key = self._key(os.path.relpath(dirpath, root))
                 found[key] = _stored_info(os.path.join(dirpath, MODEL_JSON), f"file://{key}")
         return dict(sorted(found.items()))
@@ -218,14 +243,27 @@ class FileStore(ModelStore):
         url = f"file://{path}"
         handler = FileHandler(path)
         json_path = handler._json_path()
-        if not os.path.isfile(json_path):
+        if not os.path.lexists(json_path):
             raise ModelNotFoundError(f"no model at {url} ({json_path} does not exist)", url=url)
         info = _stored_info(json_path, url, strict=True)
         try:
             _delete_model(os.path.dirname(json_path), url)
         except OSError as exc:
             raise StorageError(f"cannot remove {url}: {exc}", url=url) from exc
+        sweep_stale(os.path.dirname(json_path))
         return info
+
+
+def remove_leftovers(directory: str) -> list[str]:
+    """Remove the folders killed saves left under ``directory`` (``pyweb clean``); returns their paths.
+
+    A save in progress holds a lock on its folder and is never touched; where
+    no lock can be taken (Windows), only leftovers an hour old go.
+    """
+    root = _local(directory)
+    if not os.path.isdir(root):
+        raise ModelNotFoundError(f"no directory at file://{directory}", url=f"file://{directory}")
+    return sweep_tree(root)
 
 
 # -- paths ------------------------------------------------------------------------
@@ -237,43 +275,90 @@ def _local(path: str) -> str:
     return os.path.abspath(os.path.expanduser(path))
 
 
-def _weight_file(model_dir: str, rel: str, url: str) -> str:
-    """The file a manifest path names, refusing paths that leave ``model_dir``."""
-    norm = posixpath.normpath(rel.replace("\\", "/")) if rel else ""
-    if not norm or norm == "." or norm.startswith(("/", "../")) or norm == ".." or re.match(r"^[A-Za-z]:", norm):
-        raise CorruptModelError(f"weight path {rel!r} in {url} leaves the model directory", part=rel, url=url)
-    return os.path.join(model_dir, *norm.split("/"))
+def _inside(model_dir: str, rel: str, url: str, call: Any) -> Any:
+    """``call(model_dir, rel)`` from :mod:`pyweb._confined`, its refusals as CorruptModelError."""
+    try:
+        return call(model_dir, rel)
+    except _confined.OutsideFolderError as exc:
+        raise CorruptModelError(f"weight path {rel!r} in {url}: {exc}", part=rel, url=url) from None
+    except OSError as exc:
+        missing = isinstance(exc, (FileNotFoundError, NotADirectoryError))
+        why = "is missing" if missing else f"cannot be read: {exc.strerror or exc}"
+        raise CorruptModelError(f"weight file {rel!r} of {url} {why}", part=rel, url=url) from None
+
+
+def _read_json(json_path: str, url: str) -> bytes:
+    model_dir, name = os.path.split(json_path)
+    try:
+        return _confined.read_file(model_dir, name)
+    except _confined.OutsideFolderError as exc:
+        raise CorruptModelError(f"{json_path}: {exc}", part=MODEL_JSON, url=url) from None
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        raise ModelNotFoundError(f"no model at {url} ({json_path} does not exist)", url=url) from None
+    except OSError as exc:
+        raise StorageError(f"cannot read {json_path}: {exc}", url=url) from exc
 
 
 # -- reading ----------------------------------------------------------------------
 
 
 def _read_weights(model_dir: str, manifest: list[dict], url: str, on_progress: ProgressCallback | None) -> memoryview:
-    """Every weight file, in manifest order, read straight into one buffer."""
+    """Every weight file, in manifest order, read straight into one buffer.
+
+    Sizes are checked against the specs first, so nothing is allocated or
+    read for a model whose files cannot hold its weights.
+    """
     files = []
     for group in manifest:
         for index, rel in enumerate(group["paths"]):
-            path = _weight_file(model_dir, rel, url)
-            try:
-                size = os.stat(path).st_size
-            except OSError:
-                raise CorruptModelError(
-                    f"weight file {rel!r} of {url} is missing ({path})", part=rel, url=url
-                ) from None
-            files.append((group, index, rel, path, size))
-    total = sum(f[4] for f in files)
-    view = _allocate(total)
-    progress = Progress(total, on_progress)
+            size = _inside(model_dir, rel, url, _confined.stat_file).st_size
+            files.append((group, index, rel, size))
+    total = sum(f[3] for f in files)
+    wanted = _wanted_bytes(manifest, total, url)
+    view = _allocate(wanted)
+    progress = Progress(wanted, on_progress)
     pos = 0
-    for group, index, rel, path, size in files:
-        piece = view[pos : pos + size]
-        _read_into(path, piece, rel, url, progress)
-        check_integrity(group, index, piece, url=url)
-        pos += size
+    for group, index, rel, size in files:
+        take = min(size, wanted - pos)
+        if take <= 0:
+            break
+        piece = view[pos : pos + take]
+        _read_into(model_dir, rel, size, piece, url, progress)
+        if take == size:
+            check_integrity(group, index, piece, url=url)
+        pos += take
     progress.finish()
     return view
 
 
+def _wanted_bytes(manifest: list[dict], total: int, url: str) -> int:
+    """How many of the ``total`` bytes in the weight files to read: what the specs use.
+
+    String weights have data-dependent sizes: then every byte is read and
+    the decoder checks them.
+    """
+    specs = [spec for group in manifest for spec in group["weights"]]
+    try:
+        needed = weights_nbytes(specs)
+    except UnsupportedDTypeError:
+        return total  # an unknown dtype: load as it is; decoding names it
+    except ArtifactError as exc:  # a string weight (size unknown) or a malformed spec
+        if isinstance(exc, CorruptModelError):
+            raise CorruptModelError(f"{url}: {exc}", part=exc.part, url=url) from None
+        return total
+    if needed > total:
+        message = f"the weight files of {url} hold {total} bytes but its specs need {needed}; truncated?"
+        raise CorruptModelError(message, part="weight_data", url=url)
+    if needed < total:
+        if any("sha256" in group for group in manifest):
+            message = f"the weight files of {url} hold {total} bytes, not the {needed} their specs and digests say"
+            raise CorruptModelError(message, part="weight_data", url=url)
+        warnings.warn(
+            f"the weight files of {url} hold {total - needed} bytes after the last weight; they were not read",
+            TrailingBytesWarning,
+            stacklevel=4,
+        )
+    return needed
 def _allocate(nbytes: int) -> memoryview:
     """A writable buffer of ``nbytes`` that costs nothing until it is written.
 
@@ -291,9 +376,12 @@ def _allocate(nbytes: int) -> memoryview:
         return memoryview(bytearray(nbytes))
 
 
-def _read_into(path: str, piece: memoryview, rel: str, url: str, progress: Progress) -> None:
+def _read_into(model_dir: str, rel: str, size: int, piece: memoryview, url: str, progress: Progress) -> None:
+    fd = _inside(model_dir, rel, url, _confined.open_file)
     try:
-        with open(path, "rb", buffering=0) as f:
+        with open(fd, "rb", buffering=0) as f:
+            if os.fstat(f.fileno()).st_size != size:
+                raise CorruptModelError(f"weight file {rel!r} of {url} changed while loading", part=rel, url=url)
             done = 0
             while done < piece.nbytes:
                 n = f.readinto(piece[done : done + CHUNK])
@@ -331,8 +419,7 @@ def _foreign_entries(directory: str, url: str) -> list[str]:
     json_path = os.path.join(directory, MODEL_JSON)
     if os.path.isfile(json_path):
         try:
-            with open(json_path, "rb") as f:
-                _, manifest = parse_model_json(f.read(), url=url)
+            _, manifest = parse_model_json(_read_json(json_path, url), url=url)
         except CorruptModelError:
             return [MODEL_JSON + " (unreadable)"]
         allowed.add(MODEL_JSON)
@@ -355,49 +442,40 @@ def _foreign_entries(directory: str, url: str) -> list[str]:
 
 def _stored_info(json_path: str, url: str, *, strict: bool = False) -> ModelArtifactsInfo:
     """What is stored at ``json_path``, from the files alone (date = mtime)."""
-    stat = os.stat(json_path)
-    date = _dt.datetime.fromtimestamp(stat.st_mtime, _dt.UTC)
+    model_dir = os.path.dirname(json_path)
     try:
-        with open(json_path, "rb") as f:
-            artifacts, manifest = parse_model_json(f.read(), url=url)
+        date = _dt.datetime.fromtimestamp(os.stat(json_path, follow_symlinks=False).st_mtime, _dt.UTC)
+        artifacts, manifest = parse_model_json(_read_json(json_path, url), url=url)
         info = artifacts_info(artifacts, date=date)
-    except (CorruptModelError, ArtifactError):
+    except (CorruptModelError, ArtifactError, StorageError):
         if strict:
             raise
-        return ModelArtifactsInfo(date_saved=date, model_topology_bytes=None)
-    model_dir = os.path.dirname(json_path)
+        return ModelArtifactsInfo(date_saved=_dt.datetime.now(_dt.UTC), model_topology_bytes=None)
     size = 0
     for rel in manifest_paths(manifest or []):
         try:
-            size += os.stat(_weight_file(model_dir, rel, url)).st_size
-        except (OSError, CorruptModelError):
+            size += _confined.stat_file(model_dir, rel).st_size
+        except OSError:  # missing, outside, or a link: not part of this model's size
             continue
     info.weight_data_bytes = size
     return info
 
 
 def _delete_model(model_dir: str, url: str) -> None:
-    """Remove model.json first (so no half model stays loadable), then its files."""
-    json_path = os.path.join(model_dir, MODEL_JSON)
-    with open(json_path, "rb") as f:
-        _, manifest = parse_model_json(f.read(), url=url)
-    os.remove(json_path)
-    dirs = {model_dir}
+    """Remove model.json first (so no half model stays loadable), then its files.
+
+    Only entries inside ``model_dir`` go: a link is unlinked, never followed.
+    """
+    _, manifest = parse_model_json(_read_json(os.path.join(model_dir, MODEL_JSON), url), url=url)
+    _confined.unlink_file(model_dir, MODEL_JSON)
+    subdirs: list[str] = []
     for rel in manifest_paths(manifest or []):
         try:
-            path = _weight_file(model_dir, rel, url)
-        except CorruptModelError:
+            subdirs += _confined.unlink_file(model_dir, rel)
+        except _confined.OutsideFolderError:
             continue  # never delete outside the model directory
-        try:
-            os.remove(path)
-        except FileNotFoundError:
-            pass
-        parent = os.path.dirname(path)
-        while len(parent) > len(model_dir):
-            dirs.add(parent)
-            parent = os.path.dirname(parent)
-    for directory in sorted(dirs, key=len, reverse=True):
-        try:
-            os.rmdir(directory)
-        except OSError:
-            pass  # not empty: something else lives there
+    _confined.remove_empty_dirs(model_dir, subdirs)
+    try:
+        os.rmdir(model_dir)
+    except OSError:
+        pass  # not empty: something else lives there

@@ -16,6 +16,7 @@ from pyweb.handlers.file import FileHandler, FileStore
 from tests.contract import HandlerContract, assert_same_model, make_artifacts
 
 _ids = itertools.count()
+_U8 = {"dtype": "uint8", "min": 0.0, "scale": 1.0}  # one byte per element, any value
 
 
 @pytest.fixture
@@ -140,7 +141,8 @@ def test_tfjs_node_test_case_16_zero_bytes(tmp_path):
 def test_sharding_names_and_sizes(tmp_path, nbytes, shard_bytes, sizes):
     data = bytes(range(nbytes))
     art = pyweb.ModelArtifacts(
-        model_topology={}, weight_specs=[{"name": "b", "shape": [nbytes], "dtype": "bool"}], weight_data=data
+        model_topology={}, weight_specs=[{"name": "b", "shape": [nbytes], "dtype": "float32", "quantization": _U8}],
+        weight_data=data,
     )
     pyweb.save(art, f"file://{tmp_path}/m", shard_bytes=shard_bytes)
     names = [f"group1-shard{i}of{len(sizes)}.bin" for i in range(1, len(sizes) + 1)]
