@@ -11,6 +11,7 @@ later. Needs no numpy.
 
 from __future__ import annotations
 
+from .artifacts import MAX_JSON_DEPTH, json_depth
 from .errors import ArtifactError, CorruptModelError
 from .types import ModelArtifacts
 from .weights import check_weights
@@ -18,6 +19,16 @@ from .weights import check_weights
 __all__ = ["check_artifacts"]
 
 _BYTES = (bytes, bytearray, memoryview)
+# JSON-valued fields, as (attribute, what errors call it).
+_JSON_FIELDS = (
+    ("model_topology", "model_topology"),
+    ("weight_specs", "weight_specs"),
+    ("training_config", "trainingConfig"),
+    ("signature", "signature"),
+    ("user_defined_metadata", "userDefinedMetadata"),
+    ("model_initializer", "modelInitializer"),
+    ("initializer_signature", "initializerSignature"),
+)
 
 
 def check_artifacts(artifacts: ModelArtifacts, *, url: str | None = None, exact: bool = False) -> ModelArtifacts:
@@ -31,6 +42,9 @@ def check_artifacts(artifacts: ModelArtifacts, *, url: str | None = None, exact:
     if topology is not None and not isinstance(topology, (dict, list, *_BYTES)):
         kind = type(topology).__name__
         raise CorruptModelError(f"modelTopology{_at(url)} is a {kind}, not an object", part="model_topology", url=url)
+    for attr, part in _JSON_FIELDS:
+        if json_depth(getattr(artifacts, attr)) > MAX_JSON_DEPTH:
+            raise CorruptModelError(f"{part}{_at(url)} nests deeper than {MAX_JSON_DEPTH}", part=part, url=url)
     if artifacts.weight_specs is None:
         if artifacts.weight_data is not None:
             check_weights([], artifacts.weight_data)  # at least bytes-like

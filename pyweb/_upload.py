@@ -1,24 +1,30 @@
 """An upload request's body -> ModelArtifacts, for :mod:`pyweb.server`.
 
-The body is read whole (into memory, or a memory-mapped temp file when large),
-split with :mod:`pyweb._multipart`, and the weight parts are matched to the
-manifest, all as views: the weights are never copied before they are saved.
+The body is read as it arrives (into memory, or an unnamed temp file mapped
+into memory when large; never allocated from the declared length), split with
+:mod:`pyweb._multipart`, and the weight parts are matched to the manifest, all
+as views: the weights are never copied before they are saved.
 """
 
 from __future__ import annotations
 
+import io
 import mmap
 import posixpath
+import socket
 import tempfile
+import time
 from typing import Any
 
 from ._multipart import MultipartError, boundary_of, parse_multipart
 from .artifacts import MODEL_JSON, check_integrity, manifest_paths, parse_model_json
 from .types import ModelArtifacts
 
-__all__ = ["RequestError", "artifacts_from_upload", "read_body", "upload_boundary"]
+__all__ = ["Deadline", "RequestError", "artifacts_from_upload", "read_body", "upload_boundary"]
 
-_CHUNK = 1 << 20
+_SMALL_CHUNK = 64 << 10
+#: Seconds any one socket operation may take (a write to a client that does not read, say).
+OP_SECONDS = 30.0
 
 
 class RequestError(Exception):
@@ -38,40 +44,89 @@ def upload_boundary(content_type: str) -> bytes:
         raise RequestError(415, message) from None
 
 
-def read_body(rfile: Any, length: int, *, spool_bytes: int) -> Any:
+class Deadline:
+    """A time limit over many reads of one socket (a request's headers, or its body).
+
+    :meth:`reader` gives a buffered reader of the socket whose every read
+    from the network first checks the limit and waits at most until it (and at
+    most :data:`OP_SECONDS`), so a client trickling one byte at a time is cut
+    off too; past the limit, reads raise ``TimeoutError``.
+    """
+
+    def __init__(self, sock: socket.socket, seconds: float = OP_SECONDS) -> None:
+        self.sock = sock
+        self.reset(seconds)
+
+    def reset(self, seconds: float) -> None:
+        self.end = time.monotonic() + seconds
+
+    def extend(self, seconds: float) -> None:
+        """Give the reads from now on ``seconds`` more than now (e.g. for a body of known size)."""
+        self.end = max(self.end, time.monotonic() + seconds)
+
+    def reader(self, buffer_size: int = io.DEFAULT_BUFFER_SIZE) -> io.BufferedReader:
+        return io.BufferedReader(_DeadlineRaw(self), buffer_size)
+
+
+class _DeadlineRaw(io.RawIOBase):
+    def __init__(self, deadline: Deadline) -> None:
+        self._deadline = deadline
+        self._raw = socket.SocketIO(deadline.sock, "rb")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        left = self._deadline.end - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the client took too long")
+        sock = self._deadline.sock
+        sock.settimeout(min(left, OP_SECONDS))
+        try:
+            return self._raw.readinto(buffer)
+        finally:
+            sock.settimeout(OP_SECONDS)  # writes get the per-operation limit
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def read_body(rfile: Any, length: int, *, spool_bytes: int, spool_dir: str | None = None) -> Any:
     """Exactly ``length`` bytes from ``rfile``, as a buffer (an mmap above ``spool_bytes``).
 
-    Raises RequestError(400) if the stream ends (or fails) first.
+    Memory (or disk) grows with what arrives, never ahead of it. Large bodies
+    go to an unnamed temporary file in ``spool_dir``, gone with the process.
+
+    Raises RequestError(400) if the stream ends or fails first, 408 if it is too slow.
     """
+    chunk = memoryview(bytearray(min(_SMALL_CHUNK, max(length, 1))))
     if length <= spool_bytes:
-        buf = bytearray(length)
-        if _read_into(rfile, memoryview(buf)) < length:
-            raise RequestError(400, "the upload ended early; nothing was stored")
+        buf = bytearray()
+        while len(buf) < length:
+            n = _read_some(rfile, chunk[: min(chunk.nbytes, length - len(buf))])
+            buf += chunk[:n]
         return buf
-    with tempfile.TemporaryFile() as spool:
-        chunk = memoryview(bytearray(_CHUNK))
+    with tempfile.TemporaryFile(dir=spool_dir) as spool:
         got = 0
         while got < length:
-            n = _read_into(rfile, chunk[: min(_CHUNK, length - got)])
-            if n == 0:
-                raise RequestError(400, "the upload ended early; nothing was stored")
+            n = _read_some(rfile, chunk[: min(chunk.nbytes, length - got)])
             spool.write(chunk[:n])
             got += n
         spool.flush()
         return mmap.mmap(spool.fileno(), 0, access=mmap.ACCESS_READ)  # the map outlives the file object
 
 
-def _read_into(rfile: Any, view: memoryview) -> int:
-    done = 0
+def _read_some(rfile: Any, view: memoryview) -> int:
     try:
-        while done < view.nbytes:
-            n = rfile.readinto(view[done:])
-            if not n:
-                break
-            done += n
-    except OSError:  # reset or timed out mid-upload
-        pass
-    return done
+        n = rfile.readinto1(view) if hasattr(rfile, "readinto1") else rfile.readinto(view)
+    except TimeoutError:
+        raise RequestError(408, "the upload was too slow; nothing was stored") from None
+    except OSError:  # reset mid-upload
+        n = 0
+    if not n:
+        raise RequestError(400, "the upload ended early; nothing was stored")
+    return n
 
 
 def artifacts_from_upload(body: Any, boundary: bytes) -> tuple[ModelArtifacts, bool]:

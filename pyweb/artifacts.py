@@ -45,6 +45,8 @@ __all__ = [
     "info_to_json",
     "js_dumps",
     "js_iso",
+    "json_depth",
+    "load_json",
     "manifest_paths",
     "now_ms",
     "parse_model_json",
@@ -255,20 +257,47 @@ def info_to_json(info: ModelArtifactsInfo) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if v is not None}
 
 
-def info_from_json(doc: dict[str, Any]) -> ModelArtifactsInfo:
-    """The inverse of :func:`info_to_json`; a missing date reads as now."""
+def info_from_json(doc: Any, *, part: str = "modelArtifactsInfo", url: str | None = None) -> ModelArtifactsInfo:
+    """The inverse of :func:`info_to_json`; a missing date reads as now.
+
+    Raises
+    ------
+    CorruptModelError
+        ``doc`` is not an object, its date is not an ISO date, or a byte
+        count is not a non-negative integer (``.part`` is ``part``).
+    """
+    def bad(why: str) -> CorruptModelError:
+        return CorruptModelError(f"{part}{_at(url)} {why}", part=part, url=url)
+
+    if not isinstance(doc, dict):
+        raise bad(f"is a {type(doc).__name__}, not an object")
+    counts = {}
+    for key in ("modelTopologyBytes", "weightSpecsBytes", "weightDataBytes"):
+        value = doc.get(key)
+        if value is not None and not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+            raise bad(f"has {key} {value!r:.40}, not a byte count")
+        counts[key] = value
+    kind = doc.get("modelTopologyType", "JSON")
+    if not isinstance(kind, str):
+        raise bad("has a modelTopologyType that is not text")
+    date = doc.get("dateSaved")
+    try:
+        when = parse_js_iso(date) if date else _dt.datetime.now(_dt.UTC)
+    except (TypeError, ValueError):
+        raise bad(f"has dateSaved {date!r:.40}, not an ISO date") from None
     return ModelArtifactsInfo(
-        date_saved=parse_js_iso(doc["dateSaved"]) if doc.get("dateSaved") else _dt.datetime.now(_dt.UTC),
-        model_topology_type=doc.get("modelTopologyType", "JSON"),
-        model_topology_bytes=doc.get("modelTopologyBytes"),
-        weight_specs_bytes=doc.get("weightSpecsBytes"),
-        weight_data_bytes=doc.get("weightDataBytes"),
+        date_saved=when,
+        model_topology_type=kind,
+        model_topology_bytes=counts["modelTopologyBytes"],
+        weight_specs_bytes=counts["weightSpecsBytes"],
+        weight_data_bytes=counts["weightDataBytes"],
     )
 
 
 def parse_js_iso(text: str) -> _dt.datetime:
     """Parse ``Date.toISOString()`` output into an aware UTC datetime."""
-    return _dt.datetime.fromisoformat(text)  # Python 3.11+ reads the trailing "Z"
+    when = _dt.datetime.fromisoformat(text)  # Python 3.11+ reads the trailing "Z"
+    return when if when.tzinfo is not None else when.replace(tzinfo=_dt.UTC)
 
 
 # -- model.json ----------------------------------------------------------------
@@ -434,11 +463,49 @@ def embed_weights(model_json: bytes, data: WeightData | None) -> bytes:
     return b"".join((model_json[:-1], b',"', EMBEDDED_WEIGHTS_KEY.encode(), b'":"', encoded, b'"}'))
 
 
-def _load_json(text: str | bytes, url: str | None) -> dict[str, Any]:
+#: Deepest nesting of objects and arrays pyweb reads from a stored model (Keras and
+#: TF.js topologies nest about 10 deep). Deeper text would exhaust Python's stack.
+MAX_JSON_DEPTH = 100
+
+
+def load_json(text: str | bytes, *, part: str, url: str | None = None) -> Any:
+    """Parse JSON from a stored model, refusing it as CorruptModelError (``.part``) if it is
+    not JSON or nests deeper than :data:`MAX_JSON_DEPTH`.
+
+    Examples
+    --------
+    >>> load_json("[[1]]", part="model.json")
+    [[1]]
+    """
     try:
         doc = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CorruptModelError(f"model.json{_at(url)} is not valid JSON: {exc}", part=MODEL_JSON, url=url) from exc
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        why = "nests too deeply" if isinstance(exc, RecursionError) else f"is not valid JSON: {exc}"
+        raise CorruptModelError(f"{part}{_at(url)} {why}", part=part, url=url) from None
+    if json_depth(doc) > MAX_JSON_DEPTH:
+        raise CorruptModelError(f"{part}{_at(url)} nests deeper than {MAX_JSON_DEPTH}", part=part, url=url)
+    return doc
+
+
+def json_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> int:
+    """How deep dicts and lists nest in ``value`` (0 for a scalar); stops counting past ``limit``."""
+    depth, level = 0, [value]
+    while level and depth <= limit:
+        nxt: list[Any] = []
+        for item in level:
+            if isinstance(item, dict):
+                nxt.extend(item.values())
+            elif isinstance(item, (list, tuple)):
+                nxt.extend(item)
+        if not nxt and not any(isinstance(i, (dict, list, tuple)) for i in level):
+            break
+        depth += 1
+        level = [i for i in nxt if isinstance(i, (dict, list, tuple))]
+    return depth
+
+
+def _load_json(text: str | bytes, url: str | None) -> dict[str, Any]:
+    doc = load_json(text, part=MODEL_JSON, url=url)
     if not isinstance(doc, dict):
         raise CorruptModelError(f"model.json{_at(url)} must hold a JSON object", part=MODEL_JSON, url=url)
     if "modelTopology" not in doc and "weightsManifest" not in doc:

@@ -17,11 +17,31 @@ so dot-files and pyweb's in-progress save directories are never reachable)::
 Storage goes through :mod:`pyweb.api` only (``file://DIR/NAME``, whose saves
 are atomic), so an upload appears only once it is complete. Errors are JSON
 ``{"error": "..."}``. Binds 127.0.0.1 unless told otherwise.
+
+What it does with hostile clients (README, "Security and failure model"):
+
+- a loopback server answers only requests whose ``Host`` is a loopback name
+  or address, exactly (``localhost``, ``127.x.y.z``, ``[::1]``), so a page on
+  another site cannot reach it through DNS rebinding;
+- an upload body is streamed as it arrives: into memory up to
+  :data:`SPOOL_BYTES`, then into an unnamed temporary file in ``DIR``; nothing
+  is allocated from what the headers declare, and the body limit is checked
+  before a byte is read;
+- the upload is checked like a load (:func:`pyweb._checks.check_artifacts`,
+  specs matching the bytes exactly) before it is stored, so what is stored loads;
+- each connection has its own thread, up to ``max_connections`` (more get
+  503 at once); a request's headers must arrive within
+  :data:`HEADER_SECONDS`, and a body must keep up :data:`MIN_BODY_RATE`
+  bytes per second after its first :data:`HEADER_SECONDS`, so slow clients
+  cannot hold threads for long;
+- every refusal of client input is a 4xx with a one-line reason.
 """
 
 from __future__ import annotations
 
+import errno
 import hmac
+import ipaddress
 import json
 import os
 import re
@@ -36,17 +56,27 @@ from typing import Any, Callable
 from urllib.parse import unquote, urlsplit
 
 from . import api
-from ._upload import RequestError, artifacts_from_upload, read_body, upload_boundary
+from ._checks import check_artifacts
+from ._upload import Deadline, RequestError, artifacts_from_upload, read_body, upload_boundary
 from .artifacts import MODEL_JSON, info_to_json
 from .errors import ArtifactError, InvalidURLError, ModelNotFoundError, PyWebError, QuotaExceededError, StorageError
 
 __all__ = ["ModelServer", "serve"]
 
-_SEGMENT = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
+_SEGMENT = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}")
+_MAX_NAME = 1024  # characters in a model NAME; segments are at most 255 (NAME_MAX)
 _HOST = re.compile(r"^[A-Za-z0-9.:\[\]-]+$")
-# Upload bodies up to this size are read into memory, bigger ones into a
-# memory-mapped temp file; the weight parts are views into it either way.
-_SPOOL_BYTES = 32 << 20
+_DIGITS = re.compile(r"[0-9]{1,20}")
+#: Upload bodies up to this size are read into memory as they arrive, bigger ones
+#: into an unnamed temp file in the served directory, then mapped; the weight parts
+#: are views into it either way.
+SPOOL_BYTES = 1 << 20
+#: Seconds a client has to send a request's line and headers (idle keep-alive included).
+HEADER_SECONDS = 10.0
+#: Bytes per second an upload body must average once it has had HEADER_SECONDS.
+MIN_BODY_RATE = 64 << 10
+#: Connections served at once; more are answered 503 at once.
+MAX_CONNECTIONS = 128
 _METHODS = "GET, HEAD, POST, PUT, DELETE, OPTIONS"
 _LINGER_SECONDS = 1.0
 _LINGER_BYTES = 16 << 20
@@ -72,6 +102,8 @@ class ModelServer:
         If set, every request but OPTIONS needs ``Authorization: Bearer <token>``.
     log
         Called with one line per request; ``None`` logs nothing.
+    max_connections
+        Connections served at once; more are answered 503 and closed.
 
     Examples
     --------
@@ -90,6 +122,7 @@ class ModelServer:
         max_body_bytes: int = 1 << 30,
         token: str | None = None,
         log: Callable[[str], Any] | None = None,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         self.root = Path(root).expanduser().resolve()
         self.root.mkdir(parents=True, exist_ok=True)
@@ -100,6 +133,7 @@ class ModelServer:
         server_class = _Server6 if ":" in host else _Server
         self.httpd = server_class((host, port), _Handler)
         self.httpd.app = self  # type: ignore[attr-defined]
+        self.httpd.slots = threading.BoundedSemaphore(max_connections)  # type: ignore[attr-defined]
         self.host = host
         self._thread: threading.Thread | None = None
 
@@ -144,6 +178,26 @@ class ModelServer:
 
 class _Server(ThreadingHTTPServer):
     app: ModelServer
+    slots: threading.BoundedSemaphore
+    request_queue_size = 128  # the listen backlog: bursts of clients wait instead of being reset
+    block_on_close = False  # close() does not wait for slow clients
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            _refuse_busy(request)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # socketserver would print a traceback to stderr; log one line instead.
@@ -186,14 +240,38 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+def _refuse_busy(sock: socket.socket) -> None:
+    body = b'{"error": "the server is busy; try again"}'
+    head = f"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    try:
+        sock.settimeout(1.0)
+        sock.sendall(head.encode() + b"Retry-After: 1\r\nConnection: close\r\n\r\n" + body)
+    except OSError:
+        pass
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "pyweb"
-    timeout = 120  # seconds per socket operation; a stalled upload frees its thread
+    timeout = HEADER_SECONDS  # seconds per socket operation; the deadlines below bound the whole
 
     @property
     def app(self) -> ModelServer:
         return self.server.app  # type: ignore[attr-defined]
+
+    def setup(self) -> None:
+        super().setup()
+        self._deadline = Deadline(self.connection, HEADER_SECONDS)
+        self.rfile.close()
+        self.rfile = self._deadline.reader()
+
+    def handle_one_request(self) -> None:
+        # The line and headers (and any idle time before them) get HEADER_SECONDS in all.
+        self._deadline.reset(HEADER_SECONDS)
+        try:
+            super().handle_one_request()
+        except TimeoutError:
+            self.close_connection = True
 
     def do_GET(self) -> None:
         self._dispatch("GET")
@@ -293,9 +371,13 @@ class _Handler(BaseHTTPRequestHandler):
         # site cannot reach it through DNS rebinding.
         if not _is_loopback(self.app.host):
             return
-        host = urlsplit("//" + self.headers.get("Host", "")).hostname or ""
+        given = self.headers.get("Host", "")
+        try:
+            host = urlsplit("//" + given).hostname or ""
+        except ValueError:
+            host = ""
         if not (_is_loopback(host) or host == self.app.host.lower()):
-            raise RequestError(403, f"Host {host!r} is not this loopback server's name")
+            raise RequestError(403, f"Host {given[:100]!r} is not this loopback server's name")
 
     def _check_origin(self, method: str) -> None:
         # Browsers send multipart POSTs and DELETEs cross-site without asking:
@@ -317,8 +399,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _resolve(self, name: str) -> Path:
         segments = name.split("/")
-        if not name or not all(_SEGMENT.fullmatch(s) for s in segments):
-            raise RequestError(400, f"invalid model name {name!r}: use '/'-separated [A-Za-z0-9._-] segments")
+        if not name or len(name) > _MAX_NAME or not all(_SEGMENT.fullmatch(s) for s in segments):
+            raise RequestError(
+                400, f"invalid model name {name[:80]!r}: use '/'-separated [A-Za-z0-9._-] segments of at most 255 "
+                f"characters, {_MAX_NAME} in all"
+            )
         target = (self.app.root / Path(*segments)).resolve()
         if target == self.app.root or not target.is_relative_to(self.app.root):
             raise RequestError(400, f"invalid model name {name!r}: it leaves the served directory")
@@ -354,9 +439,11 @@ class _Handler(BaseHTTPRequestHandler):
         target = self._resolve(name)
         length = self._content_length()
         boundary = upload_boundary(self.headers.get("Content-Type", ""))
-        body = read_body(self.rfile, length, spool_bytes=_SPOOL_BYTES)
+        self._deadline.extend(HEADER_SECONDS + length / MIN_BODY_RATE)
+        body = read_body(self.rfile, length, spool_bytes=SPOOL_BYTES, spool_dir=str(self.app.root))
         self._body_read = True
         artifacts, integrity = artifacts_from_upload(body, boundary)
+        check_artifacts(artifacts, url=f"upload to /models/{name}", exact=True)
         result = api.save(artifacts, f"file://{target}", integrity=integrity)
         del artifacts, body
         self._send_json(
@@ -369,8 +456,8 @@ class _Handler(BaseHTTPRequestHandler):
         text = self.headers.get("Content-Length")
         if text is None:
             raise RequestError(411, "an upload needs a Content-Length header")
-        if not text.strip().isdigit():
-            raise RequestError(400, f"bad Content-Length {text!r}")
+        if not _DIGITS.fullmatch(text.strip()):
+            raise RequestError(400, f"bad Content-Length {text[:40]!r}")
         length = int(text)
         if length > self.app.max_body_bytes:
             limit = self.app.max_body_bytes
@@ -423,8 +510,14 @@ def _decode_path(raw: str) -> str:
 
 
 def _is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address literal: names DNS cannot point elsewhere."""
     host = host.strip("[]").lower()
-    return host in ("localhost", "::1") or host.startswith("127.")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _status_for(exc: PyWebError) -> int:
@@ -437,5 +530,20 @@ def _status_for(exc: PyWebError) -> int:
     if isinstance(exc, QuotaExceededError):
         return 507
     if isinstance(exc, StorageError):  # refused by pyweb (e.g. foreign files there) vs the OS failing
-        return 500 if isinstance(exc.__cause__, OSError) else 409
+        cause = exc.__cause__
+        if not isinstance(cause, OSError):
+            return 409
+        return _ERRNO_STATUS.get(cause.errno or 0, 500)
     return 500
+
+
+# OS errors a client's NAME can cause, and what they mean to it. Anything else is the server's fault (500).
+_ERRNO_STATUS = {
+    errno.ENOTDIR: 409,  # a part of NAME is a stored file
+    errno.EISDIR: 409,
+    errno.EEXIST: 409,
+    errno.ENOTEMPTY: 409,
+    errno.ENAMETOOLONG: 414,
+    errno.ENOSPC: 507,
+    getattr(errno, "EDQUOT", errno.ENOSPC): 507,
+}

@@ -305,6 +305,12 @@ def _is_string(spec: Any) -> bool:
     return isinstance(spec, Mapping) and spec.get("dtype") == "string" and spec.get("quantization") is None
 
 
+def _spec_list(specs: Any) -> Iterable[Any]:
+    if isinstance(specs, (str, bytes, Mapping)) or not isinstance(specs, Iterable):
+        raise CorruptModelError(f"weight specs must be a list, not {type(specs).__name__}", part="weight_specs")
+    return specs
+
+
 def _check_specs(specs: Iterable[Any]) -> int:
     seen: set[str] = set()
     for spec in specs:
@@ -374,7 +380,7 @@ def weights_nbytes(specs: Iterable[Mapping[str, Any]], data: WeightData | None =
     buf = None if data is None else _joined(data)
     total = 0
     seen: set[str] = set()
-    for spec in specs:
+    for spec in _spec_list(specs):
         w = _parse_spec(spec)
         _unique(w.name, seen)
         total += _nbytes(w, buf, total)
@@ -385,7 +391,7 @@ def _walk(buf: memoryview, specs: Iterable[Mapping[str, Any]]) -> Iterator[tuple
     """Validate each spec and yield it with its byte range, before anything is allocated."""
     offset = 0
     seen: set[str] = set()
-    for spec in specs:
+    for spec in _spec_list(specs):
         w = _parse_spec(spec)
         _unique(w.name, seen)
         n = _nbytes(w, buf, offset)

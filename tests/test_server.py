@@ -323,7 +323,7 @@ def test_pyweb_upload_over_limit_sees_413(root):
 
 
 def test_large_uploads_are_spooled_to_a_mapped_file(srv, monkeypatch):
-    monkeypatch.setattr(server_module, "_SPOOL_BYTES", 64)
+    monkeypatch.setattr(server_module, "SPOOL_BYTES", 64)
     art = make_artifacts(7, n=50)
     pyweb.save(art, f"{srv.url}/upload/spooled", shard_bytes=100)
     assert_same_model(pyweb.load(f"{srv.url}/models/spooled/model.json"), art)

@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 from ..artifacts import js_dumps, js_iso, parse_js_iso
+from ..errors import CorruptModelError
 
 __all__ = ["TAG_BUFFER", "TAG_DATE", "decode_record", "encode_record"]
 
@@ -65,4 +66,7 @@ def decode_record(text: str | None, buffers: list[bytes]) -> Any:
                 return None if obj[TAG_DATE] is None else parse_js_iso(obj[TAG_DATE])
         return obj
 
-    return json.loads(text, object_hook=untag)
+    try:
+        return json.loads(text, object_hook=untag)
+    except RecursionError:
+        raise CorruptModelError("a stored record nests too deeply to read", part="record") from None

@@ -356,7 +356,7 @@ def _wanted_bytes(manifest: list[dict], total: int, url: str) -> int:
         warnings.warn(
             f"the weight files of {url} hold {total - needed} bytes after the last weight; they were not read",
             TrailingBytesWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
     return needed
 def _allocate(nbytes: int) -> memoryview:

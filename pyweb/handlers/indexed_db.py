@@ -168,7 +168,15 @@ class IndexedDBStore(ModelStore):
         with _errors_for(SCHEME):
             ops = _operations(self.factory)
             records = await ops.get_all_records(DATABASE_NAME, DATABASE_VERSION, STORES, INFO_STORE) or []
-        return {rec[KEY_PATH]: _info_from_record(rec, SCHEME + str(rec.get(KEY_PATH))) for rec in records}
+        if not isinstance(records, list):
+            raise CorruptModelError(f"{SCHEME}: the info store did not give a list", part=INFO_STORE, url=SCHEME)
+        found = {}
+        for rec in records:
+            path = rec.get(KEY_PATH) if isinstance(rec, dict) else None
+            if not isinstance(path, str):
+                raise CorruptModelError(f"{SCHEME}: a record in {INFO_STORE} has no text {KEY_PATH}", part=INFO_STORE)
+            found[path] = _info_from_record(rec, SCHEME + path)
+        return found
 
     async def aremove_model(self, path: str) -> ModelArtifactsInfo:
         path = path.removeprefix(SCHEME)
@@ -291,7 +299,7 @@ def _info_from_record(record: Any, url: str) -> ModelArtifactsInfo:
     date = doc.get("dateSaved")
     if isinstance(date, _dt.datetime):
         doc = {**doc, "dateSaved": js_iso(date)}
-    return info_from_json(doc)
+    return info_from_json(doc, url=url)
 
 
 def _payload_bytes(info: ModelArtifactsInfo) -> int:

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import json
 from typing import Any
 
 from ..artifacts import (
@@ -43,6 +42,7 @@ from ..artifacts import (
     info_from_json,
     info_to_json,
     js_dumps,
+    load_json,
     now_ms,
     utf16_units,
 )
@@ -221,10 +221,7 @@ class LocalStorageHandler(Handler):
     def _parse(self, text: str | None, part: str) -> Any:
         if text is None:
             return None
-        try:
-            return json.loads(text)
-        except ValueError as exc:
-            raise CorruptModelError(f"{self.url}: {part} is not valid JSON", part=part, url=self.url) from exc
+        return load_json(text, part=part, url=self.url)
 
     # -- listing ---------------------------------------------------------------
 
@@ -360,9 +357,5 @@ def _rollback(storage: StorageLike, touched: list[str], old: dict[str, _Old], er
 
 
 def _parse_info(text: str | None, path: str) -> ModelArtifactsInfo:
-    try:
-        doc = json.loads(text or "")
-        return info_from_json(doc)
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        url = SCHEME + path
-        raise CorruptModelError(f"{url}: its info is not valid JSON", part=INFO, url=url) from exc
+    url = SCHEME + path
+    return info_from_json(load_json(text or "", part=INFO, url=url), part=INFO, url=url)

@@ -57,7 +57,7 @@ def _rebuild_unsupported(message: str, layer_class: str, option: str | None) -> 
 class WeightMismatchError(ArtifactError):
     """Weights do not fit a model, as in TF.js's strict ``loadWeights``.
 
-    ``reason`` is ``"extra"``, ``"missing"``, ``"duplicate"``, ``"shape"`` or
+    ``reason`` is ``"extra"``, ``"missing"``, ``"duplicate"``, ``"shape"``, ``"dtype"`` or
     ``"count"``; ``names`` lists the weights concerned.
     """
 

@@ -7,12 +7,32 @@ draws a truncated normal with Keras's 0.8796 correction, as TF.js does.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
-__all__ = ["initializer_config", "sample"]
+__all__ = ["initializer_config", "placeholders", "sample"]
+
+_PLACEHOLDERS = contextvars.ContextVar("pyweb_layers_placeholders", default=False)
+
+
+@contextlib.contextmanager
+def placeholders() -> Iterator[None]:
+    """Inside, :func:`sample` draws nothing: it returns zeros, which the OS maps lazily.
+
+    For loading, where every initial value is overwritten by a stored weight:
+    no time goes into random numbers and no memory is touched for shapes the
+    stored weights then turn out not to fill.
+    """
+    token = _PLACEHOLDERS.set(True)
+    try:
+        yield
+    finally:
+        _PLACEHOLDERS.reset(token)
 
 _VS = {
     "glorot_uniform": (1.0, "fan_avg", "uniform"), "glorot_normal": (1.0, "fan_avg", "normal"),
@@ -70,6 +90,8 @@ def _variance_scaling(cfg: dict, shape: tuple, rng: np.random.Generator) -> np.n
 def sample(config: dict[str, Any], shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
     """Draw float32 values of ``shape`` for an initializer config."""
     cls, cfg = config.get("class_name"), config.get("config", {})
+    if _PLACEHOLDERS.get():
+        return np.zeros(shape, dtype=np.float32)
     if cls == "Zeros":
         out = np.zeros(shape)
     elif cls == "Ones":

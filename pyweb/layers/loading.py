@@ -11,11 +11,12 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ArtifactError
+from ..errors import ArtifactError, CorruptModelError, PyWebError
 from .base import Layer, UnsupportedLayerError, WeightMismatchError
 from .convolutional import Conv2D, DepthwiseConv2D
 from .core import Activation, Add, Concatenate, Dense, Dropout, Flatten, InputLayer, Reshape
 from .embeddings import Embedding
+from .initializers import placeholders
 from .models import Model, Sequential
 from .normalization import BatchNormalization, LayerNormalization
 from .pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
@@ -36,13 +37,38 @@ def register_layer(cls: type[Layer]) -> type[Layer]:
     return cls
 
 
+# What malformed configs make layer code raise; turned into CorruptModelError at this boundary.
+_MALFORMED = (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError, ZeroDivisionError,
+              RecursionError, MemoryError)
+
+
 def layer_from_config(entry: dict[str, Any]) -> Layer:
-    """``{class_name, config}`` → a Layer; an unknown class raises UnsupportedLayerError."""
+    """``{class_name, config}`` → a Layer; an unknown class raises UnsupportedLayerError.
+
+    A config the layer cannot be built from (wrong types, impossible values)
+    raises CorruptModelError with ``part="modelTopology"``.
+    """
+    if not isinstance(entry, dict):
+        raise _malformed(f"a layer entry is a {type(entry).__name__}, not an object")
     name = entry.get("class_name")
-    cls = LAYER_CLASSES.get(name)
+    cls = LAYER_CLASSES.get(name) if isinstance(name, str) else None
     if cls is None:
-        raise UnsupportedLayerError(f"layer class {name!r} is not supported by pyweb", layer_class=str(name))
-    return cls.from_config(dict(entry.get("config") or {}))
+        raise UnsupportedLayerError(f"layer class {name!r:.80} is not supported by pyweb", layer_class=str(name)[:80])
+    config = entry.get("config") or {}
+    if not isinstance(config, dict):
+        raise _malformed(f"the config of a {name} layer is not an object")
+    try:
+        return cls.from_config(dict(config))
+    except PyWebError:
+        raise
+    except _MALFORMED as exc:
+        label = config.get("name") if isinstance(config.get("name"), str) else "?"
+        raise _malformed(f"{name} layer {label[:80]!r} has a config pyweb cannot build: {type(exc).__name__}: "
+                         f"{str(exc)[:200]}") from exc
+
+
+def _malformed(message: str) -> CorruptModelError:
+    return CorruptModelError(f"modelTopology: {message}", part="modelTopology")
 
 
 def _sequential(config: Any) -> Sequential:
@@ -71,15 +97,29 @@ def _functional(config: dict[str, Any]) -> Model:
 
 
 def model_from_topology(topology: dict[str, Any]) -> Model:
-    """A model from TF.js ``modelTopology`` (a ``model_config`` wrapper is unwrapped)."""
-    if "model_config" in topology:
+    """A model from TF.js ``modelTopology`` (a ``model_config`` wrapper is unwrapped).
+
+    Raises
+    ------
+    UnsupportedLayerError
+        A model or layer class, or an option, pyweb cannot run.
+    CorruptModelError
+        The topology is malformed (``part="modelTopology"``): wrong types,
+        connections to layers that do not exist, shapes that do not fit.
+    """
+    if isinstance(topology, dict) and "model_config" in topology:
         topology = topology["model_config"]
+    if not isinstance(topology, dict):
+        raise _malformed("the model config is not an object")
     kind = topology.get("class_name")
-    if kind == "Sequential":
-        return _sequential(topology["config"])
-    if kind in ("Model", "Functional"):
-        return _functional(topology["config"])
-    raise UnsupportedLayerError(f"model class {kind!r} is not supported by pyweb", layer_class=str(kind))
+    if kind not in ("Sequential", "Model", "Functional"):
+        raise UnsupportedLayerError(f"model class {kind!r:.80} is not supported by pyweb", layer_class=str(kind)[:80])
+    try:
+        return _sequential(topology.get("config")) if kind == "Sequential" else _functional(topology.get("config"))
+    except PyWebError:
+        raise
+    except _MALFORMED as exc:
+        raise _malformed(f"the {kind} graph cannot be built: {type(exc).__name__}: {str(exc)[:200]}") from exc
 
 
 def _match(model: Model, weights: dict[str, np.ndarray]) -> list[np.ndarray]:
@@ -95,12 +135,19 @@ def _match(model: Model, weights: dict[str, np.ndarray]) -> list[np.ndarray]:
         name = key if key in targets else alt if alt in targets else None
         if name is None:
             raise WeightMismatchError(f"Provided weight data has no target variable: {key}", reason="extra", names=[key])
+        if value.dtype != np.float32:  # TF.js: "dtype of the new value and previous value must match"
+            raise WeightMismatchError(f"weight {key} is stored as {_tfjs_dtype(value)}; the layer holds float32",
+                                      reason="dtype", names=[key])
         found[name] = value
     missing = [n for n in names if n not in found]
     if missing:
         raise WeightMismatchError(f"{len(missing)} of {len(names)} weights are not set: {','.join(missing)}",
                                   reason="missing", names=missing)
     return [found[n] for n in names]
+
+
+def _tfjs_dtype(value: np.ndarray) -> str:
+    return {"i": "int32", "b": "bool", "c": "complex64", "O": "string"}.get(value.dtype.kind, str(value.dtype))
 
 
 def model_from_artifacts(artifacts: Any) -> Model:
@@ -111,24 +158,37 @@ def model_from_artifacts(artifacts: Any) -> Model:
     UnsupportedLayerError
         A layer class or option pyweb cannot run.
     WeightMismatchError
-        Extra, missing, duplicate or misshapen weights.
+        Extra, missing, duplicate or misshapen weights, or weights not stored as float32.
+    CorruptModelError
+        A malformed topology, specs or weight data.
     ArtifactError
         Not a Layers model, or weight data without specs.
     """
+    from .._checks import check_artifacts
     from ..weights import decode_weights
 
+    check_artifacts(artifacts)
     topology = artifacts.model_topology
     if not isinstance(topology, dict):
         raise ArtifactError("not a Layers model: modelTopology is missing or is a graph model")
-    model = model_from_topology(topology)
     specs, data = artifacts.weight_specs, artifacts.weight_data
+    if data is None:
+        model = model_from_topology(topology)  # TF.js keeps the initial weights: draw them
+    else:
+        with placeholders():  # every initial value is about to be overwritten
+            model = model_from_topology(topology)
     if data is not None and specs is None:
         raise ArtifactError("LayersModel artifacts contains weight data, but not weight specs. "
                             "Therefore loading of weights cannot proceed.")
     if data is not None:  # TF.js keeps the initial weights when none are stored
         specs = [s for s in specs if s.get("group") != "optimizer"]
         decoded = decode_weights(artifacts.weight_bytes(), specs) if specs else {}
-        model.set_weights(_match(model, decoded))
+        try:
+            model.set_weights(_match(model, decoded))
+        except PyWebError:
+            raise
+        except _MALFORMED as exc:
+            raise WeightMismatchError(f"the stored weights do not fit the model: {exc}", reason="shape") from exc
     model.training_config = artifacts.training_config
     model.user_defined_metadata = artifacts.user_defined_metadata
     return model
