@@ -50,18 +50,23 @@ class FetchResponse:
 async def fetch(url: str, init: dict[str, Any] | None = None) -> FetchResponse:
     """Fetch ``url`` with a JS-fetch-like ``init`` (method, headers, body).
 
+    ``init["max_bytes"]`` (pyweb's, not fetch's) bounds the body: a longer
+    one is refused as soon as its length is known or reached, before it is
+    all in memory.
+
     Raises
     ------
     StorageError
-        The connection failed or the reply is not HTTP (``.url`` is set), or
-        more than :data:`MAX_REDIRECTS` redirects.
+        The connection failed or the reply is not HTTP (``.url`` is set),
+        more than :data:`MAX_REDIRECTS` redirects, or a body over ``max_bytes``.
     """
     init = init or {}
     method = str(init.get("method") or "GET").upper()
     headers = dict(init.get("headers") or {})
     body = init.get("body")
+    limit = init.get("max_bytes")
     for _ in range(MAX_REDIRECTS + 1):
-        response = await _request(url, method, headers, body)
+        response = await _request(url, method, headers, body, limit)
         location = response.headers.get("location")
         if response.status not in _REDIRECTS or not location or init.get("redirect") == "manual":
             return response
@@ -80,7 +85,7 @@ def _origin(url: str) -> tuple[str, str | None, int | None]:
     return parts.scheme, parts.hostname, parts.port
 
 
-async def _request(url: str, method: str, headers: dict[str, str], body: Any) -> FetchResponse:
+async def _request(url: str, method: str, headers: dict[str, str], body: Any, limit: int | None = None) -> FetchResponse:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise StorageError(f"cannot fetch {url!r}: only absolute http:// and https:// URLs", url=url)
@@ -98,9 +103,11 @@ async def _request(url: str, method: str, headers: dict[str, str], body: Any) ->
             await _send_body(writer, body)
         except ConnectionError:
             pass  # the server may have answered early (e.g. 413); read that answer
-        response = await _read_response(reader, method, url)
+        response = await _read_response(reader, method, url, limit)
         ok = True
         return response
+    except StorageError:
+        raise
     except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
         raise StorageError(f"request to {url} failed: {exc!r}", url=url) from exc
     finally:
@@ -150,7 +157,7 @@ def _head(method: str, parts: Any, headers: dict[str, str], body: Any) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
-async def _read_response(reader: asyncio.StreamReader, method: str, url: str) -> FetchResponse:
+async def _read_response(reader: asyncio.StreamReader, method: str, url: str, limit: int | None) -> FetchResponse:
     while True:
         status, reason = _status_line(await reader.readline())
         headers = await _read_headers(reader)
@@ -159,12 +166,38 @@ async def _read_response(reader: asyncio.StreamReader, method: str, url: str) ->
     if method == "HEAD" or status in (204, 304):
         body = b""
     elif "chunked" in headers.get("transfer-encoding", "").lower():
-        body = await _read_chunked(reader)
+        body = await _read_chunked(reader, _Budget(limit, url))
     elif "content-length" in headers:
-        body = await reader.readexactly(int(headers["content-length"]))
+        length = int(headers["content-length"])
+        if length < 0:
+            raise ValueError(f"negative Content-Length {length}")
+        _Budget(limit, url).take(length)
+        body = await reader.readexactly(length)
     else:
-        body = await reader.read()
+        body = await _read_to_end(reader, _Budget(limit, url))
     return FetchResponse(status=status, headers=headers, body=body, url=url, reason=reason)
+
+
+class _Budget:
+    """Bytes a body may still have; refuses more (``limit=None``: no limit)."""
+
+    def __init__(self, limit: int | None, url: str) -> None:
+        self.left, self.limit, self.url = limit, limit, url
+
+    def take(self, n: int) -> None:
+        if self.left is None:
+            return
+        self.left -= n
+        if self.left < 0:
+            raise StorageError(f"{self.url}: the response is larger than the {self.limit} bytes expected", url=self.url)
+
+
+async def _read_to_end(reader: asyncio.StreamReader, budget: _Budget) -> bytearray:
+    out = bytearray()
+    while chunk := await reader.read(1 << 16):
+        budget.take(len(chunk))
+        out += chunk
+    return out
 
 
 def _status_line(line: bytes) -> tuple[int, str]:
@@ -190,11 +223,12 @@ async def _read_headers(reader: asyncio.StreamReader) -> dict[str, str]:
         headers[key] = f"{headers[key]}, {value.strip()}" if key in headers else value.strip()
 
 
-async def _read_chunked(reader: asyncio.StreamReader) -> bytearray:
+async def _read_chunked(reader: asyncio.StreamReader, budget: _Budget) -> bytearray:
     out = bytearray()
     while True:
         size_line = (await reader.readline()).split(b";", 1)[0].strip()
         size = int(size_line, 16)
+        budget.take(size)
         if size == 0:
             await _read_headers(reader)  # trailers, then the blank line
             return out  # bytes-like; no second copy

@@ -46,6 +46,7 @@ __all__ = [
     "js_dumps",
     "js_iso",
     "json_depth",
+    "json_text_depth",
     "load_json",
     "manifest_paths",
     "now_ms",
@@ -478,13 +479,39 @@ def load_json(text: str | bytes, *, part: str, url: str | None = None) -> Any:
     [[1]]
     """
     try:
-        doc = json.loads(text)
+        if json_text_depth(text) > MAX_JSON_DEPTH:
+            raise CorruptModelError(f"{part}{_at(url)} nests deeper than {MAX_JSON_DEPTH}", part=part, url=url)
+        return json.loads(text)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        if isinstance(exc, CorruptModelError):
+            raise
         why = "nests too deeply" if isinstance(exc, RecursionError) else f"is not valid JSON: {exc}"
         raise CorruptModelError(f"{part}{_at(url)} {why}", part=part, url=url) from None
-    if json_depth(doc) > MAX_JSON_DEPTH:
-        raise CorruptModelError(f"{part}{_at(url)} nests deeper than {MAX_JSON_DEPTH}", part=part, url=url)
-    return doc
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_BRACKETS = {ord(c): None for c in map(chr, range(128)) if c not in "[]{}"}
+
+
+def json_text_depth(text: str | bytes) -> int:
+    """How deep ``[``/``{`` nest in JSON text, strings skipped, without parsing it.
+
+    Checked before ``json.loads``: its C parser recurses once per level, and
+    in a browser a few thousand levels overflow the JavaScript stack under
+    Pyodide (a fatal error, not a RecursionError).
+    """
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        text = bytes(text).decode("utf-8", "replace")
+    if "[" not in text and "{" not in text:
+        return 0
+    brackets = _JSON_STRING.sub("", text).translate(_BRACKETS)
+    brackets = "".join(c for c in brackets if c in "[]{}") if not brackets.isascii() else brackets
+    depth = deepest = 0
+    for opening in brackets.replace("{", "[").replace("}", "]").split("]"):
+        depth += len(opening)
+        deepest = max(deepest, depth)
+        depth -= 1
+    return deepest
 
 
 def json_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> int:

@@ -55,6 +55,8 @@ JS_ERROR_TABLE: dict[str, type[PyWebError]] = {
     # Stored text that should be base64 is not (atob / Uint8Array.fromBase64).
     "InvalidCharacterError": CorruptModelError,
     "SyntaxError": CorruptModelError,
+    # pyweb's page helper: a stored record JSON cannot carry (a BigInt, a cycle).
+    "UnreadableRecordError": CorruptModelError,
 }
 
 

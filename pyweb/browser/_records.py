@@ -14,7 +14,7 @@ import datetime as _dt
 import json
 from typing import Any
 
-from ..artifacts import js_dumps, js_iso, parse_js_iso
+from ..artifacts import MAX_JSON_DEPTH, js_dumps, js_iso, json_text_depth, parse_js_iso
 from ..errors import CorruptModelError
 
 __all__ = ["TAG_BUFFER", "TAG_DATE", "decode_record", "encode_record"]
@@ -66,7 +66,7 @@ def decode_record(text: str | None, buffers: list[bytes]) -> Any:
                 return None if obj[TAG_DATE] is None else parse_js_iso(obj[TAG_DATE])
         return obj
 
-    try:
-        return json.loads(text, object_hook=untag)
-    except RecursionError:
-        raise CorruptModelError("a stored record nests too deeply to read", part="record") from None
+    # A record is a few levels around a model's JSON fields (each at most MAX_JSON_DEPTH deep).
+    if json_text_depth(text) > MAX_JSON_DEPTH + 8:
+        raise CorruptModelError(f"a stored record nests deeper than {MAX_JSON_DEPTH}", part="record")
+    return json.loads(text, object_hook=untag)

@@ -145,8 +145,14 @@ _HELPERS = r"""
   };
   // A read resolves with its request's result, as TF.js's do: the readonly
   // transaction's complete event would only come later.
+  // A record JSON cannot carry (a BigInt, a cycle, nesting past the stack:
+  // another script's, not TF.js's) rejects instead of leaving the read pending.
   const read = (req) => new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(toPyFlat(req.result));
+    req.onsuccess = () => {
+      try { resolve(toPyFlat(req.result)); } catch (e) {
+        reject(new DOMException(`a stored record cannot be read: ${e}`, 'UnreadableRecordError'));
+      }
+    };
     req.onerror = (ev) => { ev.preventDefault(); reject(fresh(req.error)); };
   });
 

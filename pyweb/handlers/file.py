@@ -47,6 +47,7 @@ import datetime as _dt
 import os
 import posixpath
 import re
+import threading
 import warnings
 from typing import Any
 
@@ -143,11 +144,13 @@ class FileHandler(Handler):
         files, manifest = self._plan(artifacts)
         text = to_model_json(artifacts, manifest, layout="node").encode("utf-8", "surrogatepass")
         try:
-            _prepare_target(target, self.url)
+            _prepare_target(target, self.url)  # refuse early, before writing anything
             sweep_stale(target)
             with staging(target) as tmp:
                 write_all(tmp, files + [(MODEL_JSON, [memoryview(text)])], self.on_progress)
-                swap_in(tmp, target)
+                with _target_lock(target):  # saves of one model in this process take turns to check and swap
+                    _prepare_target(target, self.url)
+                    swap_in(tmp, target)
         except PyWebError:
             raise
         except OSError as exc:
@@ -413,6 +416,15 @@ def _prepare_target(target: str, url: str) -> None:
             )
 
 
+_TARGET_LOCKS: dict[str, threading.Lock] = {}
+_TARGET_LOCKS_GUARD = threading.Lock()
+
+
+def _target_lock(target: str) -> threading.Lock:
+    with _TARGET_LOCKS_GUARD:
+        return _TARGET_LOCKS.setdefault(target, threading.Lock())
+
+
 def _foreign_entries(directory: str, url: str) -> list[str]:
     """Entries of ``directory`` that a save would destroy but are not a model's."""
     allowed: set[str] = set()
@@ -420,6 +432,8 @@ def _foreign_entries(directory: str, url: str) -> list[str]:
     if os.path.isfile(json_path):
         try:
             _, manifest = parse_model_json(_read_json(json_path, url), url=url)
+        except ModelNotFoundError:  # another process swapped the model out while we read it
+            return []
         except CorruptModelError:
             return [MODEL_JSON + " (unreadable)"]
         allowed.add(MODEL_JSON)

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urljoin
@@ -53,6 +52,7 @@ from ..artifacts import (
     check_integrity,
     check_shard_bytes,
     info_from_json,
+    load_json,
     manifest_paths,
     parse_model_json,
     shard_paths,
@@ -75,6 +75,19 @@ __all__ = ["FetchFunc", "FetchResponse", "HTTPHandler", "HTTPModelStore", "split
 FetchFunc = Callable[[str, dict[str, Any]], Awaitable[FetchResponse]]
 
 _GONE = (404, 410)
+#: Largest model.json pyweb's own client reads (TF.js's largest graph models have a few MB).
+MAX_MODEL_JSON_BYTES = 256 << 20
+
+
+def _weights_bound(manifest: list[dict], url: str) -> int | None:
+    """The bytes the specs need (no weight file can usefully hold more), or None with string weights."""
+    from ..weights import weights_nbytes
+
+    specs = [spec for group in manifest for spec in group["weights"]]
+    try:
+        return weights_nbytes(specs)
+    except ArtifactError:
+        return None  # string weights (size in the data) or specs the load check will refuse
 
 
 def split_weight_prefix(url: str) -> tuple[str, str]:
@@ -203,7 +216,7 @@ class HTTPHandler(Handler):
     # -- load ----------------------------------------------------------------
 
     async def aload(self) -> ModelArtifacts:
-        response = await self._fetch(self.url, "GET")
+        response = await self._fetch(self.url, "GET", max_bytes=MAX_MODEL_JSON_BYTES)
         if response.status in _GONE:
             raise ModelNotFoundError(f"no model at {self.url} (HTTP {response.status})", url=self.url)
         if not response.ok:
@@ -237,12 +250,13 @@ class HTTPHandler(Handler):
         )
         where = [(group, i) for group in manifest for i in range(len(group["paths"]))]
         limit = asyncio.Semaphore(self.max_parallel)
+        most = _weights_bound(manifest, self.url)  # no one file can hold more than all the weights
         done = 0
 
         async def one(url: str, group: dict, index: int) -> bytes:
             nonlocal done
             async with limit:
-                data = await self._fetch_weight(url, group["paths"][index])
+                data = await self._fetch_weight(url, group["paths"][index], most)
             check_integrity(group, index, data, url=url)
             done += 1
             self._progress(done / len(urls))
@@ -253,8 +267,8 @@ class HTTPHandler(Handler):
             return []
         return await _gather_all([one(url, g, i) for url, (g, i) in zip(urls, where)])
 
-    async def _fetch_weight(self, url: str, path: str) -> bytes:
-        response = await self._fetch(url, "GET")
+    async def _fetch_weight(self, url: str, path: str, max_bytes: int | None) -> bytes:
+        response = await self._fetch(url, "GET", max_bytes=max_bytes)
         if self.strict_status and response.status in _GONE:
             raise CorruptModelError(
                 f"weight file {path!r} of {self.url} is missing (HTTP {response.status} from {url})", part=path, url=url
@@ -304,12 +318,14 @@ class HTTPHandler(Handler):
     # -- transport -------------------------------------------------------------
 
     async def _fetch(
-        self, url: str, method: str, *, body: Any = None, content_type: str | None = None
+        self, url: str, method: str, *, body: Any = None, content_type: str | None = None, max_bytes: int | None = None
     ) -> FetchResponse:
         headers = dict(self.headers)
         if content_type is not None:
             headers = _merge_headers(headers, {"Content-Type": content_type})
         init = {**self.request_init, "method": method, "headers": headers, "body": body}
+        if max_bytes is not None and self.fetch_func is _http_client.fetch:
+            init["max_bytes"] = max_bytes
         return await _with_timeout(self.fetch_func(url, init), self.timeout, url)
 
     # -- listing (a pyweb server) ----------------------------------------------
@@ -361,10 +377,14 @@ class HTTPModelStore(ModelStore):
     async def alist_models(self) -> dict[str, ModelArtifactsInfo]:
         url = self.location.rstrip("/") + "/models"
         doc = await self._json(url, "GET")
-        return {urljoin(url, m["url"]): info_from_json(m["modelArtifactsInfo"]) for m in doc.get("models", [])}
+        models = doc.get("models") if isinstance(doc, dict) else None
+        if not isinstance(models, list) or not all(isinstance(m, dict) and isinstance(m.get("url"), str) for m in models):
+            raise CorruptModelError(f"{url} did not answer with a model listing", part="models", url=url)
+        return {urljoin(url, m["url"]): info_from_json(m.get("modelArtifactsInfo"), url=url) for m in models}
 
     async def aremove_model(self, path: str) -> ModelArtifactsInfo:
-        return info_from_json((await self._json(path, "DELETE"))["modelArtifactsInfo"])
+        doc = await self._json(path, "DELETE")
+        return info_from_json(doc.get("modelArtifactsInfo") if isinstance(doc, dict) else doc, url=path)
 
     async def _json(self, url: str, method: str) -> dict[str, Any]:
         init = {"method": method, "headers": dict(self.headers), "body": None}
@@ -374,8 +394,8 @@ class HTTPModelStore(ModelStore):
         if not response.ok:
             raise HTTPStatusError(f"{method} {url} failed with HTTP {response.status}", url=url, status=response.status)
         try:
-            return json.loads(response.body)
-        except ValueError as exc:
+            return load_json(response.body, part="response", url=url)
+        except CorruptModelError as exc:
             raise HTTPStatusError(f"{url} did not answer with JSON", url=url, status=response.status) from exc
 
 

@@ -179,7 +179,7 @@ def test_localstorage_quota_failure_keeps_the_old_model(pyodide):
     # The quota is 5,242,880 UTF-16 units of key + value per origin in both
     # browsers (browser-facts.md §1): fill it to within 1000 units, so the new
     # model's weights (4000 base64 chars) cannot fit.
-    run(pyodide, '_ = pyweb.save(make(1, n=3), "localstorage://m")')
+    run(pyodide, '_ = pyweb.save(make(1), "localstorage://m")')
     before = pyodide.run_js(LOCAL_STORAGE_ITEMS)
     pyodide.run_js("""() => {
       let used = 0;
@@ -193,7 +193,7 @@ def test_localstorage_quota_failure_keeps_the_old_model(pyodide):
         except QuotaExceededError as exc:
             err = [exc.url, exc.requested_bytes, exc.available_bytes, isinstance(exc.__cause__, QuotaExceededError)]
         got = pyweb.load("localstorage://m")
-        assert got.weight_data == bytes([1, 2, 3]), got.weight_data
+        assert got.weight_data == bytes((1 + i) % 256 for i in range(84)), got.weight_data
         err
     """)
     assert err[0] == "localstorage://m" and err[1] > 2 * 4000 and err[2] is None and err[3]
