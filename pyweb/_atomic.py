@@ -4,12 +4,20 @@ Used by the ``file://`` handler. The sibling sits in the same parent, so the
 final rename never crosses a file system; on Linux the swap is one
 ``renameat2(RENAME_EXCHANGE)``, elsewhere two renames with a way back.
 
-A process killed mid-save leaves its sibling behind (``.NAME.pyweb-tmp-HEX``,
-never loadable, skipped by listings). While a save runs it holds an
-exclusive ``flock`` on its sibling, which the kernel drops when the process
-dies, so :func:`sweep_stale` can tell a dead save's leftovers (unlocked) from
-a live one's (locked) and removes only the former. Without ``flock``
-(Windows) a leftover counts as stale once it is :data:`STALE_SECONDS` old.
+Siblings are named ``.pywebtmp-HEX-NAME`` (a model being written) and
+``.pywebold-HEX-NAME`` (the previous model, between the two renames where
+there is no exchange): hidden, never loadable, skipped by listings, and with
+no dot after the first character, which JupyterLite's ``/drive`` would take
+for a file.
+
+A process killed mid-save leaves its sibling behind. While a save runs it
+holds an exclusive ``flock`` on its siblings, which the kernel drops when the
+process dies, so :func:`sweep_stale` can tell a dead save's leftovers
+(unlocked) from a live one's (locked) and removes only the former. Without
+``flock`` (Windows) a leftover counts as stale once it is
+:data:`STALE_SECONDS` old. A save killed between the two renames leaves the
+model's path empty and the old model in its ``.pywebold-`` sibling; the
+sweep puts it back instead of removing it.
 """
 
 from __future__ import annotations
@@ -44,10 +52,11 @@ __all__ = [
     "write_all",
 ]
 
-# Hidden siblings used while saving: ".<dir name>.pyweb-tmp-<hex>". The prefix
-# keeps them out of listings and makes leftovers of a killed process recognisable.
-TMP_TAG = ".pyweb-tmp-"
-TMP_NAME = re.compile(r"^\..*\.pyweb-tmp-[0-9a-f]+$")
+# Hidden siblings used while saving: ".pywebtmp-<hex>-<dir name>" (and "pywebold"
+# for a previous model set aside). The prefix keeps them out of listings and
+# makes leftovers of a killed process recognisable; ".<name>.pyweb-tmp-<hex>"
+# is what pyweb 0.1.0 named them.
+TMP_NAME = re.compile(r"^\.pyweb(?P<kind>tmp|old)-[0-9a-f]{8}-(?P<name>.+)$|^\.(?P<legacy>.+)\.pyweb-tmp-[0-9a-f]+$")
 # Reads and writes go in pieces this big, so progress moves and Ctrl-C lands.
 CHUNK = 64 * 1024 * 1024
 #: Where no lock can be taken, a leftover sibling this many seconds old is stale.
@@ -72,11 +81,11 @@ class Progress:
             self.callback(1.0)
 
 
-def make_sibling(target: str) -> str:
+def make_sibling(target: str, kind: str = "tmp") -> str:
     """Create a new, empty hidden sibling of ``target`` and return its path (unlocked)."""
     parent, name = os.path.split(target)
     while True:
-        tmp = os.path.join(parent, f".{name}{TMP_TAG}{secrets.token_hex(4)}")
+        tmp = os.path.join(parent, f".pyweb{kind}-{secrets.token_hex(4)}-{name}")
         try:
             os.mkdir(tmp)  # honours the umask, unlike tempfile.mkdtemp's 0o700
             return tmp
@@ -91,12 +100,7 @@ def staging(target: str) -> Iterator[str]:
     Removed if the block raises; unlocked when it ends (after a successful
     :func:`swap_in` it holds the old model, or nothing).
     """
-    while True:
-        tmp = make_sibling(target)
-        lock = _lock(tmp)
-        if lock is not False:
-            break
-        # A sweeper took it between mkdir and lock (and may have removed it): take another.
+    tmp, lock = _locked_sibling(target, "tmp")
     try:
         yield tmp
     except BaseException:
@@ -107,32 +111,70 @@ def staging(target: str) -> Iterator[str]:
             os.close(lock)
 
 
+def _locked_sibling(target: str, kind: str) -> tuple[str, int | None]:
+    while True:
+        path = make_sibling(target, kind)
+        lock = _lock(path)
+        if lock is not False:
+            return path, lock
+        # A sweeper took it between mkdir and lock (and may have removed it): take another.
+
+
 def is_leftover(name: str) -> bool:
     """Whether a directory entry's name is one of pyweb's in-progress siblings."""
     return bool(TMP_NAME.match(name))
 
 
+def _sibling_of(entry: str) -> tuple[str, str] | None:
+    """(model name, kind) of a leftover's name, or None."""
+    match = TMP_NAME.match(entry)
+    if match is None:
+        return None
+    if match.group("legacy") is not None:
+        return match.group("legacy"), "tmp"
+    return match.group("name"), match.group("kind")
+
+
 def sweep_stale(target: str) -> list[str]:
     """Remove the leftover siblings of ``target`` whose save died; returns their paths.
 
-    Never raises for what it cannot read or remove (a read-only folder, say).
+    If ``target`` itself is missing and a dead save set the old model aside
+    (``.pywebold-``), that model is put back first. Never raises for what it
+    cannot read or remove (a read-only folder, say).
     """
     parent, name = os.path.split(target)
-    prefix = f".{name}{TMP_TAG}"
     try:
-        entries = [e for e in os.listdir(parent or ".") if e.startswith(prefix) and is_leftover(e)]
+        entries = sorted(e for e in os.listdir(parent or ".") if (_sibling_of(e) or ("",))[0] == name)
     except OSError:
         return []
+    olds = [e for e in entries if _sibling_of(e) == (name, "old")]
+    for entry in olds:
+        if not os.path.lexists(target):
+            _restore_if_stale(os.path.join(parent, entry), target)
     return [path for path in (os.path.join(parent, e) for e in entries) if _remove_if_stale(path)]
 
 
+def _restore_if_stale(old: str, target: str) -> None:
+    lock = _lock(old, stale_only=True)
+    if lock is False:
+        return
+    try:
+        if not os.path.lexists(target):
+            os.rename(old, target)
+    except OSError:
+        pass
+    finally:
+        if lock is not None:
+            os.close(lock)
+
+
 def sweep_tree(root: str) -> list[str]:
-    """:func:`sweep_stale` for every leftover under ``root`` (``pyweb clean``)."""
+    """:func:`sweep_stale` for every model with leftovers under ``root`` (``pyweb clean``)."""
     removed = []
     for dirpath, dirnames, _ in os.walk(root):
-        for name in [d for d in dirnames if is_leftover(d)]:
-            if _remove_if_stale(os.path.join(dirpath, name)):
-                removed.append(os.path.join(dirpath, name))
+        names = {_sibling_of(d)[0] for d in dirnames if is_leftover(d)}  # type: ignore[index]
+        for name in sorted(names):
+            removed += sweep_stale(os.path.join(dirpath, name))
         dirnames[:] = [d for d in dirnames if not is_leftover(d)]
     return removed
 
@@ -226,14 +268,21 @@ def swap_in(tmp: str, target: str) -> None:
     elif exchange(tmp, target):
         shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the old model
     else:
-        old = make_sibling(target)
-        os.rmdir(old)
-        os.rename(target, old)
+        # Two renames. Killed between them, the path is empty and the old model
+        # waits, locked until then, in a ".pywebold-" sibling that sweep_stale restores.
+        old = make_sibling(target, "old")
+        lock = _lock(target)  # the old model's folder: locked, it stays locked under its new name
         try:
-            os.rename(tmp, target)
-        except BaseException:
-            os.rename(old, target)
-            raise
+            os.rmdir(old)
+            os.rename(target, old)
+            try:
+                os.rename(tmp, target)
+            except BaseException:
+                os.rename(old, target)
+                raise
+        finally:
+            if isinstance(lock, int):
+                os.close(lock)
         shutil.rmtree(old, ignore_errors=True)
     fsync_dir(os.path.dirname(target))
 

@@ -13,6 +13,8 @@ from typing import Any
 
 __all__ = ["MultipartError", "boundary_of", "encode_multipart", "parse_multipart"]
 
+#: Most bytes of headers one part may have (browsers write about 150).
+MAX_PART_HEAD = 16 << 10
 _PARAM = re.compile(r';\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*=\s*("[^"]*"|[^;]*)')
 
 
@@ -106,8 +108,10 @@ def parse_multipart(body: Any, boundary: bytes) -> dict[str, memoryview]:
     while bytes(body[pos : pos + 2]) != b"--":
         if bytes(body[pos : pos + 2]) != b"\r\n":
             raise MultipartError("a delimiter line does not end in CRLF")
-        head_end = body.find(b"\r\n\r\n", pos)
-        end = body.find(b"\r\n" + delimiter, head_end + 4) if head_end >= 0 else -1
+        head_end = body.find(b"\r\n\r\n", pos, pos + MAX_PART_HEAD)
+        if head_end < 0:
+            raise MultipartError(f"a part's headers do not end within {MAX_PART_HEAD} bytes")
+        end = body.find(b"\r\n" + delimiter, head_end + 4)
         if end < 0:
             raise MultipartError("a part is not terminated (truncated body?)")
         name, filename = _disposition(bytes(body[pos + 2 : head_end]))

@@ -23,6 +23,8 @@ from .types import ModelArtifacts
 __all__ = ["Deadline", "RequestError", "artifacts_from_upload", "read_body", "upload_boundary"]
 
 _SMALL_CHUNK = 64 << 10
+#: Largest model.json part an upload may have (TF.js's largest graph models have a few MB).
+MAX_MODEL_JSON = 64 << 20
 #: Seconds any one socket operation may take (a write to a client that does not read, say).
 OP_SECONDS = 30.0
 
@@ -58,11 +60,18 @@ class Deadline:
         self.reset(seconds)
 
     def reset(self, seconds: float) -> None:
+        """A fixed limit: everything read from now must arrive within ``seconds``."""
         self.end = time.monotonic() + seconds
+        self._rate: float | None = None
 
-    def extend(self, seconds: float) -> None:
-        """Give the reads from now on ``seconds`` more than now (e.g. for a body of known size)."""
-        self.end = max(self.end, time.monotonic() + seconds)
+    def pace(self, grace: float, rate: float) -> None:
+        """A moving limit: ``grace`` seconds from now, plus one second per ``rate`` bytes that arrive."""
+        self.end = time.monotonic() + grace
+        self._rate = rate
+
+    def arrived(self, n: int) -> None:
+        if self._rate is not None and n > 0:
+            self.end += n / self._rate
 
     def reader(self, buffer_size: int = io.DEFAULT_BUFFER_SIZE) -> io.BufferedReader:
         return io.BufferedReader(_DeadlineRaw(self), buffer_size)
@@ -83,9 +92,11 @@ class _DeadlineRaw(io.RawIOBase):
         sock = self._deadline.sock
         sock.settimeout(min(left, OP_SECONDS))
         try:
-            return self._raw.readinto(buffer)
+            n = self._raw.readinto(buffer)
         finally:
             sock.settimeout(OP_SECONDS)  # writes get the per-operation limit
+        self._deadline.arrived(n or 0)
+        return n
 
     def close(self) -> None:
         self._raw.close()
@@ -150,7 +161,9 @@ def artifacts_from_upload(body: Any, boundary: bytes) -> tuple[ModelArtifacts, b
         raise RequestError(400, f"malformed multipart upload: {exc}") from None
     if MODEL_JSON not in parts:
         raise RequestError(400, "the upload has no 'model.json' part")
-    artifacts, manifest = parse_model_json(bytes(parts[MODEL_JSON]), url=MODEL_JSON)
+    if parts[MODEL_JSON].nbytes > MAX_MODEL_JSON:
+        raise RequestError(413, f"the model.json part is over {MAX_MODEL_JSON} bytes")
+    artifacts, manifest = parse_model_json(parts[MODEL_JSON], url=MODEL_JSON)
     if manifest is None:
         return artifacts, False
     names = [posixpath.basename(p) for p in manifest_paths(manifest)]

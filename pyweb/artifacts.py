@@ -470,8 +470,11 @@ MAX_JSON_DEPTH = 100
 
 
 def load_json(text: str | bytes, *, part: str, url: str | None = None) -> Any:
-    """Parse JSON from a stored model, refusing it as CorruptModelError (``.part``) if it is
-    not JSON or nests deeper than :data:`MAX_JSON_DEPTH`.
+    """Parse JSON from a stored model as ``JSON.parse`` would, or raise CorruptModelError (``.part``).
+
+    Bytes are UTF-8 (a leading BOM is dropped, as ``TextDecoder`` does); ``NaN``
+    and ``Infinity``, which Python's parser takes and JavaScript's refuses, are
+    refused; nesting deeper than :data:`MAX_JSON_DEPTH` is refused before parsing.
 
     Examples
     --------
@@ -479,33 +482,36 @@ def load_json(text: str | bytes, *, part: str, url: str | None = None) -> Any:
     [[1]]
     """
     try:
+        if isinstance(text, (bytes, bytearray, memoryview)):
+            text = bytes(text).decode("utf-8-sig")
         if json_text_depth(text) > MAX_JSON_DEPTH:
             raise CorruptModelError(f"{part}{_at(url)} nests deeper than {MAX_JSON_DEPTH}", part=part, url=url)
-        return json.loads(text)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        return json.loads(text, parse_constant=_no_constants)
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         if isinstance(exc, CorruptModelError):
             raise
         why = "nests too deeply" if isinstance(exc, RecursionError) else f"is not valid JSON: {exc}"
         raise CorruptModelError(f"{part}{_at(url)} {why}", part=part, url=url) from None
 
 
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
-_BRACKETS = {ord(c): None for c in map(chr, range(128)) if c not in "[]{}"}
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
-def json_text_depth(text: str | bytes) -> int:
-    """How deep ``[``/``{`` nest in JSON text, strings skipped, without parsing it.
+def json_text_depth(text: str) -> int:
+    """How deep ``[``/``{`` nest in JSON text, strings skipped, without parsing it (linear time).
 
     Checked before ``json.loads``: its C parser recurses once per level, and
     in a browser a few thousand levels overflow the JavaScript stack under
     Pyodide (a fatal error, not a RecursionError).
     """
-    if isinstance(text, (bytes, bytearray, memoryview)):
-        text = bytes(text).decode("utf-8", "replace")
     if "[" not in text and "{" not in text:
         return 0
-    brackets = _JSON_STRING.sub("", text).translate(_BRACKETS)
-    brackets = "".join(c for c in brackets if c in "[]{}") if not brackets.isascii() else brackets
+    # Drop escaped backslashes, then escaped quotes (str.replace is linear), so every
+    # string is a plain "...": then drop those, and whatever is not a bracket.
+    if "\\" in text:
+        text = text.replace("\\\\", "").replace('\\"', "")
+    brackets = _BRACKET_RUNS.sub("", _JSON_STRING.sub("", text))
     depth = deepest = 0
     for opening in brackets.replace("{", "[").replace("}", "]").split("]"):
         depth += len(opening)
@@ -517,18 +523,17 @@ def json_text_depth(text: str | bytes) -> int:
 def json_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> int:
     """How deep dicts and lists nest in ``value`` (0 for a scalar); stops counting past ``limit``."""
     depth, level = 0, [value]
-    while level and depth <= limit:
-        nxt: list[Any] = []
-        for item in level:
-            if isinstance(item, dict):
-                nxt.extend(item.values())
-            elif isinstance(item, (list, tuple)):
-                nxt.extend(item)
-        if not nxt and not any(isinstance(i, (dict, list, tuple)) for i in level):
+    while depth <= limit:
+        level = [i for i in level if isinstance(i, (dict, list, tuple))]
+        if not level:
             break
         depth += 1
-        level = [i for i in nxt if isinstance(i, (dict, list, tuple))]
+        level = [v for i in level for v in (i.values() if isinstance(i, dict) else i)]
     return depth
+
+
+_JSON_STRING = re.compile(r'"[^"]*"?')  # no alternation, no backtracking: one pass
+_BRACKET_RUNS = re.compile(r"[^\[\]{}]+")
 
 
 def _load_json(text: str | bytes, url: str | None) -> dict[str, Any]:

@@ -113,7 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("url", metavar="URL")
     p.set_defaults(run=_rm)
 
-    p = sub.add_parser("clean", help="remove what killed file:// saves left behind (.NAME.pyweb-tmp-*) under DIR")
+    p = sub.add_parser("clean", help="remove what killed file:// saves left behind (.pywebtmp-*) under DIR")
     p.add_argument("root", metavar="DIR", nargs="?", default=".")
     p.set_defaults(run=_clean)
 

@@ -66,6 +66,8 @@ __all__ = ["ModelServer", "serve"]
 _SEGMENT = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}")
 _MAX_NAME = 1024  # characters in a model NAME; segments are at most 255 (NAME_MAX)
 _HOST = re.compile(r"^[A-Za-z0-9.:\[\]-]+$")
+# A Host header: a name or IPv4 address, or a bracketed IPv6 address, and an optional port. Nothing else.
+_HOST_HEADER = re.compile(r"(?P<name>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(?P<port>[0-9]{1,5}))?")
 _DIGITS = re.compile(r"[0-9]{1,20}")
 #: Upload bodies up to this size are read into memory as they arrive, bigger ones
 #: into an unnamed temp file in the served directory, then mapped; the weight parts
@@ -76,7 +78,7 @@ HEADER_SECONDS = 10.0
 #: Bytes per second an upload body must average once it has had HEADER_SECONDS.
 MIN_BODY_RATE = 64 << 10
 #: Connections served at once; more are answered 503 at once.
-MAX_CONNECTIONS = 128
+MAX_CONNECTIONS = 256
 _METHODS = "GET, HEAD, POST, PUT, DELETE, OPTIONS"
 _LINGER_SECONDS = 1.0
 _LINGER_BYTES = 16 << 20
@@ -134,8 +136,15 @@ class ModelServer:
         self.httpd = server_class((host, port), _Handler)
         self.httpd.app = self  # type: ignore[attr-defined]
         self.httpd.slots = threading.BoundedSemaphore(max_connections)  # type: ignore[attr-defined]
+        self._name_locks: dict[Path, threading.Lock] = {}
+        self._name_locks_guard = threading.Lock()
         self.host = host
         self._thread: threading.Thread | None = None
+
+    def lock_for(self, target: Path) -> threading.Lock:
+        """The lock that uploads and deletes of one model take turns on."""
+        with self._name_locks_guard:
+            return self._name_locks.setdefault(target, threading.Lock())
 
     @property
     def port(self) -> int:
@@ -259,11 +268,40 @@ class _Handler(BaseHTTPRequestHandler):
     def app(self) -> ModelServer:
         return self.server.app  # type: ignore[attr-defined]
 
+    _body_read = _started = False
+
     def setup(self) -> None:
         super().setup()
         self._deadline = Deadline(self.connection, HEADER_SECONDS)
         self.rfile.close()
         self.rfile = self._deadline.reader()
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # http.server's own refusals (bad request line, huge headers, unknown method) as
+        # one-line JSON like every other answer; an unknown method is a 405, not a 501.
+        if code == 501:
+            code, message = 405, f"{self.command} is not supported; use {_METHODS}"
+        if self.request_version == "HTTP/0.9":  # no version was parsed: still answer with a status line
+            self.request_version = "HTTP/1.0"
+        self.close_connection = True
+        self._body_read, self._started = False, False
+        try:
+            self._send_json(code, {"error": " ".join((message or self.responses.get(code, ("error",))[0]).split())})
+        except OSError:
+            pass
+
+    def handle_expect_100(self) -> bool:
+        # Say "100 Continue" only to an upload this server would read.
+        try:
+            self._check_request(self.command or "")
+            if self.command in ("POST", "PUT"):
+                self._content_length()
+        except RequestError as exc:
+            self._started = False
+            self._send_json(exc.status, {"error": str(exc)})
+            self.close_connection = True
+            return False
+        return super().handle_expect_100()
 
     def handle_one_request(self) -> None:
         # The line and headers (and any idle time before them) get HEADER_SECONDS in all.
@@ -304,9 +342,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._body_read = self._started = False
         try:
             try:
-                self._check_host()
-                self._check_origin(method)
-                self._authorize()
+                self._check_request(method)
                 self._route(method, _decode_path(self.path))
             except RequestError as exc:
                 self._fail(exc.status, str(exc))
@@ -319,6 +355,18 @@ class _Handler(BaseHTTPRequestHandler):
                 self._fail(500, f"internal server error: {type(exc).__name__}")
         except (ConnectionError, TimeoutError):  # the client went away
             self.close_connection = True
+
+    def _check_request(self, method: str) -> None:
+        for name in ("Host", "Content-Length", "Content-Type", "Authorization", "Origin"):
+            if len(self.headers.get_all(name, [])) > 1:
+                raise RequestError(400, f"more than one {name} header")
+        if self.headers.get_all("Transfer-Encoding"):
+            raise RequestError(411, "send the request with a Content-Length; Transfer-Encoding is not accepted")
+        if method not in ("POST", "PUT") and self.headers.get("Content-Length", "0").strip() not in ("", "0"):
+            self.close_connection = True  # its body is never read: no second request may follow on this connection
+        self._check_host()
+        self._check_origin(method)
+        self._authorize()
 
     def _fail(self, status: int, message: str) -> None:
         if self._started:  # too late for an error response: cut the connection
@@ -372,11 +420,11 @@ class _Handler(BaseHTTPRequestHandler):
         if not _is_loopback(self.app.host):
             return
         given = self.headers.get("Host", "")
-        try:
-            host = urlsplit("//" + given).hostname or ""
-        except ValueError:
-            host = ""
-        if not (_is_loopback(host) or host == self.app.host.lower()):
+        match = _HOST_HEADER.fullmatch(given)
+        host = (match.group("name") or "").lower() if match else ""
+        port = match.group("port") if match else None
+        ok = bool(match) and (_is_loopback(host) or host == self.app.host.lower())
+        if not ok or (port is not None and int(port) != self.app.port):
             raise RequestError(403, f"Host {given[:100]!r} is not this loopback server's name")
 
     def _check_origin(self, method: str) -> None:
@@ -432,19 +480,22 @@ class _Handler(BaseHTTPRequestHandler):
                 shutil.copyfileobj(f, self.wfile, 1 << 20)
 
     def _delete(self, name: str) -> None:
-        info = api.remove_model(f"file://{self._resolve(name)}")
+        target = self._resolve(name)
+        with self.app.lock_for(target):
+            info = api.remove_model(f"file://{target}")
         self._send_json(200, {"modelArtifactsInfo": info_to_json(info)})
 
     def _upload(self, name: str) -> None:
         target = self._resolve(name)
         length = self._content_length()
         boundary = upload_boundary(self.headers.get("Content-Type", ""))
-        self._deadline.extend(HEADER_SECONDS + length / MIN_BODY_RATE)
+        self._deadline.pace(HEADER_SECONDS, MIN_BODY_RATE)
         body = read_body(self.rfile, length, spool_bytes=SPOOL_BYTES, spool_dir=str(self.app.root))
         self._body_read = True
         artifacts, integrity = artifacts_from_upload(body, boundary)
         check_artifacts(artifacts, url=f"upload to /models/{name}", exact=True)
-        result = api.save(artifacts, f"file://{target}", integrity=integrity)
+        with self.app.lock_for(target):  # uploads and deletes of one model take turns
+            result = api.save(artifacts, f"file://{target}", integrity=integrity)
         del artifacts, body
         self._send_json(
             200, {"modelArtifactsInfo": info_to_json(result.model_artifacts_info), "url": self._model_url(name)}
@@ -543,6 +594,7 @@ _ERRNO_STATUS = {
     errno.EISDIR: 409,
     errno.EEXIST: 409,
     errno.ENOTEMPTY: 409,
+    errno.ENOENT: 409,  # a folder on the way went away while the request ran
     errno.ENAMETOOLONG: 414,
     errno.ENOSPC: 507,
     getattr(errno, "EDQUOT", errno.ENOSPC): 507,

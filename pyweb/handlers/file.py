@@ -8,7 +8,7 @@ converter's ``group1-shard1ofK.bin`` files instead.
 Differences from tfjs-node, all on the safe side:
 
 - Saves are atomic. Everything is written and fsynced in a hidden sibling
-  directory (``.DIR.pyweb-tmp-XXXXXXXX``), then swapped in by rename
+  directory (``.pywebtmp-XXXXXXXX-DIR``), then swapped in by rename
   (``renameat2(RENAME_EXCHANGE)`` on Linux, two renames elsewhere). A save
   that fails for any reason, KeyboardInterrupt included, removes that
   directory and leaves the previous model whole.
@@ -33,7 +33,7 @@ Differences from tfjs-node, all on the safe side:
   too short is a CorruptModelError; longer (TF.js ignores the tail) reads only
   what the specs use and warns with :class:`~pyweb.weights.TrailingBytesWarning`.
   ``sha256`` digests are checked when the manifest records them.
-- Leftovers of a save that was killed (``.DIR.pyweb-tmp-*``) are removed by the
+- Leftovers of a save that was killed (``.pywebtmp-*-DIR``) are removed by the
   next save, load or removal of that model, or by ``pyweb clean``.
 - Loads read every weight file straight into one buffer (no intermediate
   copies): ``weight_data`` is a writable ``memoryview`` over an anonymous
@@ -182,7 +182,7 @@ class FileHandler(Handler):
     def load(self) -> ModelArtifacts:
         json_path = self._json_path()
         model_dir = os.path.dirname(json_path)
-        sweep_stale(model_dir)
+        sweep_stale(os.path.realpath(model_dir))  # where saves put their siblings, links resolved
         artifacts, manifest = parse_model_json(_read_json(json_path, self.url), url=self.url)
         if manifest is not None:
             artifacts.weight_data = _read_weights(model_dir, manifest, self.url, self.on_progress)
@@ -251,9 +251,11 @@ class FileStore(ModelStore):
         info = _stored_info(json_path, url, strict=True)
         try:
             _delete_model(os.path.dirname(json_path), url)
+        except PyWebError:
+            raise
         except OSError as exc:
             raise StorageError(f"cannot remove {url}: {exc}", url=url) from exc
-        sweep_stale(os.path.dirname(json_path))
+        sweep_stale(os.path.realpath(os.path.dirname(json_path)))
         return info
 
 

@@ -17,7 +17,15 @@ import numpy as np
 
 from ..errors import ArtifactError
 
-__all__ = ["Layer", "Node", "SymbolicTensor", "UnsupportedLayerError", "WeightMismatchError", "get_uid"]
+__all__ = [
+    "Layer",
+    "Node",
+    "SymbolicTensor",
+    "UnsupportedLayerError",
+    "WeightMismatchError",
+    "get_uid",
+    "positive_int",
+]
 
 _UIDS: defaultdict[str, int] = defaultdict(int)
 
@@ -266,6 +274,13 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{self.class_name} name={self.name!r}>"
+
+
+def positive_int(value: Any, layer_class: str, option: str) -> int:
+    """``value`` as an int if it is a positive integer (not a bool or 2.5); ValueError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{layer_class} option {option} must be a positive integer, not {value!r:.40}")
+    return int(value)
 
 
 def unsupported_value(layer_class: str, option: str, value: Any) -> UnsupportedLayerError:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .activations import canonical_activation, get_activation
-from .base import Layer, unsupported_value
+from .base import Layer, positive_int, unsupported_value
 from .initializers import initializer_config, sample
 
 __all__ = ["Conv2D", "DepthwiseConv2D", "Window", "pair"]
@@ -185,7 +185,7 @@ class Conv2D(_BaseConv):
 
     def __init__(self, filters: int, kernel_size: int | Sequence[int], *, kernel_initializer: Any = "glorot_normal",
                  kernel_regularizer: Any = None, kernel_constraint: Any = None, **kwargs: Any) -> None:
-        self.filters = int(filters)
+        self.filters = positive_int(filters, self.class_name, "filters")
         self.kernel_initializer = initializer_config(kernel_initializer)
         self._kernel_kept = {"kernel_regularizer": kernel_regularizer, "kernel_constraint": kernel_constraint}
         super().__init__(kernel_size, **kwargs)
@@ -233,7 +233,7 @@ class DepthwiseConv2D(_BaseConv):
     def __init__(self, kernel_size: int | Sequence[int], *, depth_multiplier: int = 1,
                  depthwise_initializer: Any = "glorot_normal", depthwise_regularizer: Any = None,
                  depthwise_constraint: Any = None, **kwargs: Any) -> None:
-        self.depth_multiplier = int(depth_multiplier)
+        self.depth_multiplier = positive_int(depth_multiplier, self.class_name, "depth_multiplier")
         self.depthwise_initializer = initializer_config(depthwise_initializer)
         self._dw_kept = {"depthwise_regularizer": depthwise_regularizer, "depthwise_constraint": depthwise_constraint}
         super().__init__(kernel_size, **kwargs)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .activations import canonical_activation, get_activation
-from .base import Layer, Node, SymbolicTensor, get_uid, unsupported_value
+from .base import Layer, Node, SymbolicTensor, get_uid, positive_int, unsupported_value
 from .initializers import initializer_config, sample
 
 __all__ = ["Activation", "Add", "Concatenate", "Dense", "Dropout", "Flatten", "Input", "InputLayer",
@@ -103,7 +103,7 @@ class Dense(Layer):
                  kernel_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
                  kernel_constraint: Any = None, bias_constraint: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.units = int(units)
+        self.units = positive_int(units, self.class_name, "units")
         self.activation = canonical_activation(activation, "Dense")
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializer_config(kernel_initializer)
@@ -202,7 +202,10 @@ class Reshape(Layer):
 
     def __init__(self, target_shape: Sequence[int], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.target_shape = [-1 if d is None else int(d) for d in target_shape]
+        shape = [-1 if d is None or d == -1 else positive_int(d, "Reshape", "target_shape") for d in target_shape]
+        if shape.count(-1) > 1:
+            raise ValueError(f"Reshape target_shape {list(target_shape)!r} has more than one unknown dimension")
+        self.target_shape = shape
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         if -1 not in self.target_shape:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Layer
+from .base import Layer, positive_int
 from .initializers import initializer_config, sample
 
 __all__ = ["Embedding"]
@@ -67,7 +67,8 @@ class Embedding(Layer):
         if self.batch_input_shape is None:
             lengths = list(input_length) if isinstance(input_length, (list, tuple)) else [input_length]
             self.batch_input_shape = [kwargs.get("batch_size"), *lengths]
-        self.input_dim, self.output_dim = int(input_dim), int(output_dim)
+        self.input_dim = positive_int(input_dim, "Embedding", "input_dim")
+        self.output_dim = positive_int(output_dim, "Embedding", "output_dim")
         if self.input_dim <= 0 or self.output_dim <= 0:
             raise ValueError(f"Embedding needs positive input_dim and output_dim, got {input_dim}, {output_dim}")
         self.embeddings_initializer = (dict(_DEFAULT_INITIALIZER) if embeddings_initializer is None

@@ -164,8 +164,8 @@ pyweb.save(make_artifacts(2), sys.argv[1])
 
 
 def _killed_save(url):
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(_KILLED_SAVE), url], cwd=os.path.dirname(root))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(_KILLED_SAVE), url], cwd=root)
     assert proc.returncode == -signal.SIGKILL
 
 
@@ -185,6 +185,49 @@ def test_killed_save_leftovers_are_swept(tmp_path, then, capsys):
         assert cli.main(["clean", str(tmp_path)]) == 0
         assert "removed 1" in capsys.readouterr().out
     assert _leftovers(tmp_path) == []
+
+
+_KILLED_BETWEEN_RENAMES = """
+import os, signal, sys
+import pyweb
+from pyweb import _atomic
+from tests.contract import make_artifacts
+_atomic.exchange = lambda a, b: False          # a platform without RENAME_EXCHANGE
+real_rename = os.rename
+def rename(src, dst):
+    real_rename(src, dst)
+    if os.path.basename(dst).startswith(".pywebold-"):
+        os.kill(os.getpid(), signal.SIGKILL)   # between the two renames: the model's path is empty
+os.rename = rename
+pyweb.save(make_artifacts(2), sys.argv[1])
+"""
+
+
+def test_killed_between_the_two_renames_keeps_the_old_model(tmp_path):
+    url = f"file://{tmp_path}/m"
+    pyweb.save(make_artifacts(1), url)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(_KILLED_BETWEEN_RENAMES), url], cwd=root)
+    assert proc.returncode == -signal.SIGKILL
+    assert not (tmp_path / "m").exists() and len(_leftovers(tmp_path)) == 2
+    assert_same_model(pyweb.load(url), make_artifacts(1))  # the load's sweep puts it back
+    assert _leftovers(tmp_path) == []
+
+
+def test_leftovers_are_swept_through_a_linked_folder_path(tmp_path):
+    (tmp_path / "v3").mkdir()
+    pyweb.save(make_artifacts(1), f"file://{tmp_path}/v3")
+    (tmp_path / "latest").symlink_to(tmp_path / "v3")
+    _killed_save(f"file://{tmp_path}/latest")
+    assert len(_leftovers(tmp_path)) == 1
+    assert_same_model(pyweb.load(f"file://{tmp_path}/latest"), make_artifacts(1))
+    assert _leftovers(tmp_path) == []
+
+
+def test_sibling_names_have_no_dot_after_the_first_character(tmp_path):
+    # JupyterLite's /drive takes a folder named like that for a file.
+    with _atomic.staging(str(tmp_path / "model")) as tmp:
+        assert "." not in os.path.basename(tmp)[1:]
 
 
 def test_a_live_save_is_never_swept(tmp_path):

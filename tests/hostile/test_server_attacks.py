@@ -295,3 +295,121 @@ def test_server_threads_end_with_their_connections(srv):
         list(pool.map(lambda _: request(srv, "GET", "/models"), range(20)))
     time.sleep(0.3)
     assert threading.active_count() <= before + 1
+
+
+# -- found by an attacker's review ------------------------------------------------------
+
+
+def raw(s, data, *, read_for=3.0):
+    """Send raw bytes; return everything the server answers before closing (or ``read_for`` s)."""
+    c = socket.create_connection(("127.0.0.1", s.port))
+    c.sendall(data)
+    c.settimeout(0.3)
+    out, end = b"", time.monotonic() + read_for
+    while time.monotonic() < end:
+        try:
+            chunk = c.recv(65536)
+        except TimeoutError:
+            continue
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    c.close()
+    return out
+
+
+@pytest.mark.parametrize("host", ["evil.com@localhost", "localhost/evil.com", "localhost:evil", "localhost.",
+                                  "[::ffff:127.0.0.1]", "127.0.0.1:1"])
+def test_host_header_tricks_are_refused(srv, host):
+    reply = raw(srv, f"GET /models HTTP/1.1\r\nHost: {host}\r\n\r\n".encode(), read_for=1)
+    assert reply.startswith(b"HTTP/1.1 403"), reply[:100]
+
+
+def test_two_host_headers_are_refused(srv):
+    reply = raw(srv, f"GET /models HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\nHost: evil.com\r\n\r\n".encode(), read_for=1)
+    assert reply.startswith(b"HTTP/1.1 400"), reply[:100]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    ["Content-Length: 5\r\nContent-Length: 500", "Transfer-Encoding: identity\r\nTransfer-Encoding: chunked",
+     "Transfer-Encoding: chunked"],
+)
+def test_ambiguous_framing_is_refused(srv, headers):
+    head = f"POST /upload/x HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+    reply = raw(srv, (head + headers + "\r\n\r\nhello").encode(), read_for=1.5)
+    assert reply.split(b" ")[1] in (b"400", b"411"), reply[:100]
+    assert reply.count(b"HTTP/1.1") == 1
+
+
+def test_a_body_on_a_get_cannot_smuggle_a_second_request(srv):
+    smuggled = f"GET /models HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\n\r\n"
+    reply = raw(srv, (f"GET /models HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\nContent-Length: {len(smuggled)}\r\n\r\n"
+                      + smuggled).encode(), read_for=1.5)
+    assert reply.count(b"HTTP/1.1 200") == 1
+
+
+def test_expect_continue_is_not_promised_to_an_upload_over_the_limit(root):
+    with ModelServer(root, max_body_bytes=1000) as s:
+        reply = raw(s, f"POST /upload/x HTTP/1.1\r\nHost: 127.0.0.1:{s.port}\r\nContent-Length: 5000000000\r\n"
+                       "Content-Type: multipart/form-data; boundary=b\r\nExpect: 100-continue\r\n\r\n".encode(), read_for=1)
+        assert reply.startswith(b"HTTP/1.1 413"), reply[:100]
+        assert b"100 Continue" not in reply
+
+
+@pytest.mark.parametrize(
+    "request_bytes, status",
+    [(b"PATCH /models HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", b"405"),
+     (b"GET /models HTTP/9.9\r\nHost: 127.0.0.1\r\n\r\n", b"505"),
+     (b"GET /models HTTP/1.1\r\nHost: 127.0.0.1\r\nX: " + b"a" * 70000 + b"\r\n\r\n", b"431"),
+     (b"GET /models HTTP/1.1\r\n" + b"X: y\r\n" * 200 + b"\r\n", b"431"),
+     (b"garbage\r\n\r\n", b"400")],
+)
+def test_http_level_refusals_are_json_too(srv, request_bytes, status):
+    reply = raw(srv, request_bytes, read_for=1)
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] == status, head[:200]
+    assert b"application/json" in head and "error" in json.loads(body)
+
+
+def test_concurrent_deletes_and_uploads_of_one_name_are_never_500(srv, root):
+    body, headers = upload_body()
+
+    def work(i):
+        if i % 3 == 0:
+            return request(srv, "POST", "/upload/m", body, headers)[0]
+        if i % 3 == 1:
+            return request(srv, "DELETE", "/models/m")[0]
+        return request(srv, "GET", "/models/m/model.json")[0]
+
+    for _ in range(5):
+        with concurrent.futures.ThreadPoolExecutor(30) as pool:
+            statuses = list(pool.map(work, range(60)))
+        assert set(statuses) <= {200, 404}, statuses
+    request(srv, "POST", "/upload/m", body, headers)
+    deletes = [0] * 4
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        deletes = sorted(pool.map(lambda _: request(srv, "DELETE", "/models/m")[0], range(4)))
+    assert deletes == [200, 404, 404, 404]
+
+
+def test_a_trickling_body_with_a_huge_declared_length_is_cut_off(root, monkeypatch):
+    # The body deadline grows with bytes that arrive, not with what Content-Length declares.
+    monkeypatch.setattr(server_module, "HEADER_SECONDS", 1.0)
+    with ModelServer(root) as s:
+        c = socket.create_connection(("127.0.0.1", s.port))
+        c.sendall(f"POST /upload/slow HTTP/1.1\r\nHost: 127.0.0.1:{s.port}\r\n"
+                  "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 1000000000\r\n\r\n".encode())
+        assert _held_for(c, b"x" * 100) < 3.0
+        c.close()
+
+
+def test_a_huge_part_header_costs_no_memory(srv, root):
+    before = _rss_mib()
+    head = b"--x\r\nContent-Disposition: form-data; name=\"model.json\"\r\nX: "
+    body = head + b"\xff" * (64 << 20) + b"\r\n\r\n{}\r\n--x--\r\n"
+    status, reply = request(srv, "POST", "/upload/h", body, {"Content-Type": "multipart/form-data; boundary=x"}, timeout=60)
+    assert status == 400, reply
+    assert _rss_mib() - before < 100
