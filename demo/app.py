@@ -294,7 +294,11 @@ async def save_to(scheme: str, *, single_file: bool = False) -> tuple[str, int]:
 
     result = await with_progress(label, start)
     info = result.model_artifacts_info
-    set_status(f"Saved {url}: {info.model_topology_bytes:,} topology bytes, {info.weight_data_bytes:,} weight bytes.")
+    status = f"Saved {url}: {info.model_topology_bytes:,} topology bytes, {info.weight_data_bytes:,} weight bytes."
+    if result.delivery and result.delivery["offered"]:
+        offered = ", ".join(result.delivery["offered"])
+        status += f" Your browser allows one download per click: click the button at the bottom right for {offered}."
+    set_status(status)
     if scheme != "downloads":
         await refresh_table()
     return scheme, info.weight_data_bytes or 0

@@ -62,9 +62,10 @@ def downloads() -> Any:
     if "downloads" in _installed:
         return _installed["downloads"]
     if IN_PYODIDE:
-        from .browser.dom import AnchorDownloads
+        from .browser.bridge import in_worker, page_bridge
+        from .browser.dom import AnchorDownloads, BridgedDownloads
 
-        return AnchorDownloads()
+        return BridgedDownloads(page_bridge()) if in_worker() else AnchorDownloads()
     raise RuntimeUnavailableError(
         "downloads:// needs a browser page; in CPython call pyweb.emulation.install(downloads_dir=...) first "
         "(or pass target= to the handler)"

@@ -71,8 +71,61 @@ class ModelArtifacts:
         """All weight bytes as one buffer; no copy when there is one shard."""
         return join_weight_data(self.weight_data)
 
+    def __repr__(self) -> str:
+        # Short, whatever the model's size: never the weight bytes or the whole topology
+        # (a notebook prints it; asyncio formats it in error messages).
+        parts = [f"model_topology={_describe_topology(self.model_topology)}"]
+        specs = self.weight_specs
+        if specs is not None:
+            parts.append(f"weight_specs=[{len(specs)} weights: {_describe_specs(specs)}]")
+        if self.weight_data is not None:
+            parts.append(f"weight_data=<{_describe_data(self.weight_data)}>")
+        for name in ("format", "generated_by", "converted_by"):
+            value = getattr(self, name)
+            if value is not None:
+                parts.append(f"{name}={value!r:.60}")
+        extras = [n for n in ("training_config", "signature", "user_defined_metadata", "model_initializer",
+                              "initializer_signature") if getattr(self, n) is not None]
+        if extras:
+            parts.append(f"also={','.join(extras)}")
+        return f"ModelArtifacts({', '.join(parts)})"
+
     def to_artifacts(self) -> ModelArtifacts:
         return self
+
+
+def _describe_topology(topology: Any) -> str:
+    if topology is None:
+        return "None"
+    if isinstance(topology, (bytes, bytearray, memoryview)):
+        return f"<binary, {memoryview(topology).nbytes} bytes>"
+    if isinstance(topology, dict):
+        config = topology.get("model_config", topology)
+        kind = config.get("class_name") if isinstance(config, dict) else None
+        return f"<{kind or 'dict'}>" if isinstance(kind, str) else "<dict>"
+    return f"<{type(topology).__name__}>"
+
+
+def _describe_specs(specs: Any) -> str:
+    counts: dict[str, int] = {}
+    try:
+        for spec in specs:
+            dtype = spec.get("dtype") if isinstance(spec, dict) else None
+            quant = spec.get("quantization") if isinstance(spec, dict) else None
+            key = str(dtype) + (f" as {quant.get('dtype')}" if isinstance(quant, dict) else "")
+            counts[key] = counts.get(key, 0) + 1
+    except TypeError:
+        return "?"
+    return ", ".join(f"{n} {k}" for k, n in counts.items()) or "none"
+
+
+def _describe_data(data: Any) -> str:
+    try:
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            return f"{memoryview(data).nbytes:,} bytes"
+        return f"{weight_data_nbytes(data):,} bytes in {len(data)} buffers"
+    except TypeError:
+        return type(data).__name__
 
 
 def join_weight_data(data: WeightData | None) -> memoryview:
@@ -118,11 +171,17 @@ class ModelArtifactsInfo:
 
 @dataclass
 class SaveResult:
-    """What a save returns; ``responses`` only from HTTP saves."""
+    """What a save returns; ``responses`` only from HTTP saves.
+
+    ``delivery`` only from ``downloads://``: ``{"clicked": [names], "offered":
+    [names]}``, the files handed to the browser at once and those waiting for
+    the user's click on pyweb's download buttons.
+    """
 
     model_artifacts_info: ModelArtifactsInfo
     responses: list[Any] | None = None
     errors: list[Any] | None = None
+    delivery: dict[str, list[str]] | None = None
 
 
 class Handler:

@@ -1,22 +1,29 @@
 """Downloads and uploads in the page: Blobs, object URLs, ``<a download>`` clicks and ``File``s.
 
-Downloads work as TF.js's ``browserDownloads`` does (tfjs-core/src/io/browser_files.ts):
-for each file, in order, a Blob (``application/json`` for the JSON,
-``application/octet-stream`` for weights), an object URL and a detached
-``<a download=NAME href=URL>`` whose synthetic click is dispatched after a
-``setTimeout(0)`` deferral. Unlike TF.js, each object URL is revoked as soon
-as its click has been dispatched.
+Downloads go through page.js's ``downloads.deliver`` (:mod:`pyweb.browser.page`):
+for each file a Blob (``application/json`` for the JSON,
+``application/octet-stream`` for weights), an object URL revoked right after
+its click, and a detached ``<a download=NAME href=URL>`` clicked from script.
+How many files are clicked at once depends on ``deliver``:
 
-Measured (browser-facts.md §3 and pyweb's browser tests), Chromium 156 and
-Firefox ESR 153: revoking right after ``dispatchEvent`` returns still delivers
-the file (checked up to 200 MB in Chromium and 50 MB in Firefox): both resolve
-the blob URL while the click is dispatched. One click per task: Firefox keeps only the last of several
-downloads started in one task, so each click waits for its own ``setTimeout(0)``.
+- ``"gesture"`` (the default): while the page has transient user activation
+  (``navigator.userActivation.isActive``, a click or key press in the last
+  few seconds) the first file is clicked at once; every other file waits in a
+  small panel at the page's bottom right, one button each, and is downloaded
+  by the user's click. One download per gesture is what Chromium allows a
+  site by default, and Firefox with download spam protection blocks every
+  later download of a site once one came without a gesture.
+- ``"script"``: every file is clicked at once, one per ``setTimeout(0)``, as
+  TF.js's ``browserDownloads`` does; only browsers that let the site download
+  automatically deliver more than the first.
 
-Bytes cross into JS once (:func:`~pyweb.browser.ffi.to_uint8array`); the JS
-helper is made once per page and holds no Python proxies, so there is nothing
-to destroy. Uploaded ``File`` objects are read with ``await file.arrayBuffer()``
-and one ``to_bytes()`` copy.
+A browser that blocks a download tells the page nothing: the result says
+which files were clicked and which were offered, not which arrived.
+
+In a Web Worker (a JupyterLite kernel) :class:`BridgedDownloads` asks the
+page to do the same (:mod:`pyweb.browser.bridge`). Bytes cross into JS once
+(:func:`~pyweb.browser.ffi.to_uint8array`). Uploaded ``File`` objects are read
+with ``await file.arrayBuffer()`` and one ``to_bytes()`` copy.
 """
 
 from __future__ import annotations
@@ -32,42 +39,26 @@ if not IN_PYODIDE:  # pragma: no cover - exercised by the CPython import test
 
 from pyodide.ffi import JsProxy, to_js
 
-from .ffi import js_helpers, to_uint8array, translate_js_errors
+from .ffi import to_uint8array, translate_js_errors
+from .page import page_helpers
 
-__all__ = ["BINARY_MIME", "JSON_MIME", "AnchorDownloads", "file_name", "is_js", "js_file_list", "read_file"]
+__all__ = [
+    "BINARY_MIME",
+    "JSON_MIME",
+    "AnchorDownloads",
+    "BridgedDownloads",
+    "Delivery",
+    "file_name",
+    "is_js",
+    "js_file_list",
+    "read_file",
+]
 
 JSON_MIME = "application/json"
 BINARY_MIME = "application/octet-stream"
 
-# Made once per page (js_helpers caches it). download() resolves once every
-# click has been dispatched and every URL revoked; start() is the
-# fire-and-forget form for sync saves, logging what it cannot report.
-_HELPERS_JS = """(() => {
-  const defer = (f) => new Promise((resolve) => setTimeout(resolve, 0)).then(f);
-  const click = (name, bytes, type) => {
-    const url = URL.createObjectURL(new Blob([bytes], {type}));
-    try {
-      const a = document.createElement('a');
-      a.download = name;
-      a.href = url;
-      a.dispatchEvent(new MouseEvent('click'));
-    } finally {
-      URL.revokeObjectURL(url);
-    }
-  };
-  const download = async (files) => {
-    for (const [name, bytes, type] of files) await defer(() => click(name, bytes, type));
-    return files.length;
-  };
-  return {
-    download,
-    start(files) { download(files).catch((e) => console.error('pyweb downloads://', e)); },
-  };
-})()"""
-
-
-def _helpers() -> Any:
-    return js_helpers(_HELPERS_JS)
+#: What a delivery did: ``{"clicked": [names], "offered": [names]}``.
+Delivery = dict[str, list[str]]
 
 
 def _js_files(files: Sequence[tuple[str, Any, str]]) -> Any:
@@ -75,30 +66,58 @@ def _js_files(files: Sequence[tuple[str, Any, str]]) -> Any:
     return to_js([[str(name), to_uint8array(data), str(mime)] for name, data, mime in files])
 
 
-class AnchorDownloads:
-    """The page's downloads (the default ``downloads://`` target in Pyodide).
+def _delivery(result: Any) -> Delivery:
+    return {"clicked": [str(n) for n in result.clicked], "offered": [str(n) for n in result.offered]}
 
-    ``files`` are ``(suggested_name, bytes_like, mime_type)`` in click order.
+
+class AnchorDownloads:
+    """The page's downloads (the default ``downloads://`` target on a page).
+
+    ``files`` are ``(suggested_name, bytes_like, mime_type)`` in click order;
+    ``deliver`` is ``"gesture"`` or ``"script"`` (see the module docstring).
 
     Examples
     --------
     >>> await AnchorDownloads().adownload([("m.json", b"{}", JSON_MIME)])  # doctest: +SKIP
+    {'clicked': ['m.json'], 'offered': []}
     """
 
-    def download(self, files: Sequence[tuple[str, Any, str]]) -> None:
-        """Schedule the clicks and return; they run when Python yields to the page."""
+    def download(self, files: Sequence[tuple[str, Any, str]], *, deliver: str = "gesture") -> Delivery:
+        """Click (or offer) the files now; with ``"script"`` the clicks after the first follow later."""
         names = ", ".join(name for name, _, _ in files)
         with translate_js_errors(action=f"downloading {names}"):
-            _helpers().start(_js_files(files))
+            return _delivery(page_helpers().downloads.deliver(_js_files(files), deliver))
 
-    async def adownload(self, files: Sequence[tuple[str, Any, str]]) -> None:
-        """Click every file, in order; return once all clicks are dispatched and URLs revoked."""
+    async def adownload(self, files: Sequence[tuple[str, Any, str]], *, deliver: str = "gesture") -> Delivery:
+        """As :meth:`download`, returning once every click is dispatched and its URL revoked."""
         names = ", ".join(name for name, _, _ in files)
         with translate_js_errors(action=f"downloading {names}"):
-            await _helpers().download(_js_files(files))
+            result = page_helpers().downloads.deliver(_js_files(files), deliver)
+            await result.done
+        return _delivery(result)
 
     def __repr__(self) -> str:
         return "<AnchorDownloads: the page's <a download> clicks>"
+
+
+class BridgedDownloads:
+    """The page's downloads from a Web Worker, through the page helper.
+
+    Sync :meth:`download` waits through JSPI (or raises SyncUnavailableError).
+    """
+
+    def __init__(self, bridge: Any) -> None:
+        self._bridge = bridge
+
+    def download(self, files: Sequence[tuple[str, Any, str]], *, deliver: str = "gesture") -> Delivery:
+        return self._bridge.call_sync_coroutine(self.adownload(files, deliver=deliver))
+
+    async def adownload(self, files: Sequence[tuple[str, Any, str]], *, deliver: str = "gesture") -> Delivery:
+        files_js = _js_files(files)
+        return _delivery(await self._bridge.call("downloads.deliver", files_js, deliver))
+
+    def __repr__(self) -> str:
+        return "<BridgedDownloads: the page's <a download> clicks, from a Web Worker>"
 
 
 # -- uploads ---------------------------------------------------------------------

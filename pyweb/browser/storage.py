@@ -1,9 +1,9 @@
-"""``window.localStorage`` as a :class:`~pyweb.types.StorageLike`.
+"""``window.localStorage`` as a :class:`~pyweb.types.StorageLike`, on a page or from a Web Worker.
 
 Beyond the Web Storage methods it offers the optional fast paths the
 localStorage handler uses for weights, which keep the big base64 string on
-the JS side (browser-facts.md §4, 3 MiB in Chromium on Pyodide 0.27: 21 ms
-instead of 332 ms to save, 4.6 ms instead of ~100 ms to load):
+the JS side (3 MiB in Chromium on Pyodide 0.27: 21 ms instead of 332 ms to
+save, 4.6 ms instead of ~100 ms to load, measured by ``make bench-browser``):
 
 - ``set_base64(key, data)``: the bytes cross ONCE (``to_js`` of a memoryview,
   one copy), then one JS function base64-encodes and calls ``setItem``;
@@ -12,7 +12,12 @@ instead of 332 ms to save, 4.6 ms instead of ~100 ms to load):
 
 Errors become pyweb errors (QuotaExceededError when full, see
 :data:`pyweb.browser.ffi.JS_ERROR_TABLE`); a failed ``setItem`` leaves the
-store unchanged (both browsers, facts §1).
+store unchanged (both browsers).
+
+The JS side is page.js's ``storage`` (:mod:`pyweb.browser.page`). In a Web
+Worker, which has no localStorage, :class:`BridgedLocalStorage` sends the
+same calls to the page (:mod:`pyweb.browser.bridge`): one message each way
+per call, bytes as Uint8Arrays, base64 on the page.
 """
 
 from __future__ import annotations
@@ -21,49 +26,10 @@ from functools import cache
 from typing import Any
 
 from ..errors import RuntimeUnavailableError
-from .ffi import is_null, js_helpers, to_uint8array, translate_js_errors
+from .ffi import is_null, to_uint8array, translate_js_errors
+from .page import page_helpers
 
-__all__ = ["BrowserLocalStorage", "browser_local_storage"]
-
-# One object of helpers, made once. Uint8Array.prototype.toBase64 and
-# Uint8Array.fromBase64 (present in current Chromium and Firefox) are native
-# and fast; the fallbacks run btoa/atob over 24 KiB pieces (a multiple of 3,
-# so the pieces' base64 concatenates to the whole's, and fromCharCode's
-# argument count stays small).
-_HELPERS = r"""
-(() => {
-  const storage = () => globalThis.localStorage;
-  const CHUNK = 3 * 8192;
-  const encode = (typeof Uint8Array.prototype.toBase64 === 'function')
-    ? (u) => u.toBase64()
-    : (u) => {
-        const parts = [];
-        for (let i = 0; i < u.length; i += CHUNK) {
-          parts.push(btoa(String.fromCharCode.apply(null, u.subarray(i, i + CHUNK))));
-        }
-        return parts.join('');
-      };
-  const decode = (typeof Uint8Array.fromBase64 === 'function')
-    ? (s) => Uint8Array.fromBase64(s)
-    : (s) => {
-        const bin = atob(s);
-        const out = new Uint8Array(bin.length);
-        for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-        return out;
-      };
-  return {
-    available: () => { try { return !!storage(); } catch (e) { return false; } },
-    setBase64: (key, bytes) => storage().setItem(key, encode(bytes)),
-    getBase64: (key) => { const s = storage().getItem(key); return s === null ? null : decode(s); },
-    length: () => storage().length,
-    key: (i) => storage().key(i),
-    getItem: (key) => storage().getItem(key),
-    setItem: (key, value) => storage().setItem(key, value),
-    removeItem: (key) => storage().removeItem(key),
-  };
-})()
-"""
-
+__all__ = ["BridgedLocalStorage", "BrowserLocalStorage", "browser_local_storage"]
 
 class BrowserLocalStorage:
     """The page's ``localStorage``; values are str, as in the Web Storage API."""
@@ -110,18 +76,64 @@ class BrowserLocalStorage:
         return None if is_null(array) else array.to_bytes()
 
 
+class BridgedLocalStorage:
+    """The page's ``localStorage`` from a Web Worker: each call is one round trip to the page.
+
+    Sync like the Web Storage API (each call waits through JSPI), so the
+    localStorage handler works unchanged; values and errors are the page's.
+    """
+
+    def __init__(self, bridge: Any) -> None:
+        self._bridge = bridge
+
+    @property
+    def length(self) -> int:
+        return int(self._call("storage.length"))
+
+    def key(self, index: int) -> str | None:
+        value = self._call("storage.key", index)
+        return None if value is None else str(value)
+
+    def getItem(self, key: str) -> str | None:  # noqa: N802 (Web Storage names)
+        value = self._call("storage.getItem", key)
+        return None if value is None else str(value)
+
+    def setItem(self, key: str, value: str) -> None:  # noqa: N802
+        self._call("storage.setItem", key, value)
+
+    def removeItem(self, key: str) -> None:  # noqa: N802
+        self._call("storage.removeItem", key)
+
+    def set_base64(self, key: str, data: Any) -> None:
+        """Store ``data`` (bytes-like) under ``key`` as base64 text, encoded on the page."""
+        self._call("storage.setBase64", key, to_uint8array(data))
+
+    def get_base64(self, key: str) -> bytes | None:
+        """The bytes whose base64 is stored under ``key``, decoded on the page; None if absent."""
+        array = self._call("storage.getBase64", key)
+        return None if array is None else array.to_bytes()
+
+    def _call(self, op: str, *args: Any) -> Any:
+        return self._bridge.call_sync(op, *args)
+
+
 @cache
-def browser_local_storage() -> BrowserLocalStorage:
-    """The page's localStorage, wrapped once.
+def browser_local_storage() -> BrowserLocalStorage | BridgedLocalStorage:
+    """The page's localStorage, wrapped once: directly on a page, through the bridge in a worker.
 
     Raises
     ------
     RuntimeUnavailableError
-        No localStorage here (a Web Worker, or storage disabled).
+        No localStorage here (storage disabled, or an opaque origin).
     """
-    helpers = js_helpers(_HELPERS)
+    from .bridge import in_worker, page_bridge
+
+    if in_worker():
+        return BridgedLocalStorage(page_bridge())
+    helpers = page_helpers().storage
     if not helpers.available():
         raise RuntimeUnavailableError(
-            "window.localStorage is not available here (a Web Worker, or storage disabled); use indexeddb:// instead"
+            "window.localStorage is not available here (storage disabled, or an opaque origin); "
+            "use indexeddb:// instead"
         )
     return BrowserLocalStorage(helpers)

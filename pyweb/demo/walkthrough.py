@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 __all__ = ["DemoPage", "Downloads", "Line", "run", "walk"]
 
@@ -54,59 +55,59 @@ class Line:
 
 
 class Downloads:
-    """Files the page downloads: Playwright events in Chromium, the downloads folder in Firefox.
+    """Files that really arrive in the browser's download folder.
 
-    Firefox driven over WebDriver BiDi fires no download event for a
-    script-clicked blob link, but saves the file into the browser's
-    ``downloads_path`` (a ``.part`` file renamed when done), so there the
-    folder is watched.
+    The walk-through's browser applies its own download permission (a
+    :class:`pyweb.testing.real_downloads.RealBrowser` in its "default" state:
+    what a fresh install does), so what arrives is what a user would get:
+    one file per click, and the rest through the buttons pyweb offers, which
+    :meth:`take_offers` clicks as a user would.
     """
 
-    def __init__(self, page: Any, folder: Path | None) -> None:
+    def __init__(self, page: Any, folder: Path) -> None:
         self.page = page
         self.folder = folder
-        self._events: list[Any] = []
-        self._seen: set[str] = set()
-        if folder is None:
-            page.on("download", self._on_download)
-        else:
-            self._seen.update(p.name for p in folder.iterdir())
-
-    def _on_download(self, download: Any) -> None:
-        self._events.append(download)
+        self._seen: set[str] = {p.name for p in folder.iterdir()}
 
     def wait(self, n: int, timeout: float = 30.0) -> list[tuple[str, bytes]]:
-        """The next ``n`` finished downloads as (suggested name, bytes)."""
+        """The next ``n`` finished downloads as (name, bytes); fewer after ``timeout`` is a failure."""
         deadline = time.monotonic() + timeout
         while len(self._pending()) < n or self._busy():
             if time.monotonic() > deadline:
-                raise ActionFailed(f"expected {n} download(s), got {len(self._pending())}")
+                got = [p.name for p in self._pending()]
+                raise ActionFailed(f"expected {n} download(s) to arrive, {len(got)} did: {got}")
             self.page.wait_for_timeout(100)
         self.page.wait_for_timeout(300)  # any extra file would show up now
         files = []
         for item in self._pending():
-            if self.folder is None:
-                self._events.remove(item)
-                failure = item.failure()
-                if failure:
-                    raise ActionFailed(f"download {item.suggested_filename} failed: {failure}")
-                files.append((item.suggested_filename, Path(item.path()).read_bytes()))
-            else:
-                self._seen.add(item.name)
-                # Firefox saves a repeated name as "name(1).json": report the name the page gave.
-                files.append((re.sub(r"\(\d+\)(?=\.[^.]+$)", "", item.name), item.read_bytes()))
+            self._seen.add(item.name)
+            # A repeated name is saved as "name(1).json" (Firefox) or "name (1).json" (Chromium):
+            # report the name the page gave.
+            files.append((re.sub(r" ?\(\d+\)(?=\.[^.]+$)", "", item.name), item.read_bytes()))
         return files
 
-    def _pending(self) -> list[Any]:
-        if self.folder is None:
-            return list(self._events)
+    def take_offers(self, timeout: float = 10.0) -> list[str]:
+        """Click every download button pyweb offers, one at a time as a user would; their names."""
+        clicked = []
+        while self.page.locator("[data-pyweb-download]").count():
+            button = self.page.locator("[data-pyweb-download]").first
+            name = button.get_attribute("data-pyweb-download")
+            before = len(self._pending())
+            button.click()
+            deadline = time.monotonic() + timeout
+            while len(self._pending()) <= before and time.monotonic() < deadline:
+                self.page.wait_for_timeout(100)
+            clicked.append(name)
+        return clicked
+
+    def _pending(self) -> list[Path]:
         return sorted(
-            (p for p in self.folder.iterdir() if p.name not in self._seen and not p.name.endswith(".part")),
+            (p for p in self.folder.iterdir() if p.name not in self._seen and not p.name.endswith((".part", ".crdownload"))),
             key=lambda p: p.name,
         )
 
     def _busy(self) -> bool:
-        return self.folder is not None and any(p.name.endswith(".part") for p in self.folder.iterdir())
+        return any(p.name.endswith((".part", ".crdownload")) for p in self.folder.iterdir())
 
 
 class DemoPage:
@@ -291,18 +292,21 @@ def walk(demo: DemoPage, downloads: Downloads, report: Callable[[Line], None] = 
 
     def download_pair() -> tuple[int, str]:
         ok(demo.save("downloads", name))
+        offered = downloads.take_offers()  # the files pyweb could not start without another click
         pair[:] = downloads.wait(2)
         names = sorted(n for n, _ in pair)
         if names != [f"{name}.json", f"{name}.weights.bin"]:
-            raise ActionFailed(f"downloaded {names}")
-        return len(dict(pair)[f"{name}.weights.bin"]), ", ".join(names)
+            raise ActionFailed(f"arrived: {names}")
+        how = f"{len(offered)} by pyweb's button" if offered else "both at once"
+        return len(dict(pair)[f"{name}.weights.bin"]), f"{', '.join(names)} arrived ({how})"
 
     def download_single() -> tuple[int, str]:
         ok(demo.save("downloads-single", name))
+        downloads.take_offers()
         single[:] = downloads.wait(1)
         if [n for n, _ in single] != [f"{name}.json"]:
-            raise ActionFailed(f"downloaded {[n for n, _ in single]}")
-        return len(single[0][1]), single[0][0]
+            raise ActionFailed(f"arrived: {[n for n, _ in single]}")
+        return len(single[0][1]), f"{single[0][0]} arrived"
 
     step("downloads", "save model.json + weights.bin", download_pair)
     step("downloads", "save one file (weights inside the JSON)", download_single)
@@ -433,18 +437,22 @@ def run(
     spec = config.browsers[browser]
     if spec.missing():
         raise RuntimeError(spec.missing())
+    from ..testing.real_downloads import RealBrowser
+
     t0 = time.perf_counter()
-    print(f"pyweb demo walk-through in headless {browser}: {page_url}", file=out, flush=True)
-    with tempfile.TemporaryDirectory(prefix="pyweb-demo-downloads-") as folder, sync_playwright() as pw:
-        engine = getattr(pw, spec.engine)
-        instance = engine.launch(**{**spec.launch, "headless": True, "downloads_path": folder})
+    print(f"pyweb demo walk-through in headless {browser} (its own download permission): {page_url}", file=out,
+          flush=True)
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(page_url))
+    with tempfile.TemporaryDirectory(prefix="pyweb-demo-") as root, sync_playwright() as pw:
+        # A fresh profile as installed ("default"), nothing bypassing its multiple-download permission.
+        instance = RealBrowser(pw, spec, "default", Path(root), origin)
         try:
-            context = instance.new_context(**spec.context, accept_downloads=True, viewport={"width": 1280, "height": 800})
-            page = context.new_page()
+            page = instance.context.new_page()
+            page.set_viewport_size({"width": 1280, "height": 800})
             page_errors: list[str] = []
             page.on("pageerror", lambda exc: page_errors.append(str(exc)))
             demo = DemoPage(page)
-            downloads = Downloads(page, Path(folder) if spec.engine == "firefox" else None)
+            downloads = Downloads(page, instance.folder)
             lines: list[Line] = []
 
             def report(line: Line) -> None:

@@ -82,8 +82,11 @@ class FolderDownloads:
         #: Every file written, oldest first.
         self.history: list[Path] = []
 
-    def download(self, files: Sequence[tuple[str, Any, str]]) -> list[Path]:
+    def download(self, files: Sequence[tuple[str, Any, str]], *, deliver: str = "gesture") -> list[Path]:
         """Write each ``(suggested_name, bytes_like, mime_type)``; return the paths, in order.
+
+        A folder takes every file, however they are delivered (``deliver`` is
+        accepted for the DownloadTarget protocol and ignored).
 
         Raises
         ------

@@ -34,11 +34,29 @@ a folder, after ``pyweb.emulation.install(downloads_dir=...)``
 ``download(files)`` (and optionally ``async adownload(files)``), where files are
 ``(suggested_name, bytes_like, mime_type)`` in click order.
 
-Differences from TF.js: object URLs are revoked once clicked; ``save`` in
-Pyodide returns after scheduling the clicks (they run when Python yields to the
-page), ``asave`` once they are dispatched. A browser cannot take a download
-back, so a failure after the first click cannot be undone (the folder target does
-remove what it wrote).
+**One download per user gesture** (``deliver="gesture"``, the default): a
+browser lets a page start one download per click or key press unless the user
+allowed the site to download automatically. Chromium's default ("ask") drops a
+second download started without a new gesture, and the tab then refuses the
+following ones; Firefox with download spam protection on blocks every later
+download of a site once one started without a gesture. So, on a page, the
+first file is clicked only while the page has user activation (the save runs
+within a few seconds of a click or key press: a button's handler, a notebook
+cell run with Shift+Enter), and every other file is offered as a button in a
+small panel at the page's bottom right, one click each. ``deliver="script"``
+clicks every file at once, as TF.js does (only the first arrives unless the
+site may download automatically). ``single_file=True`` needs one download,
+so one gesture. A blocked download gives the page no signal: the save's
+``SaveResult.delivery`` says which files were clicked and which offered, not
+which arrived. The measured behaviour of each browser and permission is in
+README ("Downloads and the browser's permission").
+
+Differences from TF.js: object URLs are revoked once clicked; the first click
+happens before ``save`` returns, later ``"script"`` clicks when Python yields
+to the page (``asave`` returns once all are dispatched). From a Web Worker
+(a JupyterLite kernel) the page does the clicking (:mod:`pyweb.browser.bridge`).
+A browser cannot take a download back, so a failure after the first click
+cannot be undone (the folder target does remove what it wrote).
 """
 
 from __future__ import annotations
@@ -63,17 +81,21 @@ PLATFORM = "downloads"
 
 #: One download: (suggested file name, bytes-like content, MIME type).
 DownloadFile = tuple[str, Any, str]
+#: How files are handed to a page: one per user gesture, or all from script (TF.js).
+DELIVERIES = ("gesture", "script")
 
 
 @runtime_checkable
 class DownloadTarget(Protocol):
     """Where ``downloads://`` files go: the page, a folder, or a test double.
 
-    ``download(files)`` takes the files in click order. A target may add
-    ``async adownload(files)``, which ``asave`` then awaits.
+    ``download(files, deliver=...)`` takes the files in click order and may
+    return a delivery report (``{"clicked": [...], "offered": [...]}``). A
+    target may add ``async adownload(files, deliver=...)``, which ``asave``
+    then awaits.
     """
 
-    def download(self, files: Sequence[DownloadFile]) -> Any: ...
+    def download(self, files: Sequence[DownloadFile], *, deliver: str = "gesture") -> Any: ...
 
 
 class DownloadsHandler(Handler):
@@ -87,6 +109,9 @@ class DownloadsHandler(Handler):
     single_file
         Download one self-contained ``<prefix>.json`` with the weights embedded
         (see the module docstring) instead of two files.
+    deliver
+        ``"gesture"`` (one download per user gesture, the rest offered as
+        buttons) or ``"script"`` (every file clicked at once, as TF.js does).
     target
         A :class:`DownloadTarget`; by default the page in Pyodide, or the
         folder given to ``pyweb.emulation.install(downloads_dir=...)``, looked
@@ -106,9 +131,19 @@ class DownloadsHandler(Handler):
     >>> await pyweb.asave(artifacts, "downloads://my-model", single_file=True)  # doctest: +SKIP
     """
 
-    def __init__(self, path: str = "", *, single_file: bool = False, target: DownloadTarget | None = None) -> None:
+    def __init__(
+        self,
+        path: str = "",
+        *,
+        single_file: bool = False,
+        deliver: str = "gesture",
+        target: DownloadTarget | None = None,
+    ) -> None:
         if not isinstance(path, str):
             raise TypeError(f"downloads:// needs a str file name prefix, not {type(path).__name__}")
+        if deliver not in DELIVERIES:
+            raise ValueError(f"deliver must be one of {DELIVERIES}, not {deliver!r}")
+        self.deliver = deliver
         prefix = path.removeprefix(SCHEME)
         self.prefix = prefix or DEFAULT_PREFIX
         self.url = SCHEME + self.prefix
@@ -128,8 +163,7 @@ class DownloadsHandler(Handler):
     def save(self, artifacts: ModelArtifacts) -> SaveResult:
         files = self.files(artifacts)
         info = artifacts_info(artifacts)
-        self.target.download(files)
-        return SaveResult(info)
+        return SaveResult(info, delivery=_report(self.target.download(files, deliver=self.deliver), files))
 
     async def asave(self, artifacts: ModelArtifacts) -> SaveResult:
         files = self.files(artifacts)
@@ -137,13 +171,20 @@ class DownloadsHandler(Handler):
         target = self.target
         adownload = getattr(target, "adownload", None)
         if adownload is not None:
-            await adownload(files)
+            report = await adownload(files, deliver=self.deliver)
         else:
-            target.download(files)
-        return SaveResult(info)
+            report = target.download(files, deliver=self.deliver)
+        return SaveResult(info, delivery=_report(report, files))
 
     def __repr__(self) -> str:
         return f"<DownloadsHandler {self.url}{' single_file' if self.single_file else ''}>"
+
+
+def _report(report: Any, files: Sequence[DownloadFile]) -> dict[str, list[str]]:
+    # A target that reports nothing (a folder, a test double) took every file.
+    if isinstance(report, dict) and "clicked" in report:
+        return {"clicked": list(report["clicked"]), "offered": list(report.get("offered", []))}
+    return {"clicked": [name for name, _, _ in files], "offered": []}
 
 
 def download_files(artifacts: ModelArtifacts, prefix: str, *, single_file: bool = False) -> list[DownloadFile]:

@@ -74,11 +74,11 @@ def _uses_playwright(method: _F) -> _F:
 
 
 class _Watchdog:
-    """A timer that closes a stuck page's context; ``fired`` tells whether it did."""
+    """A timer that closes a stuck page (its context, or ``victim``); ``fired`` tells whether it did."""
 
-    def __init__(self, page: Page, context: BrowserContext, seconds: float, on_fire: Any) -> None:
+    def __init__(self, page: Page, victim: Any, seconds: float, on_fire: Any) -> None:
         self.fired = False
-        self._context = context
+        self._victim = victim
         self._on_fire = on_fire
         # Sync-API objects keep their asyncio loop and async twin in _loop and
         # _impl_obj (Playwright >=1.57,<1.65): the only way to act while a call waits.
@@ -87,7 +87,7 @@ class _Watchdog:
     def _fire(self) -> None:
         self.fired = True
         self._on_fire()
-        task = asyncio.ensure_future(self._context._impl_obj.close())
+        task = asyncio.ensure_future(self._victim._impl_obj.close())
         task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
     def cancel(self) -> None:
@@ -276,10 +276,13 @@ class PyodidePage:
 
     # -- internals -------------------------------------------------------
 
+    def _new_page(self) -> Page:
+        self.context = self.browser.new_context(**self._target.browser.context)
+        return self.context.new_page()
+
     def _start(self) -> None:
         t0 = time.perf_counter()
-        self.context = self.browser.new_context(**self._target.browser.context)
-        self.page = self.context.new_page()
+        self.page = self._new_page()
         self.page.on("console", self._on_console)
         self.page.on("pageerror", self._on_page_error)
         self.page.on("crash", self._on_crash)
@@ -310,7 +313,7 @@ class PyodidePage:
     def _call(self, function: str, arg: Any, timeout: float, what: str, *, restart: bool = False) -> Any:
         from playwright.sync_api import Error
 
-        watchdog = _Watchdog(self.page, self.context, timeout, self._mark_stuck)
+        watchdog = _Watchdog(self.page, self._watchdog_victim(), timeout, self._mark_stuck)
         try:
             return self.page.evaluate(function, arg)
         except Error:
@@ -325,6 +328,10 @@ class PyodidePage:
         if self.console_errors:
             message += "\nConsole errors:\n" + "\n".join(self.console_errors)
         raise PyodideTimeoutError(message) from None
+
+    def _watchdog_victim(self) -> Any:
+        """What the watchdog closes when the page is stuck: its own context."""
+        return self.context
 
     def _mark_stuck(self) -> None:
         self._stuck = True

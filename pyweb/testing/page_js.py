@@ -95,6 +95,31 @@ HARNESS_JS = b"""'use strict';
       return names;
     },
   };
+  // ?commands=<URL>: take code from a command queue (pyweb.testing.commands) instead of
+  // page.evaluate, which would give it a user gesture.
+  const commands = new URLSearchParams(location.search).get('commands');
+  if (commands) (async () => {
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 200));
+    for (;;) {
+      let response;
+      try { response = await fetch(commands + '/next', {cache: 'no-store'}); } catch (e) { await pause(); continue; }
+      if (response.status !== 200) { if (response.status !== 204) await pause(); continue; }
+      const {id, source, arg} = await response.json();
+      let outcome;
+      try {
+        const f = (0, eval)('(' + source + '\\n)');
+        const value = await (typeof f === 'function' ? f(arg) : f);
+        outcome = {id, ok: true, value: value === undefined ? null : value};
+      } catch (e) {
+        outcome = {id, ok: false, error: {name: (e && e.name) || 'Error', message: String((e && e.message) || e)}};
+      }
+      let body;
+      try { body = JSON.stringify(outcome); } catch (e) {
+        body = JSON.stringify({id, ok: false, error: {name: 'TypeError', message: 'the value is not JSON: ' + e}});
+      }
+      fetch(commands + '/result', {method: 'POST', body, headers: {'Content-Type': 'text/plain'}}).catch(() => {});
+    }
+  })();
 })();
 """
 

@@ -29,6 +29,7 @@ from .config import CONFIG_NAME, ConfigError, HarnessConfig, Target, load_config
 from .downloads import captured_downloads, pyweb_download_browsers, set_input_files  # noqa: F401 (fixtures)
 from .page import PyodidePage, playwright_loop
 from .quota import pyweb_quota_pages, small_idb_quota, small_localstorage_quota  # noqa: F401 (fixtures)
+from .real_downloads import RealBrowserPool, RealDownloadsPage
 from .server import StaticServer, harness_server
 
 __all__ = ["BrowserPool"]
@@ -68,6 +69,7 @@ class _State:
         self._config: HarnessConfig | None = None
         self.starts: list[tuple[str, dict[str, float]]] = []
         self.launches: dict[str, float] = {}
+        self.real_launches: list[tuple[str, float]] = []
 
     @property
     def config(self) -> HarnessConfig:
@@ -88,18 +90,24 @@ class _State:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "pyodide" not in metafunc.fixturenames:
+    names = [n for n in ("pyodide", "real_downloads") if n in metafunc.fixturenames]
+    if not names:
         return
     targets = metafunc.config.stash[_STATE].targets()
     if metafunc.definition.get_closest_marker("no_numpy") is None:
         targets = [t for t in targets if t.build.numpy]
-    metafunc.parametrize("pyodide", targets, ids=[t.id for t in targets], indirect=True, scope="module")
+    ids = [t.id for t in targets]
+    if "pyodide" in names:
+        metafunc.parametrize("pyodide", targets, ids=ids, indirect=True, scope="module")
+    else:  # real_downloads takes its permission state as its own param; the target comes here
+        targets = [t for t in targets if t.browser.engine in ("chromium", "firefox")]
+        metafunc.parametrize("pyweb_target", targets, ids=[t.id for t in targets], scope="function")
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m filtering, so -m "not browser" sees the mark
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "pyodide" in getattr(item, "fixturenames", ()):
+        if {"pyodide", "real_downloads"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.browser)
 
 
@@ -107,7 +115,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
     outcome = yield
     report = outcome.get_result()
-    page = getattr(item, "funcargs", {}).get("pyodide")
+    funcargs = getattr(item, "funcargs", {})
+    page = funcargs.get("pyodide") or funcargs.get("real_downloads")
     if report.failed and isinstance(page, PyodidePage) and page.console:
         report.sections.append((f"pyodide console ({page.target})", "\n".join(page.console[-200:])))
 
@@ -119,6 +128,12 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     terminalreporter.section("pyweb browser pages")
     for name, seconds in state.launches.items():
         terminalreporter.line(f"{name}: browser launch {seconds:.2f} s")
+    if state.real_launches:
+        by_name: dict[str, list[float]] = {}
+        for name, seconds in state.real_launches:
+            by_name.setdefault(name, []).append(seconds)
+        for name, runs in by_name.items():
+            terminalreporter.line(f"{name}: {len(runs)} launch(es), median {statistics.median(runs):.2f} s")
     by_target: dict[str, list[dict[str, float]]] = {}
     for target, timings in state.starts:
         by_target.setdefault(target, []).append(timings)
@@ -144,14 +159,19 @@ class BrowserPool:
         self._playwright: Any = None
         self._browsers: dict[str, Any] = {}
 
+    def playwright(self) -> Any:
+        """The session's Playwright, started on first use."""
+        if self._playwright is None:
+            from playwright.sync_api import sync_playwright
+
+            self._playwright = sync_playwright().start()
+            asyncio._set_running_loop(None)  # see pyweb.testing.page.playwright_loop
+        return self._playwright
+
     def get(self, name: str) -> Any:
         """The launched Playwright Browser for a config browser name."""
         if name not in self._browsers:
-            if self._playwright is None:
-                from playwright.sync_api import sync_playwright
-
-                self._playwright = sync_playwright().start()
-                asyncio._set_running_loop(None)  # see pyweb.testing.page.playwright_loop
+            self.playwright()
             spec = self.config.browsers[name]
             t0 = time.perf_counter()
             with playwright_loop(self._playwright):
@@ -237,6 +257,55 @@ def pyodide(
     request.config.stash[_STATE].starts.append((target.id, dict(page.timings)))
     yield page
     page.close()
+
+
+@pytest.fixture(scope="session")
+def pyweb_real_browsers(
+    request: pytest.FixtureRequest,
+    pyweb_server: StaticServer,
+    pyweb_browsers: BrowserPool,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[RealBrowserPool]:
+    """Browsers that apply their own download permission (see :mod:`pyweb.testing.real_downloads`)."""
+    pool = RealBrowserPool(pyweb_browsers, tmp_path_factory.mktemp("pyweb-real-downloads"), pyweb_server.origin)
+    yield pool
+    pool.close()
+    request.config.stash[_STATE].real_launches.extend(pool.launches)
+
+
+@pytest.fixture
+def real_downloads(
+    request: pytest.FixtureRequest, pyweb_target: Target, pyweb_server: StaticServer,
+    pyweb_real_browsers: RealBrowserPool, pyweb_browsers: BrowserPool,
+) -> Iterator[RealDownloadsPage]:
+    """A page with Pyodide and the bundle in a browser that applies its own download permission.
+
+    Use as ``@pytest.mark.parametrize("real_downloads", ["ask", "allow", "block"], indirect=True)``
+    (also ``"default"``: a profile as a fresh install leaves it); runs once per Chromium and
+    Firefox target. ``.run``/``.run_js`` as the ``pyodide`` fixture, ``.click(selector)`` for a
+    trusted click, ``.files(expect=N, timeout=S)`` for the names that arrived in the browser's
+    download folder. Each test gets a new tab (and, for Firefox ``ask``, a new profile).
+    """
+    state = getattr(request, "param", "ask")
+    target = pyweb_target
+    problem = target.browser.missing() or target.build.missing()
+    if problem:
+        _unavailable(f"{problem}; run `{pyweb_browsers.config.setup_hint}`")
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        _unavailable(f"Playwright is not installed; run `{pyweb_browsers.config.setup_hint}`")
+    real = pyweb_real_browsers.get(target.browser, state)
+    page = RealDownloadsPage.open_in(
+        real, target, pyweb_server.origin, pyweb_browsers.config.timeouts, pyweb_real_browsers.commands
+    )
+    request.config.stash[_STATE].starts.append((f"{target.id} (real downloads)", dict(page.timings)))
+    try:
+        with playwright_loop(real.context):
+            yield page
+    finally:
+        page.close()
+        pyweb_real_browsers.release(real)
 
 
 @pytest.fixture(autouse=True)

@@ -1,10 +1,11 @@
 """The demo page clicked through in headless Chromium and Firefox, as ``pyweb demo`` serves it.
 
 A :class:`~pyweb.demo.server.DemoServer` serves demo/ with the local Pyodide
-0.27.7 and the pyweb bundle, plus the upload server. Each browser is launched
-once for the module with a downloads folder (Firefox over BiDi reports blob
-downloads only there), and every test opens the page in a fresh context, so
-browser storage starts empty.
+0.27.7 and the pyweb bundle, plus the upload server. Every test opens the page
+in a browser started as a fresh install (a new profile, so storage starts
+empty) that applies its own multiple-download permission
+(:class:`pyweb.testing.real_downloads.RealBrowser`, state "default"): the
+files a test sees are the files that really arrived, clicks included.
 
 The layout test also writes README's screenshots (Chromium, at 1280x800 and
 at 390x844) into docs/screenshots/, or into $PYWEB_SCREENSHOTS.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -22,6 +24,7 @@ from pyweb.demo.server import DemoServer
 from pyweb.demo.walkthrough import SCHEMES, TOY_WEIGHT_BYTES, DemoPage, Downloads, walk
 from pyweb.testing.page import playwright_loop
 from pyweb.testing.plugin import _unavailable
+from pyweb.testing.real_downloads import RealBrowser
 
 pytestmark = pytest.mark.browser
 
@@ -37,39 +40,43 @@ def demo_server(pyweb_config):
 
 
 @pytest.fixture(scope="module", params=["chromium", "firefox"])
-def demo_browser(request, pyweb_browsers, tmp_path_factory):
-    """(browser, downloads folder or None, engine): one launch per module and browser."""
+def demo_browser(request, pyweb_browsers):
+    """The config's browser spec, once Playwright runs."""
     spec = pyweb_browsers.config.browsers[request.param]
     if spec.missing():
         _unavailable(f"{spec.missing()}; run `make setup`")
-    shared = pyweb_browsers.get(request.param)  # starts Playwright
-    folder = tmp_path_factory.mktemp(f"demo-downloads-{request.param}")
-    with playwright_loop(shared):
-        browser = shared.browser_type.launch(**{**spec.launch, "downloads_path": str(folder)})
-    yield browser, folder, spec
-    with playwright_loop(browser):
+    return spec, pyweb_browsers.playwright()
+
+
+@pytest.fixture
+def real_browser(demo_browser, demo_server, tmp_path):
+    spec, playwright = demo_browser
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(demo_server.page_url))
+    with playwright_loop(playwright):
+        browser = RealBrowser(playwright, spec, "default", tmp_path, origin)
+    yield browser
+    with playwright_loop(playwright):
         browser.close()
 
 
 @pytest.fixture
-def demo(demo_browser, demo_server, request):
-    """A DemoPage in a fresh context; the upload server's models are cleared first."""
-    browser, folder, spec = demo_browser
+def demo(real_browser, demo_server, request):
+    """A DemoPage in a browser as freshly installed; the upload server's models are cleared first."""
     for entry in demo_server.models_dir.iterdir():
         shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
     width, height = getattr(request, "param", VIEWPORTS[0])
-    with playwright_loop(browser):
-        context = browser.new_context(**spec.context, accept_downloads=True, viewport={"width": width, "height": height})
-        page = context.new_page()
+    with playwright_loop(real_browser.context):
+        page = real_browser.context.new_page()
+        page.set_viewport_size({"width": width, "height": height})
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         demo = DemoPage(page, timeout=60)
-        demo.downloads = Downloads(page, folder if spec.engine == "firefox" else None)
-        demo.browser_name = spec.name
+        demo.downloads = Downloads(page, real_browser.folder)
+        demo.browser_name = real_browser.spec.name
         demo.open(demo_server.page_url)
         yield demo
         assert not errors, errors
-        context.close()
+        page.close()
 
 
 def test_walkthrough_every_action(demo):
@@ -129,6 +136,7 @@ def test_quota_error_keeps_the_old_model(demo):
 
 def test_download_then_upload_round_trip(demo):
     demo.save("downloads", "dl")
+    assert demo.downloads.take_offers() == ["dl.weights.bin"]  # the click gave one file; the button the other
     files = dict(demo.downloads.wait(2))
     assert sorted(files) == ["dl.json", "dl.weights.bin"]
     assert len(files["dl.weights.bin"]) == TOY_WEIGHT_BYTES
@@ -240,12 +248,11 @@ def test_progress_bar_on_big_save_and_load(demo):
 
 
 @pytest.fixture
-def bare_page(demo_browser):
-    browser, _, spec = demo_browser
-    with playwright_loop(browser):
-        context = browser.new_context(**spec.context)
-        yield context.new_page()
-        context.close()
+def bare_page(real_browser):
+    with playwright_loop(real_browser.context):
+        page = real_browser.context.new_page()
+        yield page
+        page.close()
 
 
 def test_pyodide_from_another_origin(bare_page, pyweb_server, pyweb_config):

@@ -2,7 +2,11 @@
 
 Downloads are captured by the harness (``captured_downloads``: Chromium's
 download events; in Firefox the browser's download folder, since Firefox over
-BiDi reports no events for blob downloads). Uploads go through a real
+BiDi reports no events for blob downloads). That capture bypasses the
+browser's multiple-download permission, so these tests check names and bytes
+with ``deliver="script"`` (every file clicked at once); how the browser's own
+permission treats each delivery is pinned down in
+``test_downloads_real_permissions.py``. Uploads go through a real
 ``<input type=file>`` filled by Playwright (``set_input_files``). TF.js 4.22
 (served at /tfjs/) runs in the same page to check both directions:
 ``tf.io.browserFiles`` loads pyweb's download, pyweb loads TF.js's.
@@ -124,7 +128,7 @@ def _no_page_errors(pyodide):
 
 
 @pytest.mark.parametrize(
-    "call", ["_ = await pyweb.asave(make(), url)", "_ = pyweb.save(make(), url)"], ids=["asave", "save"]
+    "call", ["_ = await pyweb.asave(make(), url, deliver='script')", "_ = pyweb.save(make(), url, deliver='script')"], ids=["asave", "save"]
 )
 def test_both_files_arrive_with_tfjs_names_and_bytes(pyodide, captured_downloads, call):
     pyodide.run_js(TRACK_URLS)
@@ -143,9 +147,9 @@ def test_both_files_arrive_with_tfjs_names_and_bytes(pyodide, captured_downloads
 
 def test_prefix_rules_and_topology_only(pyodide, captured_downloads):
     run(pyodide, """
-        await DownloadsHandler("").asave(make())                              # empty prefix: model
-        await pyweb.asave(make(), "downloads://downloads://twice")             # scheme stripped again
-        _ = await pyweb.asave(ModelArtifacts(model_topology=topology), "downloads://topo")  # JSON only
+        await DownloadsHandler("", deliver="script").asave(make())                              # empty prefix: model
+        await pyweb.asave(make(), "downloads://downloads://twice", deliver="script")             # scheme stripped again
+        _ = await pyweb.asave(ModelArtifacts(model_topology=topology), "downloads://topo", deliver="script")  # JSON only
     """)
     files = dict(captured_downloads.wait(5, settle=1.0))
     assert sorted(files) == ["model.json", "model.weights.bin", "topo.json", "twice.json", "twice.weights.bin"]
@@ -160,7 +164,7 @@ def test_prefix_rules_and_topology_only(pyodide, captured_downloads):
 def test_repeated_and_unsafe_names_match_the_folder_emulation(pyodide, captured_downloads, tmp_path):
     run(pyodide, """
         for url in ("downloads://dup", "downloads://dup", "downloads://dir/x"):
-            _ = await pyweb.asave(make(), url)
+            _ = await pyweb.asave(make(), url, deliver="script")
     """)
     files = captured_downloads.wait(6, settle=1.0)
     emulated = FolderDownloads(tmp_path)
@@ -177,7 +181,7 @@ def test_repeated_and_unsafe_names_match_the_folder_emulation(pyodide, captured_
 
 
 def test_single_file_option_delivers_one_file_that_loads_back(pyodide, captured_downloads, set_input_files, tmp_path):
-    run(pyodide, "_ = await pyweb.asave(make(), 'downloads://solo', single_file=True)")
+    run(pyodide, "_ = await pyweb.asave(make(), 'downloads://solo', single_file=True, deliver='script')")
     files = captured_downloads.wait(1, settle=1.5)
     assert [name for name, _ in files] == ["solo.json"]
     (name, data), = files
@@ -203,7 +207,7 @@ def test_single_file_option_delivers_one_file_that_loads_back(pyodide, captured_
 
 
 def test_download_loads_back_through_upload_and_file_scheme(pyodide, captured_downloads, set_input_files, tmp_path):
-    run(pyodide, "_ = await pyweb.asave(make(), 'downloads://round')")
+    run(pyodide, "_ = await pyweb.asave(make(), 'downloads://round', deliver='script')")
     files = captured_downloads.wait(2)
     by_name = dict(files)
     ordered = [("round.json", by_name["round.json"]), ("round.weights.bin", by_name["round.weights.bin"])]
@@ -253,7 +257,7 @@ def test_upload_pairing_errors_are_typed(pyodide, set_input_files):
 
 def test_tfjs_browser_files_loads_pyweb_download(pyodide, captured_downloads, set_input_files):
     load_tfjs(pyodide)
-    run(pyodide, "_ = pyweb.save(make(), 'downloads://for-tfjs')")
+    run(pyodide, "_ = pyweb.save(make(), 'downloads://for-tfjs', deliver='script')")
     by_name = dict(captured_downloads.wait(2))
     set_input_files("tf-up", [(n, by_name[n]) for n in ("for-tfjs.json", "for-tfjs.weights.bin")])
     loaded = pyodide.run_js("() => tfjsHelpers.loadFromInput('tf-up')")

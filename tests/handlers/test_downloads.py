@@ -51,7 +51,7 @@ class Recorder:
     def __init__(self):
         self.calls = []
 
-    def download(self, files):
+    def download(self, files, *, deliver="gesture"):
         self.calls.append([(name, bytes(data), mime) for name, data, mime in files])
 
 
@@ -129,7 +129,7 @@ def test_async_save_writes_the_same_files(emulation, folder):
 
 def test_async_save_awaits_a_targets_adownload():
     class AsyncTarget(Recorder):
-        async def adownload(self, files):
+        async def adownload(self, files, *, deliver="gesture"):
             await asyncio.sleep(0)
             self.calls.append(["async", *[name for name, _, _ in files]])
 

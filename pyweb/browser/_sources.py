@@ -1,0 +1,17 @@
+"""The page-side JavaScript pyweb ships as package data (pure: imports anywhere)."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+__all__ = ["PAGE_JS", "page_js"]
+
+#: The page helper's file name inside :mod:`pyweb.browser`.
+PAGE_JS = "page.js"
+
+
+@cache
+def page_js() -> str:
+    """The source of page.js: one expression that makes (once) and returns ``globalThis.pywebPage``."""
+    return resources.files(__package__).joinpath(PAGE_JS).read_text("utf-8")
