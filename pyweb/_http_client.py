@@ -33,10 +33,13 @@ class FetchResponse:
     """What a fetch returned: status, lower-cased headers, the whole body, the final URL."""
 
     status: int
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes | bytearray = b""
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
+    body: bytes | bytearray = field(default=b"", repr=False)
     url: str = ""
     reason: str = ""
+
+    def __repr__(self) -> str:
+        return f"FetchResponse(status={self.status}, url={self.url!r}, body=<{len(self.body):,} bytes>)"
 
     @property
     def ok(self) -> bool:

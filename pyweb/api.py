@@ -8,12 +8,21 @@ goes through :mod:`pyweb.urls` and :mod:`pyweb.registry` only.
 from __future__ import annotations
 
 import inspect
+import warnings
 from typing import Any
 
 from ._checks import check_artifacts
 from ._run import run_sync
 from .artifacts import split_shards
-from .errors import CorruptModelError, InvalidURLError, OperationNotSupportedError, RuntimeUnavailableError, SchemeError
+from .errors import (
+    CorruptModelError,
+    InvalidURLError,
+    OperationNotSupportedError,
+    RuntimeUnavailableError,
+    SchemeError,
+    StorageError,
+    StoreUnavailableWarning,
+)
 from .registry import get_factory, known_schemes
 from .types import (
     Handler,
@@ -28,6 +37,7 @@ from .types import (
 from .urls import ModelURL, parse_url
 
 __all__ = [
+    "ModelListing",
     "acopy_model",
     "alist_models",
     "aload",
@@ -124,24 +134,61 @@ def list_models(url: str | None = None, **options: Any) -> dict[str, ModelArtifa
     With no argument, every scheme-wide store available here is listed
     (``memory://`` in CPython; ``localstorage://`` and ``indexeddb://`` in a
     browser or under :mod:`pyweb.emulation`), like TF.js's ``listModels``.
-    With a URL, only that store (e.g. ``"file:///srv/models"``); ``options``
-    go to that store (e.g. ``headers=`` for a pyweb server).
+    The result is a :class:`ModelListing`: a dict whose ``unreachable``
+    names each store left out and why; a store that exists here but failed
+    (a page helper that did not answer, storage refused) also gives a
+    :class:`~pyweb.errors.StoreUnavailableWarning`. With a URL, only that store
+    (e.g. ``"file:///srv/models"``), and a failure raises; ``options`` go to
+    that store (e.g. ``headers=`` for a pyweb server).
     """
-    stores = _stores(url, options)
+    stores, unreachable = _stores(url, options)
     if any(not _overrides(store, "list_models", ModelStore) for _, store in stores):
-        return run_sync(_alist(stores), twin="alist_models")
-    return {str(ModelURL(scheme, path)): info for scheme, store in stores for path, info in store.list_models().items()}
+        return run_sync(_alist(stores, unreachable, url is None), twin="alist_models")
+    listing = ModelListing(unreachable=unreachable)
+    for scheme, store in stores:
+        try:
+            found = store.list_models()
+        except (StorageError, RuntimeUnavailableError) as exc:
+            if url is not None:
+                raise
+            _left_out(listing, scheme, exc)
+            continue
+        listing.update({str(ModelURL(scheme, path)): info for path, info in found.items()})
+    return listing
 
 
 async def alist_models(url: str | None = None, **options: Any) -> dict[str, ModelArtifactsInfo]:
     """Async twin of :func:`list_models`."""
-    return await _alist(_stores(url, options))
+    stores, unreachable = _stores(url, options)
+    return await _alist(stores, unreachable, url is None)
 
 
-async def _alist(stores: list[tuple[str, ModelStore]]) -> dict[str, ModelArtifactsInfo]:
-    result: dict[str, ModelArtifactsInfo] = {}
+class ModelListing(dict):  # type: ignore[type-arg]
+    """``{url: ModelArtifactsInfo}`` from :func:`list_models`, and ``unreachable``: ``{scheme: reason}``."""
+
+    def __init__(self, *args: Any, unreachable: dict[str, str] | None = None) -> None:
+        super().__init__(*args)
+        self.unreachable: dict[str, str] = dict(unreachable or {})
+
+
+def _left_out(listing: ModelListing, scheme: str, exc: BaseException) -> None:
+    listing.unreachable[scheme] = f"{type(exc).__name__}: {exc}"
+    warnings.warn(
+        f"{scheme}:// was not listed: {type(exc).__name__}: {exc}", StoreUnavailableWarning, stacklevel=3
+    )
+
+
+async def _alist(stores: list[tuple[str, ModelStore]], unreachable: dict[str, str], tolerant: bool) -> ModelListing:
+    result = ModelListing(unreachable=unreachable)
     for scheme, store in stores:
-        for path, info in (await store.alist_models()).items():
+        try:
+            found = await store.alist_models()
+        except (StorageError, RuntimeUnavailableError) as exc:
+            if not tolerant:
+                raise
+            _left_out(result, scheme, exc)
+            continue
+        for path, info in found.items():
             result[str(ModelURL(scheme, path))] = info
     return result
 
@@ -322,21 +369,22 @@ def _store_options(src: str, options: dict | None) -> dict[str, Any]:
     return {k: v for k, v in options.items() if k in params}
 
 
-def _stores(url: str | None, options: dict[str, Any]) -> list[tuple[str, ModelStore]]:
+def _stores(url: str | None, options: dict[str, Any]) -> tuple[list[tuple[str, ModelStore]], dict[str, str]]:
+    """The stores to list, and the scheme-wide ones that do not exist here (scheme -> why)."""
     if url is not None:
         parsed = parse_url(url, allow_empty_path=True)
         factory = get_factory(parsed.scheme)
         if not hasattr(factory, "open_store"):
             raise OperationNotSupportedError(f"{parsed.scheme}:// cannot list models")
-        return [(parsed.scheme, factory.open_store(parsed.path, **options))]
+        return [(parsed.scheme, factory.open_store(parsed.path, **options))], {}
     if options:
         raise TypeError("options need a URL: list_models(url, **options)")
-    stores = []
+    stores, absent = [], {}
     for scheme in known_schemes():
         try:
             factory = get_factory(scheme)
             if getattr(factory, "global_store", False):
                 stores.append((scheme, factory.open_store("")))
-        except (RuntimeUnavailableError, SchemeError):
-            continue
-    return stores
+        except (RuntimeUnavailableError, SchemeError) as exc:  # not in this runtime (CPython without emulation)
+            absent[scheme] = f"{type(exc).__name__}: {exc}"
+    return stores, absent

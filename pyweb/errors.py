@@ -19,6 +19,9 @@ without knowing pyweb::
         ├── CorruptModelError                    a stored part missing/unparsable (.part)
         └── UnsupportedDTypeError(TypeError)     dtype outside DTYPES (.dtype)
 
+Warnings: :class:`PyWebWarning` (UserWarning) and its :class:`StoreUnavailableWarning`
+(a store left out of ``list_models()``).
+
 Errors carry data as attributes (``url``, ``status``, ``part``, ``dtype``,
 ``name``); tests and callers should use those, not the message wording.
 Every class pickles, so errors survive process and worker boundaries.
@@ -35,10 +38,12 @@ __all__ = [
     "ModelNotFoundError",
     "OperationNotSupportedError",
     "PyWebError",
+    "PyWebWarning",
     "QuotaExceededError",
     "RuntimeUnavailableError",
     "SchemeError",
     "StorageError",
+    "StoreUnavailableWarning",
     "SyncUnavailableError",
     "UnsupportedDTypeError",
 ]
@@ -151,6 +156,14 @@ class UnsupportedDTypeError(ArtifactError, TypeError):
 
     def __reduce__(self):
         return _rebuild, (type(self), str(self), self.__dict__.copy())
+
+
+class PyWebWarning(UserWarning):
+    """Base class of pyweb's warnings."""
+
+
+class StoreUnavailableWarning(PyWebWarning):
+    """``list_models()`` left out a store that exists here but could not be listed."""
 
 
 def _rebuild(cls: type[PyWebError], message: str, state: dict) -> PyWebError:

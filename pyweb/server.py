@@ -47,6 +47,7 @@ import os
 import re
 import shutil
 import socket
+import stat
 import sys
 import threading
 import time
@@ -470,10 +471,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_file(self, rel: str, *, head: bool) -> None:
         path = self._resolve(rel)
-        if not path.is_file():
-            raise RequestError(404, f"no file /models/{rel}")
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
+        try:  # non-blocking: a FIFO must not hold the thread; checked to be a regular file below
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):  # gone, or replaced, since the request came
+            raise RequestError(404, f"no file /models/{rel}") from None
+        with open(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise RequestError(404, f"no file /models/{rel}")
+            os.set_blocking(fd, True)
+            size = os.fstat(fd).st_size
             content_type = "application/json" if path.suffix == ".json" else "application/octet-stream"
             self._start(200, content_type, size)
             if not head:

@@ -249,3 +249,38 @@ def test_memory_keeps_shards_as_one_private_copy():
     art.weight_data[0][0] ^= 0xFF  # the caller changes its buffer after the save
     got = pyweb.load("memory://s").weight_data
     assert type(got) is bytes and got == whole
+
+
+def test_list_models_says_which_stores_it_left_out(monkeypatch):
+    # No emulation: the browser stores do not exist here; they are named, silently.
+    import warnings
+
+    from pyweb.api import ModelListing
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        listing = pyweb.list_models()
+    assert isinstance(listing, ModelListing)
+    assert {"localstorage", "indexeddb"} <= set(listing.unreachable)
+    # A store that exists but fails is left out with a warning, not an exception.
+    from pyweb import emulation
+    from pyweb.errors import StorageError, StoreUnavailableWarning
+    from pyweb.handlers.local_storage import LocalStorageStore
+
+    def broken(self):
+        raise StorageError("SecurityError: storage is disabled")
+
+    with emulation.install():
+        monkeypatch.setattr(LocalStorageStore, "list_models", broken)
+        with pytest.warns(StoreUnavailableWarning):
+            listing = pyweb.list_models()
+        assert "SecurityError" in listing.unreachable["localstorage"]
+        with pytest.raises(StorageError):  # asked for by URL: the failure is the answer
+            pyweb.list_models("localstorage://")
+
+
+def test_model_artifacts_repr_is_short():
+    art = make_artifacts()
+    art.weight_data = bytes(10_000_000)
+    text = repr(art)
+    assert len(text) < 400 and "10,000,000 bytes" in text and "\\x00" not in text

@@ -12,8 +12,12 @@ def all_errors():
     return [obj for _, obj in inspect.getmembers(errors, inspect.isclass) if issubclass(obj, errors.PyWebError)]
 
 
-def test_all_lists_every_error():
-    assert sorted(errors.__all__) == sorted(c.__name__ for c in all_errors())
+def all_warnings():
+    return [obj for _, obj in inspect.getmembers(errors, inspect.isclass) if issubclass(obj, errors.PyWebWarning)]
+
+
+def test_all_lists_every_error_and_warning():
+    assert sorted(errors.__all__) == sorted(c.__name__ for c in all_errors() + all_warnings())
 
 
 @pytest.mark.parametrize(

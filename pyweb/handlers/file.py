@@ -63,6 +63,7 @@ from .._atomic import (
     swap_in,
     write_all,
 )
+from ..env import IN_PYODIDE
 from ..artifacts import (
     MODEL_JSON,
     NODE_WEIGHTS_PATH,
@@ -143,6 +144,10 @@ class FileHandler(Handler):
         target = self._save_dir()
         files, manifest = self._plan(artifacts)
         text = to_model_json(artifacts, manifest, layout="node").encode("utf-8", "surrogatepass")
+        if IN_PYODIDE:  # JupyterLite's /drive cannot hold some folder names
+            from ..browser.drive import check_drive_folders
+
+            check_drive_folders(target, self.url)
         try:
             _prepare_target(target, self.url)  # refuse early, before writing anything
             sweep_stale(target)
