@@ -28,21 +28,48 @@ def _as_list(x: Any) -> list:
 
 
 def _walk(outputs: list[SymbolicTensor]) -> tuple[dict, dict, dict]:
-    """Depths of nodes and layers, and first-visit indices of layers, from the outputs."""
+    """Depths of nodes and layers, and first-visit indices of layers, from the outputs.
+
+    TF.js's ``Container`` order (container.ts): a depth-first walk from the
+    outputs numbers layers on first visit and lists nodes as they finish; then,
+    from the outputs back, a node's depth is the largest of one more than its
+    consumers' and its layer's depth so far. Each node is walked once (linear in
+    nodes + connections), iteratively (no recursion limit for deep chains).
+    """
     node_depth: dict[int, int] = {}
     layer_index: dict[int, int] = {}
     nodes: dict[int, Any] = {}
-
-    def visit(t: SymbolicTensor, depth: int) -> None:
-        node = t.node
-        layer_index.setdefault(id(t.layer), len(layer_index))
-        nodes[id(node)] = node
-        node_depth[id(node)] = max(node_depth.get(id(node), 0), depth)
-        for x in node.inputs:
-            visit(x, node_depth[id(node)] + 1)
-
+    finished: list[Any] = []
+    done: set[int] = set()
+    in_progress: set[int] = set()
     for out in outputs:
-        visit(out, 0)
+        stack: list[tuple[Any, int]] = [(out.node, 0)]
+        while stack:
+            node, next_input = stack.pop()
+            if next_input == 0:
+                if id(node) in in_progress:
+                    raise ValueError(f"the graph has a cycle through layer {node.layer.name!r}")
+                if id(node) in done:
+                    continue
+                layer_index.setdefault(id(node.layer), len(layer_index))
+                nodes[id(node)] = node
+                in_progress.add(id(node))
+            if next_input < len(node.inputs):
+                stack.append((node, next_input + 1))
+                child = node.inputs[next_input].node
+                if id(child) not in done:
+                    stack.append((child, 0))
+                continue
+            in_progress.discard(id(node))
+            done.add(id(node))
+            finished.append(node)
+    layer_depth: dict[int, int] = {}
+    for node in reversed(finished):
+        depth = max(node_depth.get(id(node), 0), layer_depth.get(id(node.layer), 0))
+        layer_depth[id(node.layer)] = depth
+        node_depth[id(node)] = depth
+        for x in node.inputs:
+            node_depth[id(x.node)] = max(depth + 1, node_depth.get(id(x.node), 0))
     return node_depth, layer_index, nodes
 
 
