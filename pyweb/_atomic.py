@@ -14,7 +14,7 @@ A process killed mid-save leaves its sibling behind. While a save runs it
 holds an exclusive ``flock`` on its siblings, which the kernel drops when the
 process dies, so :func:`sweep_stale` can tell a dead save's leftovers
 (unlocked) from a live one's (locked) and removes only the former. Without
-``flock`` (Windows) a leftover counts as stale once it is
+``flock`` (Windows, Pyodide) a leftover counts as stale once it is
 :data:`STALE_SECONDS` old. A save killed between the two renames leaves the
 model's path empty and the old model in its ``.pywebold-`` sibling; the
 sweep puts it back instead of removing it.
@@ -35,6 +35,8 @@ from collections.abc import Callable, Iterator
 try:
     import fcntl
 except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+if not hasattr(fcntl, "flock"):  # Pyodide's fcntl has no flock
     fcntl = None  # type: ignore[assignment]
 
 __all__ = [

@@ -16,6 +16,7 @@ Examples
     pyweb clean /srv/models
     pyweb serve /srv/models --port 8000
     pyweb demo --pyodide https://cdn.jsdelivr.net/pyodide/v0.27.7/full/
+    pyweb lite --serve
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ import datetime as _dt
 import math
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from . import __version__, api
@@ -129,6 +132,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--token", metavar="T", help="require 'Authorization: Bearer T' on every request (but CORS preflights)")
     p.add_argument("--max-body", type=_positive_int, metavar="BYTES", help="largest upload accepted (default: 1 GiB)")
     p.set_defaults(run=_serve)
+
+    p = sub.add_parser("lite", help="build a JupyterLite site with pyweb preinstalled (and serve it)")
+    p.add_argument("--output", metavar="DIR", default=".lite/site", help="where the site goes (default: %(default)s)")
+    p.add_argument("--pyodide-dir", metavar="DIR", help="a full Pyodide 0.27 (default: the checkout's, from the config)")
+    p.add_argument("--wheels", metavar="DIR", help="extra wheels for the kernel (default: the checkout's .assets/lite-wheels)")
+    p.add_argument("--notebook", metavar="IPYNB", action="append", help="notebooks to include (default: pyweb's example)")
+    p.add_argument("--serve", action="store_true", help="then serve the site on 127.0.0.1 until Ctrl-C")
+    p.add_argument("--port", type=int, default=8765, help="with --serve (default: %(default)s)")
+    p.set_defaults(run=_lite)
 
     p = sub.add_parser("demo", help="serve the demo page and a model server (--headless: click through it)")
     p.add_argument("--port", type=int, default=0, help="the page's port (default: a free one)")
@@ -309,6 +321,51 @@ def _serve(args: argparse.Namespace) -> None:
         raise PyWebError(f"{args.root} is not a directory")
     options: dict[str, Any] = {} if args.max_body is None else {"max_body_bytes": args.max_body}
     serve(args.root, host=args.host, port=args.port, cors_origin=args.cors, token=args.token, **options)
+
+
+def _lite(args: argparse.Namespace) -> int:
+
+    from . import lite
+
+    checkout = Path(__file__).resolve().parents[1]
+    pyodide = Path(args.pyodide_dir) if args.pyodide_dir else _config_pyodide(checkout)
+    wheels_dir = Path(args.wheels) if args.wheels else checkout / ".assets" / "lite-wheels"
+    extra = sorted(wheels_dir.glob("*.whl")) if wheels_dir.is_dir() else []
+    if not any(w.name.startswith("comm-") for w in extra):
+        raise PyWebError(f"no comm wheel in {wheels_dir}: pip download --no-deps comm==0.2.3 -d {wheels_dir}")
+    if not (checkout / "pyproject.toml").is_file():
+        raise PyWebError("pyweb lite builds pyweb's wheel from a source checkout; this pyweb is not one")
+    tfjs = checkout / "node_modules" / "@tensorflow" / "tfjs" / "dist" / "tf.min.js"
+    files = [p for p in (tfjs, checkout / "demo" / "examples" / "tfjs-blobs") if p.exists()]
+    notebooks = [Path(n) for n in args.notebook] if args.notebook else [lite.EXAMPLE_NOTEBOOK]
+    with tempfile.TemporaryDirectory(prefix="pyweb-wheel-") as tmp:
+        wheel = lite.build_wheel(checkout, Path(tmp))
+        site = lite.build_site(Path(args.output), pyodide_dir=pyodide, wheels=[wheel, *extra], notebooks=notebooks,
+                               files=files)
+    print(f"built a JupyterLite site with pyweb in {site}")
+    if not args.serve:
+        print(f"serve it over http (pyweb lite --serve), then open notebooks/index.html?path={notebooks[0].name}")
+        return 0
+    from .testing.server import StaticServer
+
+    with StaticServer({"/": site}, port=args.port) as server:
+        print(f"pyweb lite: open {server.origin}/lab/index.html?path={notebooks[0].name}", flush=True)
+        print("pyweb lite: press Ctrl+C to stop", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            return 0
+
+
+def _config_pyodide(checkout: Path) -> Path:
+    from .testing.config import load_config
+
+    config = load_config(checkout / "playwright.config.py")
+    build = config.builds.get("0.27.7")
+    if build is None or build.path is None:
+        raise PyWebError("no local Pyodide 0.27.7 in playwright.config.py: pass --pyodide-dir")
+    return build.path
 
 
 def _demo(args: argparse.Namespace) -> int:

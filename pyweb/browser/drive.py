@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 
 from ..errors import InvalidURLError
-from .ffi import is_null
+from .ffi import is_null, to_js_object
 
 import pyodide_js  # noqa: E402  (after the ffi guard: only in Pyodide)
 
@@ -29,9 +29,9 @@ def on_drive(path: str) -> bool:
     probe = os.path.abspath(path)
     while True:
         try:
-            node = fs.lookupPath(probe, pyodide_js.Object.fromEntries([["follow", True]])).node
+            node = fs.lookupPath(probe, to_js_object({"follow": True})).node
             break
-        except Exception:  # noqa: BLE001 - not there yet: look at its parent
+        except Exception:  # noqa: BLE001 - a JS ErrnoError: not there yet, look at its parent
             parent = os.path.dirname(probe)
             if parent == probe:
                 return False

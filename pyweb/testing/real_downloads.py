@@ -61,11 +61,15 @@ from .page import PyodidePage, playwright_loop
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-__all__ = ["STATES", "RealBrowser", "RealBrowserPool", "RealDownloadsPage", "complete_downloads"]
+__all__ = ["ACTIVATION_SECONDS", "STATES", "RealBrowser", "RealBrowserPool", "RealDownloadsPage", "complete_downloads"]
 
 #: The permission states a real-downloads browser can start in.
 STATES = ("ask", "allow", "block", "default")
-_PARTIAL = (".part", ".crdownload")  # Firefox, Chromium: a download still being written
+_PARTIAL = (".part", ".crdownload")
+#: Firefox's transient user activation in the fixture's browsers, in seconds: None keeps Firefox's
+#: own (5 s). Shorter ones change what arrives (a download handled after the window closes counts
+#: as gesture-less), so the fixture keeps the default and waits for Playwright's activation to end.
+ACTIVATION_SECONDS: float | None = None  # Firefox, Chromium: a download still being written
 _POLL = 0.1
 _START_SECONDS = 30.0
 
@@ -84,10 +88,13 @@ def complete_downloads(folder: Path) -> list[str]:
 class RealBrowser:
     """One browser process with its own profile and download folder, in one permission state."""
 
-    def __init__(self, playwright: Any, spec: Browser, state: str, root: Path, origin: str) -> None:
+    def __init__(
+        self, playwright: Any, spec: Browser, state: str, root: Path, origin: str, *, activation_seconds: float | None = None
+    ) -> None:
         if state not in STATES:
             raise ValueError(f"real_downloads state must be one of {STATES}, not {state!r}")
         self.spec, self.state, self.origin = spec, state, origin
+        self.activation_seconds = activation_seconds
         self.root = Path(tempfile.mkdtemp(prefix=f"{spec.name}-{state}-", dir=root))
         self.folder = self.root / "downloads"
         self.profile = self.root / "profile"
@@ -175,6 +182,8 @@ class RealBrowser:
             prefs["browser.download.enable_spam_prevention"] = True
         if self.state in ("allow", "block"):
             _firefox_permission(self.profile, self.origin, "automatic-download", 1 if self.state == "allow" else 2)
+        if self.activation_seconds is not None:
+            prefs["dom.user_activation.transient.timeout"] = self.activation_seconds
         launch = {k: v for k, v in self.spec.launch.items() if k not in ("downloads_path", "firefox_user_prefs")}
         self.context = playwright.firefox.launch_persistent_context(
             str(self.profile), **launch, **self.spec.context, downloads_path=str(self.folder),
@@ -222,7 +231,8 @@ class RealBrowserPool:
         if browser is None:
             playwright = self._source.playwright()
             with playwright_loop(playwright):
-                browser = RealBrowser(playwright, spec, state, self.root, self.origin)
+                browser = RealBrowser(playwright, spec, state, self.root, self.origin,
+                                      activation_seconds=ACTIVATION_SECONDS)
             self.launches.append((f"{spec.name} ({state} downloads)", browser.seconds))
             self._browsers[key] = browser
         return browser
