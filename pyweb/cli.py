@@ -349,13 +349,7 @@ def _lite(args: argparse.Namespace) -> int:
     from .testing.server import StaticServer
 
     with StaticServer({"/": site}, port=args.port) as server:
-        print(f"pyweb lite: open {server.origin}/lab/index.html?path={notebooks[0].name}", flush=True)
-        print("pyweb lite: press Ctrl+C to stop", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            return 0
+        return _serve_until_ctrl_c("pyweb lite", f"{server.origin}/lab/index.html?path={notebooks[0].name}")
 
 
 def _config_pyodide(checkout: Path) -> Path:
@@ -397,13 +391,17 @@ def _demo(args: argparse.Namespace) -> int:
             except RuntimeError as exc:  # no Playwright, no browser
                 print(f"pyweb: error: {_one_line(exc)}", file=sys.stderr)
                 return 2
-        print(f"pyweb demo: open {server.page_url}", flush=True)
-        print("pyweb demo: press Ctrl+C to stop", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            return 0
+        return _serve_until_ctrl_c("pyweb demo", server.page_url)
+
+
+def _serve_until_ctrl_c(command: str, url: str) -> int:
+    print(f"{command}: open {url}", flush=True)
+    print(f"{command}: press Ctrl+C to stop", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0
 
 
 # -- helpers -----------------------------------------------------------------------

@@ -321,13 +321,17 @@ class PyodidePage:
                 raise
         finally:
             watchdog.cancel()
+        raise self._timed_out(what, timeout, restart=restart) from None
+
+    def _timed_out(self, what: str, timeout: float, *, restart: bool) -> PyodideTimeoutError:
+        """The error for a call that did not finish; with ``restart``, the page is replaced first."""
         message = f"{what} did not finish within {timeout:g} s on {self.target}"
         if restart:
             self.restart()
             message += "; the page was restarted (a fresh interpreter, empty storage)"
         if self.console_errors:
             message += "\nConsole errors:\n" + "\n".join(self.console_errors)
-        raise PyodideTimeoutError(message) from None
+        return PyodideTimeoutError(message)
 
     def _watchdog_victim(self) -> Any:
         """What the watchdog closes when the page is stuck: its own context."""

@@ -144,6 +144,44 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.line(f"{target}: {len(runs)} page start(s), median {total:.2f} s ({parts})")
 
 
+@contextlib.contextmanager
+def real_browser(pool: BrowserPool, name: str, origin: str, root: Path, state: str = "default") -> Iterator[Any]:
+    """A :class:`~pyweb.testing.real_downloads.RealBrowser` of the config's browser ``name``.
+
+    For a page of your own (not the harness page) in a browser that applies its own download
+    permission, as a fresh install would (``state="default"``). Skips, or fails in CI, when the
+    browser is missing.
+
+    Examples
+    --------
+    >>> with real_browser(pyweb_browsers, "chromium", server.origin, tmp_path) as browser:  # doctest: +SKIP
+    ...     page = browser.context.new_page()
+    """
+    from .real_downloads import RealBrowser
+
+    spec = pool.config.browsers[name]
+    if spec.missing():
+        _unavailable(f"{spec.missing()}; run `{pool.config.setup_hint}`")
+    playwright = pool.playwright()
+    with playwright_loop(playwright):
+        browser = RealBrowser(playwright, spec, state, root, origin)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _require(target: Target, config: HarnessConfig) -> None:
+    """Skip (or fail, in CI) unless the target's browser, build and Playwright are there."""
+    problem = target.browser.missing() or target.build.missing()
+    if problem:
+        _unavailable(f"{problem}; run `{config.setup_hint}`")
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        _unavailable(f"Playwright is not installed; run `{config.setup_hint}`")
+
+
 def _unavailable(reason: str) -> None:
     if os.environ.get(REQUIRE_ENV, "") not in ("", "0"):
         pytest.fail(f"{reason} ({REQUIRE_ENV} is set, so this fails instead of skipping)", pytrace=False)
@@ -239,13 +277,9 @@ def pyodide(
     test is marked ``no_numpy``). Skipped when the browser or build is missing.
     """
     target: Target = request.param
-    problem = target.browser.missing() or target.build.missing()
-    if problem:
-        _unavailable(f"{problem}; run `{pyweb_browsers.config.setup_hint}`")
-    try:
-        from playwright.sync_api import Error
-    except ImportError:
-        _unavailable(f"Playwright is not installed; run `{pyweb_browsers.config.setup_hint}`")
+    _require(target, pyweb_browsers.config)
+    from playwright.sync_api import Error
+
     try:
         browser = pyweb_browsers.get(target.browser.name)
     except Error as exc:
@@ -284,17 +318,11 @@ def real_downloads(
     (also ``"default"``: a profile as a fresh install leaves it); runs once per Chromium and
     Firefox target. ``.run``/``.run_js`` as the ``pyodide`` fixture, ``.click(selector)`` for a
     trusted click, ``.files(expect=N, timeout=S)`` for the names that arrived in the browser's
-    download folder. Each test gets a new tab (and, for Firefox ``ask``, a new profile).
+    download folder. Each test gets a new browser profile and tab.
     """
     state = getattr(request, "param", "ask")
     target = pyweb_target
-    problem = target.browser.missing() or target.build.missing()
-    if problem:
-        _unavailable(f"{problem}; run `{pyweb_browsers.config.setup_hint}`")
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        _unavailable(f"Playwright is not installed; run `{pyweb_browsers.config.setup_hint}`")
+    _require(target, pyweb_browsers.config)
     real = pyweb_real_browsers.get(target.browser, state)
     page = RealDownloadsPage.open_in(
         real, target, pyweb_server.origin, pyweb_browsers.config.timeouts, pyweb_real_browsers.commands

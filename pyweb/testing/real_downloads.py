@@ -55,7 +55,6 @@ from urllib.parse import quote
 
 from .commands import CommandError, CommandServer, CommandTimeout
 from .config import Browser, Target
-from .errors import PyodideTimeoutError
 from .page import PyodidePage, playwright_loop
 
 if TYPE_CHECKING:
@@ -65,13 +64,20 @@ __all__ = ["ACTIVATION_SECONDS", "STATES", "RealBrowser", "RealBrowserPool", "Re
 
 #: The permission states a real-downloads browser can start in.
 STATES = ("ask", "allow", "block", "default")
+#: Firefox, Chromium: a download still being written.
 _PARTIAL = (".part", ".crdownload")
+#: Chromium first writes a download to a hidden temporary file (".org.chromium.Chromium.XXXXXX").
+_TEMPORARY = (".org.chromium.",)
 #: Firefox's transient user activation in the fixture's browsers, in seconds: None keeps Firefox's
 #: own (5 s). Shorter ones change what arrives (a download handled after the window closes counts
 #: as gesture-less), so the fixture keeps the default and waits for Playwright's activation to end.
-ACTIVATION_SECONDS: float | None = None  # Firefox, Chromium: a download still being written
+ACTIVATION_SECONDS: float | None = None
 _POLL = 0.1
 _START_SECONDS = 30.0
+
+
+def _in_progress(name: str) -> bool:
+    return name.endswith(_PARTIAL) or name.startswith(_TEMPORARY)
 
 
 def complete_downloads(folder: Path) -> list[str]:
@@ -80,7 +86,7 @@ def complete_downloads(folder: Path) -> list[str]:
         entries = list(folder.iterdir())
     except FileNotFoundError:
         return []
-    if any(e.name.endswith(_PARTIAL) for e in entries):
+    if any(_in_progress(e.name) for e in entries):
         return []
     return sorted(e.name for e in entries if e.is_file())
 
@@ -307,13 +313,7 @@ class RealDownloadsPage(PyodidePage):
             raise Error(str(exc)) from None
         except CommandTimeout:
             self._stuck = True
-            message = f"{what} did not finish within {timeout:g} s on {self.target}"
-            if restart:
-                self.restart()
-                message += "; the page was restarted (a fresh interpreter, empty storage)"
-            if self.console_errors:
-                message += "\nConsole errors:\n" + "\n".join(self.console_errors)
-            raise PyodideTimeoutError(message) from None
+            raise self._timed_out(what, timeout, restart=restart) from None
 
     def files(self, expect: int = 1, timeout: float = 10.0, *, settle: float = 0.5) -> list[str]:
         """Names of the files that arrived in the download folder, sorted.
@@ -327,7 +327,7 @@ class RealDownloadsPage(PyodidePage):
                 self._pump(_POLL)
             if len(complete_downloads(self.folder)) >= expect:
                 self._pump(settle)
-            while any(e.name.endswith(_PARTIAL) for e in self.folder.iterdir()) and time.monotonic() < deadline + 5:
+            while any(_in_progress(e.name) for e in self.folder.iterdir()) and time.monotonic() < deadline + 5:
                 self._pump(_POLL)
             return complete_downloads(self.folder)
 

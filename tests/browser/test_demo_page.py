@@ -23,8 +23,7 @@ import pytest
 from pyweb.demo.server import DemoServer
 from pyweb.demo.walkthrough import SCHEMES, TOY_WEIGHT_BYTES, DemoPage, Downloads, walk
 from pyweb.testing.page import playwright_loop
-from pyweb.testing.plugin import _unavailable
-from pyweb.testing.real_downloads import RealBrowser
+from pyweb.testing import plugin
 
 pytestmark = pytest.mark.browser
 
@@ -40,23 +39,15 @@ def demo_server(pyweb_config):
 
 
 @pytest.fixture(scope="module", params=["chromium", "firefox"])
-def demo_browser(request, pyweb_browsers):
-    """The config's browser spec, once Playwright runs."""
-    spec = pyweb_browsers.config.browsers[request.param]
-    if spec.missing():
-        _unavailable(f"{spec.missing()}; run `make setup`")
-    return spec, pyweb_browsers.playwright()
+def demo_browser(request):
+    return request.param
 
 
 @pytest.fixture
-def real_browser(demo_browser, demo_server, tmp_path):
-    spec, playwright = demo_browser
+def real_browser(demo_browser, demo_server, pyweb_browsers, tmp_path):
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(demo_server.page_url))
-    with playwright_loop(playwright):
-        browser = RealBrowser(playwright, spec, "default", tmp_path, origin)
-    yield browser
-    with playwright_loop(playwright):
-        browser.close()
+    with plugin.real_browser(pyweb_browsers, demo_browser, origin, tmp_path) as browser:
+        yield browser
 
 
 @pytest.fixture

@@ -18,9 +18,8 @@ from pathlib import Path
 import pytest
 
 from pyweb import lite
-from pyweb.testing.page import playwright_loop
-from pyweb.testing.plugin import _unavailable
-from pyweb.testing.real_downloads import RealBrowser, complete_downloads
+from pyweb.testing.plugin import _unavailable, real_browser
+from pyweb.testing.real_downloads import complete_downloads
 from pyweb.testing.server import StaticServer
 
 pytestmark = pytest.mark.browser
@@ -80,16 +79,8 @@ class Notebook:
 
 @pytest.fixture(params=["chromium", "firefox"])
 def browser(request, pyweb_browsers, site, tmp_path):
-    spec = pyweb_browsers.config.browsers[request.param]
-    if spec.missing():
-        _unavailable(f"{spec.missing()}; run `make setup`")
-    playwright = pyweb_browsers.playwright()
-    with playwright_loop(playwright):
-        real = RealBrowser(playwright, spec, "default", tmp_path, site.origin)
-        try:
-            yield real
-        finally:
-            real.close()
+    with real_browser(pyweb_browsers, request.param, site.origin, tmp_path) as browser:
+        yield browser
 
 
 def _page_storage(page) -> dict:

@@ -13,9 +13,8 @@ import pytest
 
 from pyweb.browser._sources import page_js
 from pyweb.testing.bundle import build_bundle
-from pyweb.testing.page import playwright_loop
-from pyweb.testing.plugin import _unavailable
-from pyweb.testing.real_downloads import RealBrowser, complete_downloads
+from pyweb.testing.plugin import _unavailable, real_browser
+from pyweb.testing.real_downloads import complete_downloads
 from pyweb.testing.server import StaticServer
 
 pytestmark = pytest.mark.browser
@@ -43,20 +42,12 @@ def app(pyweb_config):
 
 @pytest.fixture(params=["chromium", "firefox"])
 def page(request, pyweb_browsers, app, tmp_path):
-    spec = pyweb_browsers.config.browsers[request.param]
-    if spec.missing():
-        _unavailable(f"{spec.missing()}; run `make setup`")
-    playwright = pyweb_browsers.playwright()
-    with playwright_loop(playwright):
-        real = RealBrowser(playwright, spec, "default", tmp_path, app.origin)
+    with real_browser(pyweb_browsers, request.param, app.origin, tmp_path) as real:
         page = real.context.new_page()
         page.real = real
         query = f"pyodide={quote(app.origin + '/pyodide/', safe='')}&bundle={quote(app.origin + '/bundle.zip', safe='')}"
         page.goto(f"{app.origin}/app/index.html?{query}")
-        try:
-            yield page
-        finally:
-            real.close()
+        yield page
 
 
 def in_worker(page, code: str, timeout: float = 120):

@@ -24,15 +24,7 @@ from pyweb.server import ModelServer
 from tests.contract import assert_same_model, make_artifacts
 
 
-@pytest.fixture
-def root(tmp_path):
-    return tmp_path / "root"
-
-
-@pytest.fixture
-def srv(root):
-    with ModelServer(root) as s:
-        yield s
+from tests.test_server import root, srv  # noqa: F401 (fixtures)
 
 
 def request(s, method, path, body=None, headers=None, timeout=10):
