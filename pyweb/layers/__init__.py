@@ -9,9 +9,10 @@ backend), save with ``model.save(url)``; load TF.js models with
 from __future__ import annotations
 
 from .activations import ACTIVATIONS
+from .advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
 from .base import Layer, SymbolicTensor, UnsupportedLayerError, WeightMismatchError
 from .convolutional import Conv2D, DepthwiseConv2D
-from .core import Activation, Add, Concatenate, Dense, Dropout, Flatten, Input, InputLayer, Reshape
+from .core import Activation, Concatenate, Dense, Dropout, Flatten, Input, InputLayer, Reshape
 from .embeddings import Embedding
 from .loading import (
     LAYER_CLASSES,
@@ -22,36 +23,68 @@ from .loading import (
     model_from_topology,
     register_layer,
 )
+from .merge import Add, Average, Maximum, Minimum, Multiply
 from .models import Model, Sequential
+from .noise import AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D
 from .normalization import BatchNormalization, LayerNormalization
-from .pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
+from .pooling import (
+    AveragePooling2D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    MaxPooling2D,
+)
+from .reshaping import Cropping2D, Permute, RepeatVector, UpSampling2D, ZeroPadding2D
 
 __all__ = [
     "ACTIVATIONS",
     "LAYER_CLASSES",
     "Activation",
     "Add",
+    "AlphaDropout",
+    "Average",
     "AveragePooling2D",
     "BatchNormalization",
     "Concatenate",
     "Conv2D",
+    "Cropping2D",
     "Dense",
     "DepthwiseConv2D",
     "Dropout",
+    "ELU",
     "Embedding",
     "Flatten",
+    "GaussianDropout",
+    "GaussianNoise",
+    "GlobalAveragePooling1D",
     "GlobalAveragePooling2D",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
     "Input",
     "InputLayer",
     "Layer",
     "LayerNormalization",
+    "LeakyReLU",
     "MaxPooling2D",
+    "Maximum",
+    "Minimum",
     "Model",
+    "Multiply",
+    "PReLU",
+    "Permute",
+    "ReLU",
+    "RepeatVector",
     "Reshape",
     "Sequential",
+    "Softmax",
+    "SpatialDropout1D",
     "SymbolicTensor",
+    "ThresholdedReLU",
     "UnsupportedLayerError",
+    "UpSampling2D",
     "WeightMismatchError",
+    "ZeroPadding2D",
     "aload_layers_model",
     "layer_from_config",
     "load_layers_model",

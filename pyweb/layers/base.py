@@ -130,6 +130,8 @@ class Layer:
     class_name = "Layer"
     #: Config keys this class reads besides the base ones.
     config_keys: tuple[str, ...] = ()
+    #: Keras config keys TF.js ignores whose non-default values would change results.
+    keras_defaults: dict[str, Any] = {}
 
     def __init__(
         self,
@@ -255,14 +257,24 @@ class Layer:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Layer:
-        """Build the layer from a TF.js/Keras config; unknown keys raise UnsupportedLayerError."""
+        """Build the layer from a TF.js/Keras config, as TF.js's deserializer does.
+
+        Keys the class reads (``config_keys``) are passed on. A key in
+        ``keras_defaults`` (Keras options TF.js does not implement, such as
+        Conv2D's ``groups``) is accepted when it holds its default and raises
+        UnsupportedLayerError otherwise, naming class, option and value. Any other
+        key is ignored and not saved back, as TF.js ignores it (Keras exports carry
+        many such keys: ``shared_object_id``, ``renorm``, ``fused``...).
+        """
         base = {k: config[k] for k in ("name", "trainable", "batch_input_shape", "dtype") if k in config}
-        own = {k: v for k, v in config.items() if k not in base}
-        for key in own:
-            if key not in cls.config_keys:
-                raise UnsupportedLayerError(
-                    f"{cls.class_name} option {key!r} is not supported by pyweb",
-                    layer_class=cls.class_name, option=key)
+        own = {}
+        for key, value in config.items():
+            if key in base:
+                continue
+            if key in cls.config_keys:
+                own[key] = value
+            elif key in cls.keras_defaults and not _is_default(value, cls.keras_defaults[key]):
+                raise unsupported_value(cls.class_name, key, value)
         return cls._from_own(own, base)
 
     @classmethod
@@ -286,5 +298,12 @@ def positive_int(value: Any, layer_class: str, option: str) -> int:
 def unsupported_value(layer_class: str, option: str, value: Any) -> UnsupportedLayerError:
     """The error for an option whose value pyweb cannot honour."""
     return UnsupportedLayerError(
-        f"{layer_class} option {option}={value!r} is not supported by pyweb",
+        f"{layer_class} option {option}={value!r:.80} is not supported by pyweb",
         layer_class=layer_class, option=option)
+
+
+def _is_default(value: Any, default: Any) -> bool:
+    # 1 and 1.0 are the same default; True is not 1 (a bool where a number belongs is not the default).
+    if isinstance(value, bool) != isinstance(default, bool):
+        return False
+    return type(value) in (int, float, bool, str, type(None)) and value == default

@@ -113,6 +113,7 @@ def bias_add(y: np.ndarray, bias: np.ndarray) -> np.ndarray:
 class _BaseConv(Layer):
     """Keys and checks shared by Conv2D and DepthwiseConv2D (TF.js ``BaseConv``)."""
 
+    keras_defaults = {"groups": 1}
     _BASE_KEYS = ("kernel_size", "strides", "padding", "data_format", "dilation_rate", "activation", "use_bias",
                   "bias_initializer", "bias_regularizer", "activity_regularizer", "bias_constraint")
 

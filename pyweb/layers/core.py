@@ -11,6 +11,7 @@ import numpy as np
 from .activations import canonical_activation, get_activation
 from .base import Layer, Node, SymbolicTensor, get_uid, positive_int, unsupported_value
 from .initializers import initializer_config, sample
+from .merge import Add
 
 __all__ = ["Activation", "Add", "Concatenate", "Dense", "Dropout", "Flatten", "Input", "InputLayer",
            "Reshape", "tfjs_matmul"]
@@ -37,6 +38,7 @@ class InputLayer(Layer):
 
     class_name = "InputLayer"
     config_keys = ("sparse",)
+    keras_defaults = {"ragged": False}
 
     def __init__(self, *, input_shape: Sequence | None = None, batch_input_shape: Sequence | None = None,
                  batch_size: int | None = None, dtype: str | None = None, sparse: bool = False,
@@ -173,21 +175,28 @@ class Dropout(Layer):
 
 
 class Flatten(Layer):
-    """Flatten all but the batch axis."""
+    """Flatten all but the batch axis; ``data_format="channels_first"`` moves channels last first."""
 
     class_name = "Flatten"
     config_keys = ("data_format",)
 
     def __init__(self, data_format: str | None = None, **kwargs: Any) -> None:
-        if data_format not in (None, "channels_last"):
+        if data_format not in (None, "channels_last", "channels_first"):
             raise unsupported_value("Flatten", "data_format", data_format)
         super().__init__(**kwargs)
+        # TF.js writes data_format back only when it was given.
+        self.data_format = data_format
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return (input_shape[0], math.prod(input_shape[1:]))
 
     def call(self, inputs: np.ndarray) -> np.ndarray:
-        return inputs.reshape(inputs.shape[0], -1)
+        if self.data_format == "channels_first" and inputs.ndim > 2:
+            inputs = np.transpose(inputs, [0, *range(2, inputs.ndim), 1])
+        return np.ascontiguousarray(inputs).reshape(inputs.shape[0], -1)
+
+    def layer_config(self) -> dict[str, Any]:
+        return {} if self.data_format is None else {"data_format": self.data_format}
 
 
 class Reshape(Layer):
@@ -219,21 +228,6 @@ class Reshape(Layer):
 
     def layer_config(self) -> dict[str, Any]:
         return {"target_shape": [None if d == -1 else d for d in self.target_shape]}
-
-
-class Add(Layer):
-    """Element-wise sum of several inputs."""
-
-    class_name = "Add"
-
-    def compute_output_shape(self, input_shape: Any) -> Any:
-        return tuple(input_shape[0])
-
-    def call(self, inputs: list[np.ndarray]) -> np.ndarray:
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = (out.astype(np.float64) + x).astype(np.float32)
-        return out
 
 
 class Concatenate(Layer):

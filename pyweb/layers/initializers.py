@@ -47,7 +47,9 @@ _CAMEL = {"glorotUniform": "glorot_uniform", "glorotNormal": "glorot_normal", "h
 def initializer_config(spec: Any) -> dict[str, Any]:
     """``"glorot_uniform"``/``"zeros"``/a config dict → the ``{class_name, config}`` TF.js writes."""
     if isinstance(spec, dict):
-        return spec
+        # TF.js rebuilds the initializer and writes back only these two keys (Keras 2.10's
+        # "shared_object_id" goes).
+        return {k: spec[k] for k in ("class_name", "config") if k in spec}
     key = _CAMEL.get(spec, spec)
     if key in _VS:
         scale, mode, dist = _VS[key]

@@ -13,21 +13,35 @@ import numpy as np
 
 from ..errors import ArtifactError, CorruptModelError, PyWebError
 from .base import Layer, UnsupportedLayerError, WeightMismatchError
+from .advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
 from .convolutional import Conv2D, DepthwiseConv2D
-from .core import Activation, Add, Concatenate, Dense, Dropout, Flatten, InputLayer, Reshape
+from .core import Activation, Concatenate, Dense, Dropout, Flatten, InputLayer, Reshape
 from .embeddings import Embedding
 from .initializers import placeholders
+from .merge import Add, Average, Maximum, Minimum, Multiply
 from .models import Model, Sequential
+from .noise import AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D
 from .normalization import BatchNormalization, LayerNormalization
-from .pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
+from .pooling import (
+    AveragePooling2D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    MaxPooling2D,
+)
+from .reshaping import Cropping2D, Permute, RepeatVector, UpSampling2D, ZeroPadding2D
 
 __all__ = ["LAYER_CLASSES", "aload_layers_model", "layer_from_config", "load_layers_model", "model_from_artifacts",
            "model_from_topology"]
 
 LAYER_CLASSES: dict[str, type[Layer]] = {
     cls.class_name: cls for cls in (
-        Activation, Add, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout,
-        Embedding, Flatten, GlobalAveragePooling2D, InputLayer, LayerNormalization, MaxPooling2D, Reshape)
+        Activation, Add, AlphaDropout, Average, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Cropping2D,
+        Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten, GaussianDropout, GaussianNoise,
+        GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, InputLayer,
+        LayerNormalization, LeakyReLU, MaxPooling2D, Maximum, Minimum, Multiply, Permute, PReLU, ReLU, RepeatVector,
+        Reshape, Softmax, SpatialDropout1D, ThresholdedReLU, UpSampling2D, ZeroPadding2D)
 }
 
 
@@ -115,7 +129,11 @@ def model_from_topology(topology: dict[str, Any]) -> Model:
     if kind not in ("Sequential", "Model", "Functional"):
         raise UnsupportedLayerError(f"model class {kind!r:.80} is not supported by pyweb", layer_class=str(kind)[:80])
     try:
-        return _sequential(topology.get("config")) if kind == "Sequential" else _functional(topology.get("config"))
+        if kind == "Sequential":
+            return _sequential(topology.get("config"))
+        model = _functional(topology.get("config"))
+        model.class_name = kind  # Keras 2.4+ writes "Functional"; TF.js saves the name it loaded
+        return model
     except PyWebError:
         raise
     except _MALFORMED as exc:

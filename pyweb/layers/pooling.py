@@ -1,4 +1,4 @@
-"""MaxPooling2D, AveragePooling2D and GlobalAveragePooling2D (channels-last), as TF.js's CPU backend.
+"""MaxPooling2D, AveragePooling2D and global pooling (1-D and 2-D), as TF.js's CPU backend.
 
 TF.js's CPU pool (tfjs-backend-cpu utils/pool_utils.ts) looks only at the cells inside
 the input: max ignores NaN and padding, average sums the valid cells in float64 and
@@ -16,7 +16,8 @@ import numpy as np
 from .base import Layer, unsupported_value
 from .convolutional import Window, check_layout, pair
 
-__all__ = ["AveragePooling2D", "GlobalAveragePooling2D", "MaxPooling2D", "tfjs_mean"]
+__all__ = ["AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D",
+           "GlobalMaxPooling2D", "MaxPooling2D", "tfjs_mean"]
 
 
 def tfjs_mean(x: np.ndarray, axis: Any, keepdims: bool = False) -> np.ndarray:
@@ -82,22 +83,65 @@ class AveragePooling2D(_Pooling2D):
         return (total / count).astype(np.float32)
 
 
-class GlobalAveragePooling2D(Layer):
-    """Mean over the two spatial axes: ``[batch, h, w, c]`` → ``[batch, c]``."""
-
-    class_name = "GlobalAveragePooling2D"
+class _GlobalPooling2D(Layer):
     config_keys = ("data_format",)
 
     def __init__(self, data_format: str | None = None, **kwargs: Any) -> None:
-        if data_format not in (None, "channels_last"):
+        if data_format not in (None, "channels_last", "channels_first"):
             raise unsupported_value(self.class_name, "data_format", data_format)
         super().__init__(**kwargs)
+        self.data_format = data_format or "channels_last"
+
+    def _axes(self) -> tuple[int, int]:
+        return (1, 2) if self.data_format == "channels_last" else (2, 3)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
-        return (input_shape[0], input_shape[3])
-
-    def call(self, inputs: np.ndarray) -> np.ndarray:
-        return tfjs_mean(inputs, (1, 2))
+        if len(input_shape) != 4:
+            raise ValueError(f"{self.name}: {self.class_name} needs 4-D input, got {list(input_shape)}")
+        return (input_shape[0], input_shape[3] if self.data_format == "channels_last" else input_shape[1])
 
     def layer_config(self) -> dict[str, Any]:
-        return {"data_format": "channels_last"}
+        return {"data_format": self.data_format}
+
+
+class GlobalAveragePooling2D(_GlobalPooling2D):
+    """Mean over the two spatial axes: ``[batch, h, w, c]`` → ``[batch, c]``."""
+
+    class_name = "GlobalAveragePooling2D"
+
+    def call(self, inputs: np.ndarray) -> np.ndarray:
+        return tfjs_mean(inputs, self._axes())
+
+
+class GlobalMaxPooling2D(_GlobalPooling2D):
+    """Maximum over the two spatial axes: ``[batch, h, w, c]`` → ``[batch, c]``."""
+
+    class_name = "GlobalMaxPooling2D"
+
+    def call(self, inputs: np.ndarray) -> np.ndarray:
+        return np.asarray(inputs, np.float32).max(axis=self._axes())
+
+
+class _GlobalPooling1D(Layer):
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        if len(input_shape) != 3:
+            raise ValueError(f"{self.name}: {self.class_name} needs 3-D input, got {list(input_shape)}")
+        return (input_shape[0], input_shape[2])
+
+
+class GlobalAveragePooling1D(_GlobalPooling1D):
+    """Mean over the steps of a sequence: ``[batch, steps, features]`` → ``[batch, features]``."""
+
+    class_name = "GlobalAveragePooling1D"
+
+    def call(self, inputs: np.ndarray) -> np.ndarray:
+        return tfjs_mean(inputs, 1)
+
+
+class GlobalMaxPooling1D(_GlobalPooling1D):
+    """Maximum over the steps of a sequence: ``[batch, steps, features]`` → ``[batch, features]``."""
+
+    class_name = "GlobalMaxPooling1D"
+
+    def call(self, inputs: np.ndarray) -> np.ndarray:
+        return np.asarray(inputs, np.float32).max(axis=1)

@@ -192,18 +192,32 @@ def _layers_artifacts():
     return layers.Model(inputs=inp, outputs=out).to_artifacts()
 
 
-_LAYERS = _layers_artifacts()
+def _image_layers_artifacts():
+    from pyweb import layers
+
+    inp = layers.Input(shape=[6, 5, 2])
+    x = layers.Cropping2D([[1, 0], [0, 1]])(layers.ZeroPadding2D(1)(inp))
+    x = layers.PReLU(shared_axes=[1, 2])(layers.UpSampling2D(2, interpolation="bilinear")(x))
+    v = layers.GlobalMaxPooling2D()(layers.ReLU(max_value=6)(x))
+    seq = layers.Permute([2, 1])(layers.RepeatVector(3)(v))
+    merged = layers.Average()([layers.LeakyReLU()(seq), layers.Multiply()([seq, seq])])
+    out = layers.Softmax()(layers.GlobalAveragePooling1D()(merged))
+    return layers.Model(inputs=inp, outputs=out).to_artifacts()
+
+
+_LAYERS = [_layers_artifacts(), _image_layers_artifacts()]
 
 
 @FUZZ
 @given(data=st.data())
 def test_layers_topologies_load_or_raise_typed(data):
-    art = pyweb.ModelArtifacts(**{**vars(_LAYERS)})
+    base = data.draw(st.sampled_from(_LAYERS))
+    art = pyweb.ModelArtifacts(**{**vars(base)})
     where = data.draw(st.sampled_from(["topology", "specs", "both"]))
     if where in ("topology", "both"):
-        art.model_topology = data.draw(mutated(_LAYERS.model_topology, max_mutations=2))
+        art.model_topology = data.draw(mutated(base.model_topology, max_mutations=2))
     if where in ("specs", "both"):
-        art.weight_specs = data.draw(mutated(_LAYERS.weight_specs, max_mutations=2))
+        art.weight_specs = data.draw(mutated(base.weight_specs, max_mutations=2))
     with typed_or_ok():
         model = model_from_artifacts(art)
         assert model.count_params() == sum(int(np.prod(s["shape"])) for s in art.weight_specs)

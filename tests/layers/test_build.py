@@ -143,6 +143,45 @@ def test_unsupported_layer_class_and_option(tmp_path):
     assert (copy.layer_class, copy.option) == ("Dense", "activation")
 
 
+def _keras_export(tmp_path, edit):
+    """A functional Conv2D + ReLU model whose config is edited as a Keras 2.x export would be."""
+    from pyweb.layers import Conv2D, ReLU
+
+    inp = Input(shape=[5, 5, 2], name="img")
+    model = Model(inputs=inp, outputs=ReLU(max_value=6, name="relu6")(Conv2D(3, 3, name="conv", seed=0)(inp)))
+    before = to_model_json(model.to_artifacts(), [HTTP_WEIGHTS_PATH])
+
+    def apply(artifacts):
+        edit({e["name"]: e["config"] for e in artifacts.model_topology["config"]["layers"]})
+    return _saved(model, tmp_path, apply), before
+
+
+def test_keras_keys_at_their_defaults_and_keys_tfjs_ignores_load(tmp_path):
+    def keras(cfg):
+        cfg["img"]["ragged"] = False
+        cfg["conv"]["groups"] = 1
+        cfg["conv"]["kernel_initializer"]["shared_object_id"] = 7
+        cfg["conv"]["renorm"] = True  # not a Conv2D key at all: TF.js ignores it
+        cfg["relu6"].update(negative_slope=0.0, threshold=0)
+
+    url, before = _keras_export(tmp_path, keras)
+    model = load_layers_model(url)
+    # What TF.js would save after loading it: the ignored keys are gone.
+    assert to_model_json(model.to_artifacts(), [HTTP_WEIGHTS_PATH]) == before
+
+
+@pytest.mark.parametrize(("layer", "option", "value"), [
+    ("img", "ragged", True), ("conv", "groups", 3), ("conv", "groups", True), ("relu6", "negative_slope", 0.1),
+    ("relu6", "threshold", 1.5),
+])
+def test_keras_options_that_change_results_are_refused_by_name(tmp_path, layer, option, value):
+    url, _ = _keras_export(tmp_path, lambda cfg: cfg[layer].update({option: value}))
+    with pytest.raises(UnsupportedLayerError) as info:
+        load_layers_model(url)
+    assert info.value.option == option and repr(value) in str(info.value)
+    assert info.value.layer_class == {"img": "InputLayer", "conv": "Conv2D", "relu6": "ReLU"}[layer]
+
+
 @pytest.mark.parametrize(("reason", "edit"), [
     ("extra", lambda s: s.append({"name": "nope/kernel", "shape": [1], "dtype": "float32"})),
     ("missing", lambda s: s.pop()),

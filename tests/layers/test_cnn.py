@@ -191,7 +191,7 @@ def _set(index, key, value):
     (_set(2, "data_format", "channels_first"), "MaxPooling2D", "data_format"),
     (_set(3, "padding", "full"), "AveragePooling2D", "padding"),
     (_set(4, "axis", 1), "BatchNormalization", "axis"),
-    (_set(5, "data_format", "channels_first"), "GlobalAveragePooling2D", "data_format"),
+    (_set(5, "data_format", "channels_middle"), "GlobalAveragePooling2D", "data_format"),
     (_set(1, "groups", 2), "DepthwiseConv2D", "groups"),
 ])
 def test_unsupported_options_raise_at_load(tmp_path, edit, layer_class, option):

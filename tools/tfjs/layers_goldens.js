@@ -135,6 +135,102 @@ addCase('embed_seq', 'Sequential starting with Embedding(inputLength) and no inp
   return m;
 }, 4, 7);
 
+addCase('advanced_acts', 'Functional: ReLU (plain, maxValue), LeakyReLU (default, alpha), PReLU (full, sharedAxes), ' +
+    'ELU, ThresholdedReLU, Softmax (default axis 1, axes [1,2]), concatenated', () => {
+  const inp = tf.input({shape: [6], name: 'x'});
+  const h = L.dense({units: 8, name: 'pre'}).apply(inp);
+  const flat = [
+    L.reLU({name: 'relu'}).apply(h),
+    L.reLU({maxValue: 0.5, name: 'relu_max'}).apply(h),
+    L.leakyReLU({name: 'leaky'}).apply(h),
+    L.leakyReLU({alpha: 0.1, name: 'leaky_01'}).apply(h),
+    L.prelu({name: 'prelu'}).apply(h),
+    L.elu({name: 'elu'}).apply(h),
+    L.thresholdedReLU({theta: 0.2, name: 'thresholded'}).apply(h),
+    L.softmax({name: 'softmax'}).apply(h),
+  ];
+  const grid = L.reshape({targetShape: [4, 2], name: 'grid'}).apply(h);
+  const shared = L.prelu({sharedAxes: [1], name: 'prelu_shared'}).apply(grid);
+  const both = L.softmax({axis: [1, 2], name: 'softmax_12'}).apply(grid);
+  const gridFlat = [shared, both].map((t, i) => L.flatten({name: `grid_flat${i}`}).apply(t));
+  return tf.model({inputs: inp, outputs: L.concatenate({name: 'cat'}).apply([...flat, ...gridFlat]),
+    name: 'advanced_acts'});
+});
+
+addCase('image_ops', 'Functional on 7x6x3 images: ZeroPadding2D, Cropping2D, UpSampling2D nearest/bilinear, ' +
+    'GlobalMaxPooling2D and GlobalAveragePooling2D, channels last and first', () => {
+  const img = tf.input({shape: [7, 6, 3], name: 'img'});
+  const pad = L.zeroPadding2d({padding: [[1, 2], [0, 1]], name: 'pad'}).apply(img);
+  const crop = L.cropping2D({cropping: [[1, 0], [2, 1]], name: 'crop'}).apply(pad);
+  const up = L.upSampling2d({size: [2, 3], name: 'up_nearest'}).apply(crop);
+  const bil = L.upSampling2d({size: [3, 2], interpolation: 'bilinear', name: 'up_bilinear'}).apply(crop);
+  const padFirst = L.zeroPadding2d({padding: 1, dataFormat: 'channelsFirst', name: 'pad_first'}).apply(img);
+  const upFirst = L.upSampling2d({size: [2, 2], dataFormat: 'channelsFirst', interpolation: 'bilinear',
+    name: 'up_first'}).apply(padFirst);
+  const outs = [
+    L.globalMaxPooling2d({name: 'gmax'}).apply(up),
+    L.globalAveragePooling2d({name: 'gavg'}).apply(bil),
+    L.globalMaxPooling2d({dataFormat: 'channelsFirst', name: 'gmax_first'}).apply(upFirst),
+    L.globalAveragePooling2d({dataFormat: 'channelsFirst', name: 'gavg_first'}).apply(
+        L.cropping2D({cropping: 1, dataFormat: 'channelsFirst', name: 'crop_first'}).apply(upFirst)),
+    L.flatten({name: 'flat_bil'}).apply(bil),
+  ];
+  return tf.model({inputs: img, outputs: L.concatenate({name: 'cat'}).apply(outs), name: 'image_ops'});
+}, 2);
+
+addCase('merge_seq', 'Two inputs [3,4] and [4]: Multiply/Average/Maximum/Minimum (rank broadcast), Permute, ' +
+    'RepeatVector, global 1-D pooling, noise layers (identity at inference)', () => {
+  const seq = tf.input({shape: [3, 4], name: 'seq'});
+  const vec = tf.input({shape: [4], name: 'vec'});
+  const noisy = L.alphaDropout({rate: 0.2, name: 'alpha_drop'}).apply(
+      L.gaussianDropout({rate: 0.3, name: 'gauss_drop'}).apply(L.gaussianNoise({stddev: 0.5, name: 'noise'}).apply(seq)));
+  const sp = L.spatialDropout1d({rate: 0.2, name: 'spatial'}).apply(noisy);
+  const rep = L.repeatVector({n: 3, name: 'repeat'}).apply(vec);
+  const merged = [
+    L.multiply({name: 'mul'}).apply([sp, vec]),
+    L.average({name: 'avg'}).apply([sp, rep, vec]),
+    L.maximum({name: 'max'}).apply([sp, rep]),
+    L.minimum({name: 'min'}).apply([vec, sp, rep]),
+  ];
+  const perm = L.permute({dims: [2, 1], name: 'perm'}).apply(L.concatenate({axis: 1, name: 'stack'}).apply(merged));
+  const pooled = [L.globalAveragePooling1d({name: 'gap1'}).apply(perm), L.globalMaxPooling1d({name: 'gmp1'}).apply(perm)];
+  return tf.model({inputs: [seq, vec], outputs: [L.concatenate({name: 'pooled'}).apply(pooled), perm],
+    name: 'merge_seq'});
+});
+
+/** A custom layer, registered as a page would: x * scale * factor + shift, with a non-trainable shift. */
+class ScaleShift extends tf.layers.Layer {
+  constructor(config) {
+    super(config);
+    this.factor = config.factor == null ? 2 : config.factor;
+  }
+  build(inputShape) {
+    const n = inputShape[inputShape.length - 1];
+    this.scale = this.addWeight('scale', [n], 'float32', tf.initializers.ones());
+    this.shift = this.addWeight('shift', [n], 'float32', tf.initializers.zeros(), undefined, false);
+    this.built = true;
+  }
+  call(inputs) {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      return tf.add(tf.mul(tf.mul(x, this.scale.read()), this.factor), this.shift.read());
+    });
+  }
+  getConfig() {
+    return Object.assign({factor: this.factor}, super.getConfig());
+  }
+}
+ScaleShift.className = 'ScaleShift';
+tf.serialization.registerClass(ScaleShift);
+
+addCase('custom_layer', 'Sequential Dense then a custom ScaleShift layer (registerClass; a trainable and a ' +
+    'non-trainable weight, a config key of its own)', () => {
+  const m = tf.sequential({name: 'custom'});
+  m.add(L.dense({units: 4, inputShape: [3], name: 'pre'}));
+  m.add(new ScaleShift({factor: 3, name: 'scale_shift'}));
+  return m;
+});
+
 function write(dir, file, data) {
   fs.writeFileSync(path.join(dir, file), data);
 }
