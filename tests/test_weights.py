@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import pyweb
 from pyweb.errors import ArtifactError, CorruptModelError, UnsupportedDTypeError
 from pyweb.types import ModelArtifacts
 from pyweb.weights import (
@@ -715,3 +716,16 @@ def test_quantize_artifacts_without_weights():
     assert out == art and out is not art
     with pytest.raises(UnsupportedDTypeError):
         quantize_artifacts(art, "int4")
+
+
+def test_encode_unjoined_is_views_onto_the_arrays(tmp_path):
+    big = np.arange(12, dtype=np.float32).reshape(3, 4)
+    other = np.arange(3, dtype=np.int64)  # converted: a copy
+    named = {"big": big, "ints": other, "s": np.array(["ab", "c"], dtype=object)}
+    parts, specs = encode_weights(named, join=False)
+    joined, same_specs = encode_weights(named)
+    assert specs == same_specs and b"".join(bytes(p) for p in parts) == joined
+    assert np.shares_memory(np.frombuffer(parts[0], np.uint8), big)  # no copy of a float32 array
+    # Every handler takes the list form: saved and loaded, the bytes are those of the joined form.
+    pyweb.save(pyweb.ModelArtifacts(model_topology={}, weight_specs=specs, weight_data=parts), f"file://{tmp_path}/m")
+    assert bytes(pyweb.load(f"file://{tmp_path}/m").weight_data) == joined

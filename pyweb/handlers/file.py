@@ -372,12 +372,18 @@ def _wanted_bytes(manifest: list[dict], total: int, url: str) -> int:
 def _allocate(nbytes: int) -> memoryview:
     """A writable buffer of ``nbytes`` that costs nothing until it is written.
 
-    ``bytearray(n)`` zero-fills with memset, a whole extra pass over the
-    memory (about +50% load time at 1 GiB). A private anonymous map is zeroed
-    lazily by the kernel, page by page as readinto fills it. (A shared map
-    would be shmem; MADV_HUGEPAGE was faster at best but stalled on memory
-    compaction in one load of two, so the median got worse.)
+    numpy's allocator first: it asks the kernel for huge pages on large
+    buffers, as ``np.load``'s arrays get, which saves a page fault per 4 KiB
+    (about 20 % of a 512 MiB load). Without numpy, a private anonymous map,
+    zeroed lazily by the kernel page by page as readinto fills it
+    (``bytearray(n)`` would memset it all first, a whole extra pass).
     """
+    try:
+        import numpy
+
+        return memoryview(numpy.empty(nbytes, numpy.uint8)).cast("B")
+    except ImportError:
+        pass
     try:
         import mmap
 
