@@ -27,7 +27,7 @@ def encode_multipart(fields: list[tuple[str, str, list[Any]]]) -> tuple[bytearra
 
     Each field is ``(name, content type, buffers)``; the name is also the
     filename, as for TF.js's Blob parts. The buffers are copied once, into the
-    body.
+    body (:func:`multipart_parts` gives the pieces, to send without a copy).
 
     Examples
     --------
@@ -35,6 +35,17 @@ def encode_multipart(fields: list[tuple[str, str, list[Any]]]) -> tuple[bytearra
     >>> content_type.startswith("multipart/form-data; boundary=")
     True
     """
+    views, content_type = multipart_parts(fields)
+    body = bytearray(sum(v.nbytes for v in views))
+    pos = 0
+    for view in views:
+        body[pos : pos + view.nbytes] = view
+        pos += view.nbytes
+    return body, content_type
+
+
+def multipart_parts(fields: list[tuple[str, str, list[Any]]]) -> tuple[list[memoryview], str]:
+    """The body of :func:`encode_multipart` as the list of pieces it joins (the field buffers uncopied)."""
     boundary = "----pywebFormBoundary" + secrets.token_hex(12)
     chunks: list[Any] = []
     for name, content_type, buffers in fields:
@@ -45,13 +56,7 @@ def encode_multipart(fields: list[tuple[str, str, list[Any]]]) -> tuple[bytearra
         )
         chunks += [head.encode("utf-8"), *buffers, b"\r\n"]
     chunks.append(f"--{boundary}--\r\n".encode("ascii"))
-    views = [memoryview(c).cast("B") for c in chunks]
-    body = bytearray(sum(v.nbytes for v in views))
-    pos = 0
-    for view in views:
-        body[pos : pos + view.nbytes] = view
-        pos += view.nbytes
-    return body, f"multipart/form-data; boundary={boundary}"
+    return [memoryview(c).cast("B") for c in chunks], f"multipart/form-data; boundary={boundary}"
 
 
 def _quote(name: str) -> str:

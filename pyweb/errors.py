@@ -14,7 +14,8 @@ without knowing pyweb::
     ├── StorageError(OSError)                    a store refused or failed (.url)
     │   ├── ModelNotFoundError(FileNotFoundError)
     │   ├── QuotaExceededError                   byte sizes of what was attempted
-    │   └── HTTPStatusError                      .status, .url
+    │   ├── HTTPStatusError                      .status, .url
+    │   └── RequestTimeoutError(TimeoutError)    no answer within the handler's timeout
     └── ArtifactError(ValueError)                artifacts malformed or incomplete
         ├── CorruptModelError                    a stored part missing/unparsable (.part)
         └── UnsupportedDTypeError(TypeError)     dtype outside DTYPES (.dtype)
@@ -40,6 +41,7 @@ __all__ = [
     "PyWebError",
     "PyWebWarning",
     "QuotaExceededError",
+    "RequestTimeoutError",
     "RuntimeUnavailableError",
     "SchemeError",
     "StorageError",
@@ -121,6 +123,14 @@ class HTTPStatusError(StorageError):
     def __init__(self, message: str, *, url: str | None = None, status: int = 0) -> None:
         super().__init__(message, url=url)
         self.status = status
+
+
+class RequestTimeoutError(StorageError, TimeoutError):
+    """A request to ``url`` got no whole answer within ``timeout`` seconds; its connection was dropped."""
+
+    def __init__(self, message: str, *, url: str | None = None, timeout: float | None = None) -> None:
+        super().__init__(message, url=url)
+        self.timeout = timeout
 
 
 class ArtifactError(PyWebError, ValueError):

@@ -8,6 +8,7 @@ module (and :func:`weights_nbytes`) works in a Pyodide page that has not loaded 
 
 from __future__ import annotations
 
+import bisect
 import copy
 import dataclasses
 import math
@@ -19,7 +20,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from .errors import ArtifactError, CorruptModelError, UnsupportedDTypeError
-from .types import ModelArtifacts, WeightData, join_weight_data
+from .types import ModelArtifacts, WeightData, _byte_view, join_weight_data
 
 __all__ = [
     "DTYPES",
@@ -228,9 +229,10 @@ def decode_weights(data: WeightData, specs: Iterable[Mapping[str, Any]], *, stri
     Returns
     -------
     dict[str, numpy.ndarray]
-        In spec order. Plain numeric weights are zero-copy views onto ``data`` (onto the joined copy
-        when there are several shards); strings are object arrays of ``bytes``; quantized weights are
-        dequantized exactly as TF.js does.
+        In spec order. Plain numeric weights are zero-copy views onto ``data`` (with several shards,
+        onto the shard that holds the weight; a weight split across two shards is copied, alone);
+        strings are object arrays of ``bytes`` (a model with string weights has its shards joined
+        first); quantized weights are dequantized exactly as TF.js does.
 
     Raises
     ------
@@ -253,7 +255,8 @@ def decode_weights(data: WeightData, specs: Iterable[Mapping[str, Any]], *, stri
     array([1, 2], dtype=int32)
     """
     np = _np()
-    buf = _joined(data)
+    specs = specs if isinstance(specs, (list, tuple)) else list(_spec_list(specs))
+    buf = _readable(data, specs)
     out: dict[str, Any] = {}
     end = 0
     for w, start, end in _walk(buf, specs):
@@ -298,7 +301,7 @@ def check_weights(specs: Any, data: Any = None, *, exact: bool = False) -> int:
         raise CorruptModelError(f"weight specs must be a list, not {type(specs).__name__}", part="weight_specs")
     if data is None:
         return weights_nbytes(specs) if not any(_is_string(s) for s in specs) else _check_specs(specs)
-    buf = _joined(data)
+    buf = _readable(data, specs)
     end = 0
     for w, start, end in _walk(buf, specs):
         if w.dtype == "bool" and w.quant is None:
@@ -345,6 +348,43 @@ def _joined(data: Any) -> memoryview:
     if bad:
         raise CorruptModelError(f"weight data must be bytes-like, not {bad[0]}", part="weight_data")
     return join_weight_data(list(data) if isinstance(data, tuple) else data)
+
+
+def _readable(data: Any, specs: Any) -> Any:
+    """``data`` to walk ``specs`` over: several shards stay apart unless a string weight needs them joined."""
+    if isinstance(data, (list, tuple)) and len(data) > 1 and isinstance(specs, (list, tuple)):
+        if not any(_is_string(s) for s in specs) and all(_is_buffer(p) for p in data):
+            return _Pieces(data)
+    return _joined(data)
+
+
+class _Pieces:
+    """Shards read as one buffer without joining them: a slice is a view when one shard holds it,
+    else a copy of just that range (a weight that straddles two shards)."""
+
+    def __init__(self, parts: Any) -> None:
+        self.views = [_byte_view(p) for p in parts]
+        self.starts = [0]
+        for view in self.views:
+            self.starts.append(self.starts[-1] + view.nbytes)
+
+    def __len__(self) -> int:
+        return self.starts[-1]
+
+    def __getitem__(self, key: slice) -> Any:
+        start, stop, _ = key.indices(len(self))
+        stop = max(start, stop)
+        i = bisect.bisect_right(self.starts, start) - 1
+        i = min(i, len(self.views) - 1)
+        if stop <= self.starts[i + 1]:
+            return self.views[i][start - self.starts[i] : stop - self.starts[i]]
+        out = bytearray()
+        while start < stop:
+            i = bisect.bisect_right(self.starts, start) - 1
+            take = min(stop, self.starts[i + 1]) - start
+            out += self.views[i][start - self.starts[i] : start - self.starts[i] + take]
+            start += take
+        return memoryview(out)
 
 
 def _is_buffer(value: Any) -> bool:
@@ -471,14 +511,14 @@ def _string_nbytes(w: _Spec, buf: memoryview | None, offset: int) -> int:
     return pos - offset
 
 
-def _decode_one(np: Any, buf: memoryview, w: _Spec, start: int, end: int) -> Any:
+def _decode_one(np: Any, buf: Any, w: _Spec, start: int, end: int) -> Any:
     if w.quant is not None:
-        return _dequantize(np, buf, w, start)
+        return _dequantize(np, buf[start:end], w)
     if w.dtype == "string":
         return _decode_strings(np, buf[start:end], w.count)
     if w.dtype == "bool":
         _check_bools(buf[start : start + w.count], w.name)
-    return np.frombuffer(buf, DTYPES[w.dtype].numpy, w.count, start)
+    return np.frombuffer(buf[start:end], DTYPES[w.dtype].numpy, w.count)
 
 
 def _decode_strings(np: Any, view: memoryview, count: int) -> Any:
@@ -496,9 +536,9 @@ def _decode_strings(np: Any, view: memoryview, count: int) -> Any:
     return out
 
 
-def _dequantize(np: Any, buf: memoryview, w: _Spec, start: int) -> Any:
+def _dequantize(np: Any, buf: Any, w: _Spec) -> Any:
     qdtype = w.quant["dtype"]
-    raw = np.frombuffer(buf, QUANT_DTYPES[qdtype].numpy, w.count, start)
+    raw = np.frombuffer(buf, QUANT_DTYPES[qdtype].numpy, w.count)
     if qdtype == "float16":
         return raw.astype(np.float32)  # bit-identical to TF.js's table lookup
     # JS computes q * scale + min in float64, then stores it into a Float32Array / Int32Array.

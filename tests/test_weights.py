@@ -20,6 +20,7 @@ from pyweb.weights import (
     DTYPES,
     QUANT_DTYPES,
     TrailingBytesWarning,
+    check_weights,
     decode_weights,
     encode_weights,
     quantize_artifacts,
@@ -729,3 +730,21 @@ def test_encode_unjoined_is_views_onto_the_arrays(tmp_path):
     # Every handler takes the list form: saved and loaded, the bytes are those of the joined form.
     pyweb.save(pyweb.ModelArtifacts(model_topology={}, weight_specs=specs, weight_data=parts), f"file://{tmp_path}/m")
     assert bytes(pyweb.load(f"file://{tmp_path}/m").weight_data) == joined
+
+
+def test_shards_are_read_in_place_not_joined():
+    named = {"a": np.arange(6, dtype=np.float32), "b": np.arange(5, dtype=np.int32), "c": np.array([True, False])}
+    data, specs = encode_weights(named)
+    # Cut at 24 (a ends: b lies whole in the second shard) and at 30 (inside b: that weight alone is copied).
+    shards = [bytearray(data[:24]), bytearray(data[24:30]), bytearray(data[30:])]
+    out = decode_weights(shards, specs)
+    for name, arr in named.items():
+        np.testing.assert_array_equal(out[name], arr)
+    assert np.shares_memory(out["a"], np.frombuffer(shards[0], np.uint8))
+    assert not any(np.shares_memory(out["b"], np.frombuffer(s, np.uint8)) for s in shards)
+    whole = [bytearray(data[:24]), bytearray(data[24:])]
+    assert np.shares_memory(decode_weights(whole, specs)["b"], np.frombuffer(whole[1], np.uint8))
+    assert check_weights(specs, shards) == len(data)
+    shards[2][-1] = 2  # a bool byte other than 0/1 is still found, across shards
+    with pytest.raises(CorruptModelError):
+        check_weights(specs, shards)

@@ -35,14 +35,16 @@ and to :func:`pyweb.browser.fetch.browser_fetch` (JS fetch) in Pyodide.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import urljoin
 
 from .. import _http_client
 from .._http_client import FetchResponse
-from .._multipart import encode_multipart
+from .._multipart import encode_multipart, multipart_parts
 from ..artifacts import (
     HTTP_WEIGHTS_PATH,
     MODEL_JSON,
@@ -66,13 +68,17 @@ from ..errors import (
     HTTPStatusError,
     InvalidURLError,
     ModelNotFoundError,
-    StorageError,
+    RequestTimeoutError,
 )
 from ..types import Handler, ModelArtifacts, ModelArtifactsInfo, ModelStore, SaveResult
 
 __all__ = ["FetchFunc", "FetchResponse", "HTTPHandler", "HTTPModelStore", "split_weight_prefix", "weight_urls"]
 
 FetchFunc = Callable[[str, dict[str, Any]], Awaitable[FetchResponse]]
+#: The connections of the handler operation running in this task and the tasks it started.
+#: pyweb's own client (compared by identity: a fetch_func in its place is used as given).
+_OWN_FETCH = _http_client.fetch
+_SESSION: contextvars.ContextVar[_http_client.Session | None] = contextvars.ContextVar("pyweb_http", default=None)
 
 _GONE = (404, 410)
 #: Largest model.json pyweb's own client reads (TF.js's largest graph models have a few MB).
@@ -216,6 +222,10 @@ class HTTPHandler(Handler):
     # -- load ----------------------------------------------------------------
 
     async def aload(self) -> ModelArtifacts:
+        async with self._session():
+            return await self._aload()
+
+    async def _aload(self) -> ModelArtifacts:
         response = await self._fetch(self.url, "GET", max_bytes=MAX_MODEL_JSON_BYTES)
         if response.status in _GONE:
             raise ModelNotFoundError(f"no model at {self.url} (HTTP {response.status})", url=self.url)
@@ -297,8 +307,12 @@ class HTTPHandler(Handler):
         model_json = to_model_json(artifacts, [group]).encode("utf-8", "surrogatepass")
         fields = [(MODEL_JSON, "application/json", [memoryview(model_json)])]
         fields += [(_field_name(name), "application/octet-stream", views) for name, views in parts or []]
-        body, content_type = encode_multipart(fields)
-        response = await self._fetch(self.url, self.method, body=body, content_type=content_type)
+        if self.fetch_func is _OWN_FETCH:  # pyweb's client sends the pieces one after another
+            body, content_type = multipart_parts(fields)
+        else:
+            body, content_type = encode_multipart(fields)
+        async with self._session():
+            response = await self._fetch(self.url, self.method, body=body, content_type=content_type)
         if not response.ok:
             raise HTTPStatusError(
                 f"saving to {self.url} failed with HTTP {response.status}", url=self.url, status=response.status
@@ -324,9 +338,26 @@ class HTTPHandler(Handler):
         if content_type is not None:
             headers = _merge_headers(headers, {"Content-Type": content_type})
         init = {**self.request_init, "method": method, "headers": headers, "body": body}
-        if max_bytes is not None and self.fetch_func is _http_client.fetch:
-            init["max_bytes"] = max_bytes
-        return await _with_timeout(self.fetch_func(url, init), self.timeout, url)
+        fetch_func = self.fetch_func
+        if fetch_func is _OWN_FETCH:
+            if max_bytes is not None:
+                init["max_bytes"] = max_bytes
+            session = _SESSION.get()
+            fetch_func = fetch_func if session is None else session.fetch
+        return await _with_timeout(fetch_func(url, init), self.timeout, url)
+
+    @contextlib.asynccontextmanager
+    async def _session(self) -> AsyncIterator[None]:
+        """Within it, pyweb's own client keeps connections open between requests (closed at the end)."""
+        if self.fetch_func is not _OWN_FETCH or _SESSION.get() is not None:
+            yield
+            return
+        async with _http_client.Session() as session:
+            token = _SESSION.set(session)
+            try:
+                yield
+            finally:
+                _SESSION.reset(token)
 
     # -- listing (a pyweb server) ----------------------------------------------
 
@@ -432,7 +463,7 @@ async def _with_timeout(awaitable: Awaitable[FetchResponse], timeout: float | No
     try:
         return await asyncio.wait_for(awaitable, timeout)  # cancels the fetch, which closes its connection
     except TimeoutError as exc:
-        raise StorageError(f"no answer from {url} within {timeout} s", url=url) from exc
+        raise RequestTimeoutError(f"no answer from {url} within {timeout} s", url=url, timeout=timeout) from exc
 
 
 async def _gather_all(coros: list[Awaitable[bytes]]) -> list[bytes]:

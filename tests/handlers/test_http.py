@@ -9,6 +9,7 @@ pinned with a recording fake ``fetch_func``.
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import pickle
@@ -16,17 +17,20 @@ import random
 import re
 from urllib.parse import urlsplit
 
+import numpy as np
 import pytest
 
 import pyweb
 from pyweb import _http_client
 from pyweb._http_client import FetchResponse
 from pyweb._multipart import boundary_of, parse_multipart
+from pyweb.artifacts import to_model_json
 from pyweb.errors import (
     ArtifactError,
     CorruptModelError,
     HTTPStatusError,
     ModelNotFoundError,
+    RequestTimeoutError,
     StorageError,
     SyncUnavailableError,
 )
@@ -448,9 +452,10 @@ def test_cancel_and_timeout_close_the_connection():
         server, base = await _serve_raw(handler)
         async with server:
             handler_obj = HTTPHandler(base + "/model.json", timeout=0.05)
-            with pytest.raises(StorageError) as info:
+            with pytest.raises(RequestTimeoutError) as info:
                 await handler_obj.aload()
-            assert info.value.url == base + "/model.json"
+            assert info.value.url == base + "/model.json" and info.value.timeout == 0.05
+            assert isinstance(info.value, StorageError) and isinstance(info.value, TimeoutError)
             await asyncio.wait_for(gone.wait(), 1)
 
     asyncio.run(go())
@@ -499,3 +504,116 @@ def test_client_redirect_rules():
     asyncio.run(go())
     assert seen[:2] == [("POST", "/form", b"data"), ("GET", "/done", b"")]
     assert len(seen) == 2 + 1 + _http_client.MAX_REDIRECTS
+
+
+def _model_files(shards):
+    data, specs = pyweb.encode_weights({f"w{i}": np.full(1000, i, np.float32) for i in range(shards)})
+    art = pyweb.ModelArtifacts(model_topology={"k": 1}, weight_specs=specs, weight_data=data)
+    manifest = [{"paths": [f"s{i}.bin" for i in range(shards)], "weights": specs}]
+    files = {f"/m/s{i}.bin": bytes(data[i * 4000 : (i + 1) * 4000]) for i in range(shards)}
+    files["/m/model.json"] = to_model_json(art, manifest).encode()
+    return files, data
+
+
+def test_one_load_reuses_its_connections():
+    files, data = _model_files(8)
+    connections, requests = [], []
+
+    async def handler(reader, writer):  # HTTP/1.1 keep-alive: answers until the client hangs up
+        connections.append(1)
+        while True:
+            try:
+                head, _ = await _read_request(reader)
+            except asyncio.IncompleteReadError:
+                break
+            requests.append(head.split(" ")[1])
+            body = files[head.split(" ")[1]]
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+            await writer.drain()
+        writer.close()
+
+    async def go():
+        server, base = await _serve_raw(handler)
+        async with server:
+            return await pyweb.aload(base + "/m/model.json", max_parallel=2)
+
+    art = asyncio.run(go())
+    assert bytes(art.weight_bytes()) == data and len(requests) == 9
+    assert len(connections) <= 2  # model.json's connection, then at most max_parallel for the shards
+
+
+@pytest.mark.parametrize("auth", [None, "user:p%40ss"])
+def test_proxy_from_the_environment(monkeypatch, auth):
+    files, data = _model_files(3)
+    seen = []
+
+    async def proxy(reader, writer):  # answers as the origin would, recording the request line
+        while True:
+            try:
+                head, _ = await _read_request(reader)
+            except asyncio.IncompleteReadError:
+                break
+            seen.append(head)
+            target = head.split(" ")[1]
+            if head.startswith("CONNECT "):
+                writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+            else:
+                body = files[urlsplit(target).path]
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+            await writer.drain()
+        writer.close()
+
+    async def go(url):
+        server, base = await _serve_raw(proxy)
+        netloc = base.split("//")[1]
+        monkeypatch.setenv("http_proxy", f"http://{auth + '@' if auth else ''}{netloc}")
+        monkeypatch.setenv("https_proxy", f"http://{netloc}")
+        monkeypatch.setenv("no_proxy", "bypassed.invalid")
+        async with server:
+            return await pyweb.aload(url)
+
+    # A host that does not resolve: only the proxy can have answered.
+    art = asyncio.run(go("http://models.invalid/m/model.json"))
+    assert bytes(art.weight_bytes()) == data
+    assert all(h.startswith("GET http://models.invalid/m/") for h in seen) and len(seen) == 4
+    if auth:
+        assert all("Proxy-Authorization: Basic " + base64.b64encode(b"user:p@ss").decode() in h for h in seen)
+    else:
+        assert not any("Proxy-Authorization" in h for h in seen)
+    # https goes through a CONNECT tunnel (this proxy refuses it); no_proxy hosts go direct (and fail here).
+    seen.clear()
+    with pytest.raises(StorageError, match="proxy refused to tunnel"):
+        asyncio.run(go("https://models.invalid/m/model.json"))
+    assert seen[0].startswith("CONNECT models.invalid:443 HTTP/1.1")
+    seen.clear()
+    with pytest.raises(StorageError, match="cannot connect"):
+        asyncio.run(go("http://bypassed.invalid/m/model.json"))
+    assert seen == []
+
+
+def test_save_streams_the_weights_without_joining_them(monkeypatch):
+    # The multipart body goes out as its pieces: the weight buffers themselves, never one joined copy.
+    from pyweb.handlers import http as http_module
+
+    joined = []
+    real = http_module.encode_multipart
+    monkeypatch.setattr(http_module, "encode_multipart", lambda *a: joined.append(1) or real(*a))
+    bodies = []
+
+    async def handler(reader, writer):
+        head, body = await _read_request(reader)
+        bodies.append(body)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    data, specs = pyweb.encode_weights({"a": np.arange(3000, dtype=np.float32)}, join=False)
+
+    async def go():
+        server, base = await _serve_raw(handler)
+        async with server:
+            art = pyweb.ModelArtifacts(model_topology={}, weight_specs=specs, weight_data=data)
+            await pyweb.asave(art, base + "/upload/x")
+
+    asyncio.run(go())
+    assert not joined and bytes(data[0]) in bodies[0]
