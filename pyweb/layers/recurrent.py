@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Layer
+from .base import Layer, unsupported_value
 from .recurrent_cells import (
     GRUCell,
     LSTMCell,
@@ -242,6 +242,11 @@ class GRU(_CellRNN):
     class_name = "GRU"
     cell_class = GRUCell
     config_keys = (*GRUCell.config_keys, *_RNN_KEYS)
+
+    def __init__(self, units: int, **kwargs: Any) -> None:
+        if kwargs.get("reset_after"):
+            raise unsupported_value(self.class_name, "reset_after", kwargs["reset_after"])
+        super().__init__(units, **kwargs)
 
 
 class LSTM(_CellRNN):

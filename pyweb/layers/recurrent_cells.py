@@ -249,8 +249,8 @@ class LSTMCell(_GatedCell):
         if not self._extra.get("unit_forget_bias"):
             return super()._bias(rng)
         u = self.units
-        parts = [sample(self.bias_initializer, (u,), rng), np.ones(u, F32), sample(self.bias_initializer, (2 * u,), rng)]
-        return np.concatenate(parts)
+        init = self.bias_initializer
+        return np.concatenate([sample(init, (u,), rng), np.ones(u, F32), sample(init, (2 * u,), rng)])
 
     def step(self, x: np.ndarray, states: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
         u, (h, c) = self.units, states

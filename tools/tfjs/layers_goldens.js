@@ -247,13 +247,14 @@ addCase('rnn_gru', 'Sequential GRU: returnSequences, then goBackwards without bi
 });
 
 addCase('rnn_state', 'Functional returnState: LSTM (sequences + h + c), GRU and SimpleRNN (output + h), ' +
-    'states as model outputs and fed on', () => {
+    'states as model outputs, fed on, and as the initialState of another LSTM', () => {
   const inp = tf.input({shape: [5, 3], name: 'seq'});
   const [seq, h, c] = L.lstm({units: 4, returnSequences: true, returnState: true, name: 'lstm_st'}).apply(inp);
   const [g, gh] = L.gru({units: 3, returnState: true, name: 'gru_st'}).apply(seq);
   const [s, sh] = L.simpleRNN({units: 2, returnState: true, goBackwards: true, name: 'srnn_st'}).apply(seq);
   const cat = L.concatenate({name: 'cat_states'}).apply([h, c, gh, sh]);
-  return tf.model({inputs: inp, outputs: [L.dense({units: 2, name: 'head'}).apply(cat), g, s, seq, c],
+  const dec = L.lstm({units: 4, goBackwards: true, name: 'lstm_init'}).apply(inp, {initialState: [h, c]});
+  return tf.model({inputs: inp, outputs: [L.dense({units: 2, name: 'head'}).apply(cat), g, s, seq, c, dec],
     name: 'rnn_state'});
 });
 
