@@ -23,6 +23,7 @@ from .loading import (
     model_from_topology,
     register_layer,
 )
+from .masking import Masking
 from .merge import Add, Average, Maximum, Minimum, Multiply
 from .models import Model, Sequential
 from .noise import AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D
@@ -35,7 +36,10 @@ from .pooling import (
     GlobalMaxPooling2D,
     MaxPooling2D,
 )
+from .recurrent import GRU, LSTM, RNN, SimpleRNN
+from .recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from .reshaping import Cropping2D, Permute, RepeatVector, UpSampling2D, ZeroPadding2D
+from .wrappers import Bidirectional, TimeDistributed
 
 __all__ = [
     "ACTIVATIONS",
@@ -46,6 +50,7 @@ __all__ = [
     "Average",
     "AveragePooling2D",
     "BatchNormalization",
+    "Bidirectional",
     "Concatenate",
     "Conv2D",
     "Cropping2D",
@@ -55,6 +60,8 @@ __all__ = [
     "ELU",
     "Embedding",
     "Flatten",
+    "GRU",
+    "GRUCell",
     "GaussianDropout",
     "GaussianNoise",
     "GlobalAveragePooling1D",
@@ -63,9 +70,12 @@ __all__ = [
     "GlobalMaxPooling2D",
     "Input",
     "InputLayer",
+    "LSTM",
+    "LSTMCell",
     "Layer",
     "LayerNormalization",
     "LeakyReLU",
+    "Masking",
     "MaxPooling2D",
     "Maximum",
     "Minimum",
@@ -73,14 +83,19 @@ __all__ = [
     "Multiply",
     "PReLU",
     "Permute",
+    "RNN",
     "ReLU",
     "RepeatVector",
     "Reshape",
     "Sequential",
+    "SimpleRNN",
+    "SimpleRNNCell",
     "Softmax",
     "SpatialDropout1D",
+    "StackedRNNCells",
     "SymbolicTensor",
     "ThresholdedReLU",
+    "TimeDistributed",
     "UnsupportedLayerError",
     "UpSampling2D",
     "WeightMismatchError",

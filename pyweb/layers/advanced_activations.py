@@ -37,6 +37,7 @@ class ReLU(Layer):
     """
 
     class_name = "ReLU"
+    supports_masking = True
     config_keys = ("max_value",)
     keras_defaults = {"negative_slope": 0, "threshold": 0}
 
@@ -88,6 +89,7 @@ class PReLU(Layer):
     """
 
     class_name = "PReLU"
+    supports_masking = True
     config_keys = ("alpha_initializer", "alpha_regularizer", "alpha_constraint", "shared_axes")
 
     def __init__(self, alpha_initializer: Any = "zeros", alpha_regularizer: Any = None,

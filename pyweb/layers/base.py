@@ -132,6 +132,13 @@ class Layer:
     config_keys: tuple[str, ...] = ()
     #: Keras config keys TF.js ignores whose non-default values would change results.
     keras_defaults: dict[str, Any] = {}
+    #: TF.js ``supportsMasking``: the layer passes its first input's mask on (or makes its own,
+    #: see :meth:`compute_mask`); other layers drop masks.
+    supports_masking = False
+    #: The layer's :meth:`call` takes a ``mask`` keyword (RNNs and the wrappers do).
+    uses_mask = False
+    #: The layer keeps state between predict calls (a stateful RNN).
+    stateful = False
 
     def __init__(
         self,
@@ -227,7 +234,12 @@ class Layer:
         """Run the layer on numpy float32 input(s)."""
         raise NotImplementedError
 
-    def __call__(self, inputs: SymbolicTensor | Sequence[SymbolicTensor]) -> SymbolicTensor:
+    def compute_mask(self, inputs: list[np.ndarray], masks: list[np.ndarray | None]) -> Any:
+        """The output mask (or a list, whose first entry TF.js gives every output), from the inputs
+        and their masks; by default the first input's mask if the layer supports masking."""
+        return masks[0] if self.supports_masking else None
+
+    def __call__(self, inputs: SymbolicTensor | Sequence[SymbolicTensor]) -> Any:
         many = isinstance(inputs, (list, tuple))
         tensors = list(inputs) if many else [inputs]
         if not all(isinstance(t, SymbolicTensor) for t in tensors):
@@ -236,8 +248,10 @@ class Layer:
         if not self.built:
             self.build(shapes)
             self.built = True
-        node = Node(self, tensors, [tuple(self.compute_output_shape(shapes))])
-        return node.outputs[0]
+        out = self.compute_output_shape(shapes)
+        if _is_shape_list(out):  # several outputs, e.g. an RNN with return_state
+            return Node(self, tensors, [tuple(s) for s in out]).outputs
+        return Node(self, tensors, [tuple(out)]).outputs[0]
 
     # -- config --------------------------------------------------------------
     def layer_config(self) -> dict[str, Any]:
@@ -286,6 +300,10 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{self.class_name} name={self.name!r}>"
+
+
+def _is_shape_list(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(s, (list, tuple)) for s in value)
 
 
 def positive_int(value: Any, layer_class: str, option: str) -> int:

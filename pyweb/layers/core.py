@@ -96,6 +96,7 @@ class Dense(Layer):
     """
 
     class_name = "Dense"
+    supports_masking = True
     _KEYS = ("units", "activation", "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer",
              "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint")
     config_keys = _KEYS
@@ -144,6 +145,7 @@ class Activation(Layer):
     """Apply an activation function by name."""
 
     class_name = "Activation"
+    supports_masking = True
     config_keys = ("activation",)
 
     def __init__(self, activation: str, **kwargs: Any) -> None:
@@ -161,6 +163,7 @@ class Dropout(Layer):
     """Dropout; the identity at inference."""
 
     class_name = "Dropout"
+    supports_masking = True
     config_keys = ("rate", "noise_shape", "seed")
 
     def __init__(self, rate: float, noise_shape: Any = None, seed: int | None = None, **kwargs: Any) -> None:
@@ -234,6 +237,7 @@ class Concatenate(Layer):
     """Join inputs along ``axis`` (default the last)."""
 
     class_name = "Concatenate"
+    supports_masking = True
     config_keys = ("axis",)
 
     def __init__(self, axis: int = -1, **kwargs: Any) -> None:
@@ -248,6 +252,14 @@ class Concatenate(Layer):
 
     def call(self, inputs: list[np.ndarray]) -> np.ndarray:
         return np.concatenate(inputs, axis=self.axis)
+
+    def compute_mask(self, inputs: list[np.ndarray], masks: list[np.ndarray | None]) -> Any:
+        """TF.js's: unmasked inputs count as all ones, masks gain a last axis, joined, then all(-1)."""
+        if all(m is None for m in masks):
+            return None
+        parts = [np.ones(x.shape, bool) if m is None else (m[..., None] if m.ndim < x.ndim else m) != 0
+                 for x, m in zip(inputs, masks)]
+        return np.all(np.concatenate(parts, axis=self.axis), axis=-1)
 
     def layer_config(self) -> dict[str, Any]:
         return {"axis": self.axis}

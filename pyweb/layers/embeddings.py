@@ -41,7 +41,8 @@ class Embedding(Layer):
     embeddings_initializer
         Default TF.js's RandomUniform(-0.05, 0.05).
     mask_zero
-        Kept for the config; no layer pyweb runs consumes masks, so outputs are unchanged.
+        Hand on the mask ``inputs != 0`` (taken before the cast to int32, so a token 0.25
+        looks up row 0 but is not masked, as in TF.js); RNNs then skip masked steps.
     input_length
         Fixed sequence length, needed to Flatten the output (TF.js/Keras semantics).
     **kwargs
@@ -101,6 +102,13 @@ class Embedding(Layer):
         if bad.any():
             raise ValueError(f"{self.name}: index {int(index[bad].flat[0])} is not in [0, {self.input_dim - 1}]")
         return self.weight("embeddings")[index]
+
+    @property
+    def supports_masking(self) -> bool:  # type: ignore[override]
+        return bool(self.mask_zero)  # TF.js: supportsMasking = maskZero
+
+    def compute_mask(self, inputs: list[np.ndarray], masks: list[np.ndarray | None]) -> Any:
+        return np.asarray(inputs[0], np.float32) != 0 if self.mask_zero else None
 
     def layer_config(self) -> dict[str, Any]:
         return {"input_dim": self.input_dim, "output_dim": self.output_dim,

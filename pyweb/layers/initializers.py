@@ -40,6 +40,7 @@ _VS = {
     "lecun_uniform": (1.0, "fan_in", "uniform"), "lecun_normal": (1.0, "fan_in", "normal"),
 }
 _SIMPLE = {"zeros": "Zeros", "ones": "Ones"}
+_ORTHOGONAL = {"class_name": "Orthogonal", "config": {"gain": 1, "seed": None}}
 _CAMEL = {"glorotUniform": "glorot_uniform", "glorotNormal": "glorot_normal", "heUniform": "he_uniform",
           "heNormal": "he_normal", "leCunUniform": "lecun_uniform", "leCunNormal": "lecun_normal"}
 
@@ -57,6 +58,8 @@ def initializer_config(spec: Any) -> dict[str, Any]:
                 "config": {"scale": scale, "mode": mode, "distribution": dist, "seed": None}}
     if key in _SIMPLE:
         return {"class_name": _SIMPLE[key], "config": {}}
+    if key == "orthogonal":
+        return {"class_name": "Orthogonal", "config": dict(_ORTHOGONAL["config"])}
     raise ValueError(f"unknown initializer {spec!r}; use a name such as 'glorot_uniform' or a config dict")
 
 
@@ -89,6 +92,14 @@ def _variance_scaling(cfg: dict, shape: tuple, rng: np.random.Generator) -> np.n
     return _truncated(rng, math.sqrt(scale) / 0.87962566103423978, 0.0, shape)
 
 
+def _orthogonal(shape: tuple, rng: np.random.Generator) -> np.ndarray:
+    # Keras's draw: Q of the QR of a normal matrix (rows x cols), signs fixed by R's diagonal.
+    rows, cols = math.prod(shape[:-1]) if len(shape) > 1 else 1, shape[-1]
+    q, r = np.linalg.qr(rng.normal(size=(max(rows, cols), min(rows, cols))))
+    q = q * np.sign(np.diag(r))
+    return (q if rows >= cols else q.T).reshape(shape)
+
+
 def sample(config: dict[str, Any], shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
     """Draw float32 values of ``shape`` for an initializer config."""
     cls, cfg = config.get("class_name"), config.get("config", {})
@@ -106,6 +117,8 @@ def sample(config: dict[str, Any], shape: tuple[int, ...], rng: np.random.Genera
         out = rng.uniform(cfg.get("minval", -0.05), cfg.get("maxval", 0.05), size=shape)
     elif cls == "RandomNormal":
         out = rng.normal(cfg.get("mean", 0.0), cfg.get("stddev", 0.05), size=shape)
+    elif cls == "Orthogonal":
+        out = _orthogonal(shape, rng) * cfg.get("gain", 1.0)
     elif cls == "TruncatedNormal":
         out = _truncated(rng, cfg.get("stddev", 0.05), cfg.get("mean", 0.0), shape)
     else:

@@ -22,6 +22,7 @@ from .merge import Add, Average, Maximum, Minimum, Multiply
 from .models import Model, Sequential
 from .noise import AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D
 from .normalization import BatchNormalization, LayerNormalization
+from .masking import Masking
 from .pooling import (
     AveragePooling2D,
     GlobalAveragePooling1D,
@@ -30,7 +31,10 @@ from .pooling import (
     GlobalMaxPooling2D,
     MaxPooling2D,
 )
+from .recurrent import GRU, LSTM, RNN, SimpleRNN
+from .recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from .reshaping import Cropping2D, Permute, RepeatVector, UpSampling2D, ZeroPadding2D
+from .wrappers import Bidirectional, TimeDistributed
 
 __all__ = ["LAYER_CLASSES", "aload_layers_model", "layer_from_config", "load_layers_model", "model_from_artifacts",
            "model_from_topology"]
@@ -42,6 +46,10 @@ LAYER_CLASSES: dict[str, type[Layer]] = {
         GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, InputLayer,
         LayerNormalization, LeakyReLU, MaxPooling2D, Maximum, Minimum, Multiply, Permute, PReLU, ReLU, RepeatVector,
         Reshape, Softmax, SpatialDropout1D, ThresholdedReLU, UpSampling2D, ZeroPadding2D)
+} | {
+    cls.class_name: cls for cls in (  # recurrent layers, their cells, wrappers and masking
+        Bidirectional, GRU, GRUCell, LSTM, LSTMCell, Masking, RNN, SimpleRNN, SimpleRNNCell, StackedRNNCells,
+        TimeDistributed)
 }
 
 
@@ -102,11 +110,12 @@ def _functional(config: dict[str, Any]) -> Model:
     for entry in pending:
         layer = created[entry["name"]]
         for node in entry.get("inbound_nodes", []):
-            args = [outputs[src][node_index] for src, node_index, _tensor, *_ in node]
-            outputs.setdefault(entry["name"], []).append(layer(args if len(args) > 1 else args[0]))
+            args = [outputs[src][node_index][tensor] for src, node_index, tensor, *_ in node]
+            result = layer(args if len(args) > 1 else args[0])
+            outputs.setdefault(entry["name"], []).append(result if isinstance(result, list) else [result])
         if isinstance(layer, InputLayer):
-            outputs[entry["name"]] = [layer.output]
-    pick = lambda refs: [outputs[name][index] for name, index, _t in refs]
+            outputs[entry["name"]] = [[layer.output]]
+    pick = lambda refs: [outputs[name][index][tensor] for name, index, tensor in refs]
     return Model(inputs=pick(config["input_layers"]), outputs=pick(config["output_layers"]), name=config.get("name"))
 
 

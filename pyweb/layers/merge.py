@@ -38,6 +38,21 @@ def _broadcast(shape1: list | None, shape2: list | None, layer: str) -> list | N
 class _Merge(Layer):
     """Combine two or more inputs element-wise; subclasses define :meth:`combine`."""
 
+    supports_masking = True
+
+    def compute_mask(self, inputs: list[np.ndarray], masks: list[np.ndarray | None]) -> Any:
+        """TF.js's Merge mask, as written there: the first mask with a new leading axis, and-ed
+        with the masks of the inputs between the first and the last."""
+        if all(m is None for m in masks):
+            return None
+        expanded = [None if m is None else np.asarray(m)[None] != 0 for m in masks]
+        out = expanded[0]
+        for m in expanded[1:-1]:
+            if out is None or m is None:
+                raise ValueError(f"{self.name}: TF.js cannot combine a missing mask with a present one")
+            out = np.logical_and(out, m)
+        return out
+
     def compute_output_shape(self, input_shape: Any) -> Any:
         if not isinstance(input_shape, list) or len(input_shape) < 2:
             raise ValueError(f"{self.name}: a {self.class_name} layer needs a list of at least 2 inputs")

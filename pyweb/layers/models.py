@@ -73,6 +73,37 @@ def _walk(outputs: list[SymbolicTensor]) -> tuple[dict, dict, dict]:
     return node_depth, layer_index, nodes
 
 
+def _execution_order(inputs: list[SymbolicTensor], outputs: list[SymbolicTensor]) -> list[SymbolicTensor]:
+    """The tensors predict computes, in TF.js's order (tfjs-layers executor.ts).
+
+    For each output in turn, a depth-first walk lists a tensor after its inputs, the
+    last input walked first; tensors listed for an earlier output are not repeated.
+    The order decides which mask a layer sees (TF.js hands the last mask seen on).
+    Each tensor is walked once: linear in tensors + connections.
+    """
+    key = lambda t: (id(t.node), t.tensor_index)
+    visited = {key(t) for t in inputs}
+    order: list[SymbolicTensor] = []
+    for fetch in outputs:
+        stack, marks = [fetch], []
+        while stack:
+            top = stack[-1]
+            if key(top) in visited:
+                stack.pop()
+                continue
+            marked = bool(marks) and marks[-1] == len(stack) - 1
+            if not top.node.inputs or marked:
+                stack.pop()
+                order.append(top)
+                visited.add(key(top))
+                if marked:
+                    marks.pop()
+                continue
+            marks.append(len(stack) - 1)
+            stack.extend(t for t in top.node.inputs if key(t) not in visited)
+    return order
+
+
 class Model:
     """A functional model: a graph of layers from ``inputs`` to ``outputs``.
 
@@ -114,6 +145,7 @@ class Model:
         self.layers: list[Layer] = [by_id[lid] for lid in order]
         self._nodes = sorted(nodes.values(), key=lambda n: -node_depth[id(n)])
         self._node_ids = {id(n) for n in self._nodes}
+        self._order = _execution_order(inputs, outputs)
         self.input_names = [t.layer.name for t in inputs]
 
     # -- running ---------------------------------------------------------------
@@ -151,15 +183,32 @@ class Model:
             float32; a list when the model has several outputs.
         """
         values: dict[tuple[int, int], np.ndarray] = {}
+        masks: dict[tuple[int, int], Any] = {}
         for t, a in zip(self.inputs, self._feed(x)):
             values[(id(t.node), t.tensor_index)] = a
-        for node in self._nodes:
-            if not node.inputs:
+        done: set[int] = set()
+        mask: Any = None  # TF.js passes the last mask seen to every later layer, masked or not
+        for tensor in self._order:
+            node = tensor.node
+            if not node.inputs or (id(node) in done and not node.layer.stateful):
                 continue
-            args = [values[(id(t.node), t.tensor_index)] for t in node.inputs]
-            result = node.layer.call(args if len(args) > 1 else args[0])
+            keys = [(id(t.node), t.tensor_index) for t in node.inputs]
+            args = [values[k] for k in keys]
+            in_masks = [masks.get(k) for k in keys]
+            if any(m is not None for m in in_masks):
+                mask = in_masks[0]
+            layer = node.layer
+            arg = args if len(args) > 1 else args[0]
+            result = layer.call(arg, mask=mask) if layer.uses_mask else layer.call(arg)
+            if id(node) in done:  # TF.js runs a stateful layer again for each output it needs
+                continue
+            done.add(id(node))
+            out_mask = layer.compute_mask(args, in_masks) if layer.supports_masking else None
+            out_mask = out_mask[0] if isinstance(out_mask, list) else out_mask
             for i, r in enumerate(_as_list(result)):
                 values[(id(node), i)] = np.asarray(r, dtype=np.float32)
+                if out_mask is not None:
+                    masks[(id(node), i)] = out_mask
         outs = [values[(id(t.node), t.tensor_index)] for t in self.outputs]
         return outs if len(outs) > 1 else outs[0]
 

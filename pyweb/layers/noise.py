@@ -24,6 +24,7 @@ class GaussianNoise(_PassThrough):
     """Adds zero-centred noise of ``stddev`` while training; the identity at inference."""
 
     class_name = "GaussianNoise"
+    supports_masking = True
     config_keys = ("stddev", "seed")
 
     def __init__(self, stddev: float, seed: int | None = None, **kwargs: Any) -> None:
@@ -38,6 +39,7 @@ class GaussianDropout(_PassThrough):
     """Multiplies by noise of mean 1 while training; the identity at inference."""
 
     class_name = "GaussianDropout"
+    supports_masking = True
     config_keys = ("rate", "seed")
 
     def __init__(self, rate: float, seed: int | None = None, **kwargs: Any) -> None:
@@ -52,6 +54,7 @@ class AlphaDropout(_PassThrough):
     """Dropout that keeps SELU's mean and variance while training; the identity at inference."""
 
     class_name = "AlphaDropout"
+    supports_masking = True
     config_keys = ("rate", "noise_shape", "seed")
 
     def __init__(self, rate: float, noise_shape: Any = None, seed: int | None = None, **kwargs: Any) -> None:

@@ -54,6 +54,7 @@ class BatchNormalization(Layer):
     """
 
     class_name = "BatchNormalization"
+    supports_masking = True
     config_keys = ("axis", "momentum", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer",
                    "moving_mean_initializer", "moving_variance_initializer", "beta_regularizer", "gamma_regularizer",
                    "beta_constraint", "gamma_constraint")
@@ -128,6 +129,7 @@ class LayerNormalization(Layer):
     """
 
     class_name = "LayerNormalization"
+    supports_masking = True
     config_keys = ("axis", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer", "beta_regularizer",
                    "gamma_regularizer")
 

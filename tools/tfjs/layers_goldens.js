@@ -54,9 +54,31 @@ function b64(arr) {
   return Buffer.from(arr.buffer, arr.byteOffset, arr.byteLength).toString('base64');
 }
 
+/** Sequences of `steps` rows of `width` values in which padding rows are exact zeros: row b keeps its first
+ *  `steps - b % steps` rows (the rest are padding), and row 1 also has one zero row in the middle. */
+function padded(batch, steps, width, seed) {
+  const v = values(batch * steps * width, seed, 2);
+  for (let b = 0; b < batch; b++) {
+    for (let t = 0; t < steps; t++) {
+      const pad = t >= steps - (b % steps) || (b === 1 && t === 1);
+      if (pad) v.fill(0, (b * steps + t) * width, (b * steps + t + 1) * width);
+    }
+  }
+  return tf.tensor(v, [batch, steps, width]);
+}
+
+/** Token ids padded with zeros as padded() pads rows; some tokens are 0.25 (index 0, but not masked). */
+function paddedTokens(batch, steps, dim, seed) {
+  const v = tokens(batch * steps, seed, dim).map((x, i) => (i % 5 === 2 ? 0.25 : Math.abs(Math.trunc(x)) || 1));
+  for (let b = 0; b < batch; b++) {
+    for (let t = 0; t < steps; t++) if (t >= steps - (b % steps) || (b === 1 && t === 1)) v[b * steps + t] = 0;
+  }
+  return tf.tensor(v, [batch, steps]);
+}
+
 const CASES = [];
-function addCase(name, description, build, batch = 4, tokenDim = null) {
-  CASES.push({name, description, build, batch, tokenDim});
+function addCase(name, description, build, batch = 4, tokenDim = null, makeInputs = null) {
+  CASES.push({name, description, build, batch, tokenDim, makeInputs});
 }
 
 addCase('mlp', 'Sequential Dense relu/tanh/softmax, default names', () => {
@@ -198,6 +220,106 @@ addCase('merge_seq', 'Two inputs [3,4] and [4]: Multiply/Average/Maximum/Minimum
     name: 'merge_seq'});
 });
 
+addCase('rnn_simple', 'Sequential SimpleRNN: returnSequences, then goBackwards with relu and no bias, Dense', () => {
+  const m = tf.sequential({name: 'rnn_simple'});
+  m.add(L.simpleRNN({units: 5, returnSequences: true, inputShape: [6, 3], name: 'srnn_seq'}));
+  m.add(L.simpleRNN({units: 4, goBackwards: true, activation: 'relu', useBias: false, name: 'srnn_back'}));
+  m.add(L.dense({units: 2, name: 'head'}));
+  return m;
+});
+
+addCase('rnn_lstm', 'Sequential LSTM: returnSequences (unroll, dropout), then goBackwards with unitForgetBias, ' +
+    'sigmoid recurrent activation, implementation 2; default names', () => {
+  const m = tf.sequential();
+  m.add(L.lstm({units: 4, returnSequences: true, unroll: true, dropout: 0.3, recurrentDropout: 0.2,
+    inputShape: [7, 3]}));
+  m.add(L.lstm({units: 3, goBackwards: true, unitForgetBias: true, recurrentActivation: 'sigmoid',
+    implementation: 2}));
+  return m;
+});
+
+addCase('rnn_gru', 'Sequential GRU: returnSequences, then goBackwards without bias, then relu/sigmoid', () => {
+  const m = tf.sequential({name: 'rnn_gru'});
+  m.add(L.gru({units: 4, returnSequences: true, inputShape: [6, 3], name: 'gru_seq'}));
+  m.add(L.gru({units: 3, goBackwards: true, useBias: false, returnSequences: true, name: 'gru_back'}));
+  m.add(L.gru({units: 2, activation: 'relu', recurrentActivation: 'sigmoid', name: 'gru_relu'}));
+  return m;
+});
+
+addCase('rnn_state', 'Functional returnState: LSTM (sequences + h + c), GRU and SimpleRNN (output + h), ' +
+    'states as model outputs, fed on, and as the initialState of another LSTM', () => {
+  const inp = tf.input({shape: [5, 3], name: 'seq'});
+  const [seq, h, c] = L.lstm({units: 4, returnSequences: true, returnState: true, name: 'lstm_st'}).apply(inp);
+  const [g, gh] = L.gru({units: 3, returnState: true, name: 'gru_st'}).apply(seq);
+  const [s, sh] = L.simpleRNN({units: 2, returnState: true, goBackwards: true, name: 'srnn_st'}).apply(seq);
+  const cat = L.concatenate({name: 'cat_states'}).apply([h, c, gh, sh]);
+  const dec = L.lstm({units: 4, goBackwards: true, name: 'lstm_init'}).apply(inp, {initialState: [h, c]});
+  return tf.model({inputs: inp, outputs: [L.dense({units: 2, name: 'head'}).apply(cat), g, s, seq, c, dec],
+    name: 'rnn_state'});
+});
+
+addCase('rnn_cells', 'Generic RNN layers: RNN(LSTMCell) with returnSequences, RNN([SimpleRNNCell, GRUCell]) ' +
+    '(StackedRNNCells) goBackwards, RNN(StackedRNNCells[GRUCell, LSTMCell]) with returnState', () => {
+  const inp = tf.input({shape: [6, 3], name: 'seq'});
+  const a = L.rnn({cell: L.lstmCell({units: 4}), returnSequences: true, name: 'rnn_lstm'}).apply(inp);
+  const b = L.rnn({cell: [L.simpleRNNCell({units: 3}), L.gruCell({units: 2, activation: 'relu'})],
+    returnSequences: true, goBackwards: true, name: 'rnn_stack'}).apply(a);
+  const [c, ...states] = L.rnn({cell: L.stackedRNNCells({cells: [L.gruCell({units: 3}), L.lstmCell({units: 2})]}),
+    returnState: true, name: 'rnn_stack_state'}).apply(b);
+  return tf.model({inputs: inp, outputs: [c, ...states], name: 'rnn_cells'});
+});
+
+addCase('bidirectional', 'Bidirectional over LSTM/GRU/SimpleRNN with mergeMode concat, sum, mul, ave and null, ' +
+    'returnSequences and returnState', () => {
+  const inp = tf.input({shape: [5, 3], name: 'seq'});
+  const b1 = L.bidirectional({layer: L.lstm({units: 3, returnSequences: true}), name: 'bi_concat'}).apply(inp);
+  const b2 = L.bidirectional({layer: L.gru({units: 2, returnSequences: true}), mergeMode: 'sum',
+    name: 'bi_sum'}).apply(b1);
+  const b3 = L.bidirectional({layer: L.simpleRNN({units: 2}), mergeMode: 'mul', name: 'bi_mul'}).apply(b1);
+  const b4 = L.bidirectional({layer: L.lstm({units: 2}), mergeMode: 'ave', name: 'bi_ave'}).apply(b2);
+  const [f5, r5] = L.bidirectional({layer: L.simpleRNN({units: 2, returnSequences: true}), mergeMode: null,
+    name: 'bi_none'}).apply(b1);
+  const [o6, ...s6] = L.bidirectional({layer: L.lstm({units: 2, returnState: true}), name: 'bi_state'}).apply(b1);
+  return tf.model({inputs: inp, outputs: [b3, b4, f5, r5, o6, ...s6], name: 'bidirectional'});
+});
+
+addCase('time_distributed', 'TimeDistributed(Dense) on [5, 4] and TimeDistributed(Conv2D), ' +
+    'TimeDistributed(Flatten) on [3, 6, 5, 2] frames, then an LSTM', () => {
+  const seq = tf.input({shape: [5, 4], name: 'seq'});
+  const frames = tf.input({shape: [3, 6, 5, 2], name: 'frames'});
+  const d = L.timeDistributed({layer: L.dense({units: 3, activation: 'tanh'}), name: 'td_dense'}).apply(seq);
+  const conv = L.timeDistributed({layer: L.conv2d({filters: 2, kernelSize: 3, padding: 'same'}),
+    name: 'td_conv'}).apply(frames);
+  const flat = L.timeDistributed({layer: L.flatten(), name: 'td_flat'}).apply(conv);
+  const enc = L.lstm({units: 2, name: 'frames_lstm'}).apply(flat);
+  return tf.model({inputs: [seq, frames], outputs: [d, enc], name: 'time_distributed'});
+}, 3);
+
+addCase('mask_embed_lstm', 'Embedding(maskZero) on zero-padded tokens -> LSTM (sequences) -> Dropout -> ' +
+    'LSTM -> RepeatVector -> LSTM (gets the stale mask, as TF.js passes it) ', () => {
+  const m = tf.sequential({name: 'mask_embed_lstm'});
+  m.add(L.embedding({inputDim: 9, outputDim: 4, maskZero: true, inputLength: 6, name: 'emb'}));
+  m.add(L.lstm({units: 3, returnSequences: true, name: 'lstm_seq'}));
+  m.add(L.dropout({rate: 0.2, name: 'drop'}));
+  m.add(L.lstm({units: 3, name: 'lstm_last'}));
+  m.add(L.repeatVector({n: 6, name: 'repeat'}));
+  m.add(L.lstm({units: 2, returnSequences: true, goBackwards: true, name: 'lstm_dec'}));
+  return m;
+}, 6, null, (batch) => [paddedTokens(batch, 6, 9, 300)]);
+
+addCase('mask_gru', 'Masking -> Dense (carries the mask) -> GRU goBackwards with sequences -> Bidirectional ' +
+    'SimpleRNN; Masking(maskValue 0.5) -> TimeDistributed(Dense) -> LSTM; padded rows of zeros', () => {
+  const inp = tf.input({shape: [6, 3], name: 'seq'});
+  const masked = L.masking({name: 'mask'}).apply(inp);
+  const dense = L.dense({units: 4, activation: 'relu', name: 'dense_masked'}).apply(masked);
+  const g = L.gru({units: 3, returnSequences: true, goBackwards: true, name: 'gru_masked'}).apply(dense);
+  const bi = L.bidirectional({layer: L.simpleRNN({units: 2}), name: 'bi_masked'}).apply(g);
+  const other = L.masking({maskValue: 0.5, name: 'mask_half'}).apply(inp);
+  const td = L.timeDistributed({layer: L.dense({units: 2}), name: 'td_masked'}).apply(other);
+  const l = L.lstm({units: 2, name: 'lstm_masked'}).apply(td);
+  return tf.model({inputs: inp, outputs: [bi, l, g], name: 'mask_gru'});
+}, 6, null, (batch) => [padded(batch, 6, 3, 400)]);
+
 /** A custom layer, registered as a page would: x * scale * factor + shift, with a non-trainable shift. */
 class ScaleShift extends tf.layers.Layer {
   constructor(config) {
@@ -252,7 +374,7 @@ async function runCase(out, c, index) {
   fs.mkdirSync(dir, {recursive: true});
   for (const [field, data] of Object.entries(await httpBody(model))) write(dir, field, data);
   const scale = c.name === 'wide' ? 10 : 2;
-  const inputs = model.inputs.map((t, i) => {
+  const inputs = c.makeInputs ? c.makeInputs(c.batch) : model.inputs.map((t, i) => {
     const shape = [c.batch, ...t.shape.slice(1)];
     const n = shape.reduce((a, b) => a * b, 1);
     return tf.tensor(c.tokenDim ? tokens(n, 100 + i, c.tokenDim) : values(n, 100 + i, scale), shape);
@@ -262,7 +384,9 @@ async function runCase(out, c, index) {
   const enc = (t) => ({shape: t.shape, values_b64: b64(t.dataSync())});
   write(dir, 'io.json', JSON.stringify({inputs: inputs.map(enc), outputs: outputs.map(enc)}));
   const inner = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
-  const probe = tf.model({inputs: model.inputs, outputs: inner.map((l) => l.output), name: `probe_${c.name}`});
+  // A layer with several outputs (an RNN with returnState) is probed at its first.
+  const first = (l) => (Array.isArray(l.output) ? l.output[0] : l.output);
+  const probe = tf.model({inputs: model.inputs, outputs: inner.map(first), name: `probe_${c.name}`});
   let each = probe.predict(inputs.length === 1 ? inputs[0] : inputs);
   each = Array.isArray(each) ? each : [each];
   write(dir, 'layer_outputs.json', JSON.stringify({layers: inner.map((l, i) => ({name: l.name, ...enc(each[i])}))}));
