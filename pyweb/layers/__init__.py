@@ -11,7 +11,8 @@ from __future__ import annotations
 from .activations import ACTIVATIONS
 from .advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
 from .base import Layer, SymbolicTensor, UnsupportedLayerError, WeightMismatchError
-from .convolutional import Conv2D, DepthwiseConv2D
+from .convolutional import Conv1D, Conv2D, Conv3D, DepthwiseConv2D, SeparableConv2D
+from .convolutional_transpose import Conv2DTranspose, Conv3DTranspose
 from .core import Activation, Concatenate, Dense, Dropout, Flatten, Input, InputLayer, Reshape
 from .embeddings import Embedding
 from .loading import (
@@ -23,18 +24,23 @@ from .loading import (
     model_from_topology,
     register_layer,
 )
-from .merge import Add, Average, Maximum, Minimum, Multiply
+from .merge import Add, Average, Dot, Maximum, Minimum, Multiply
 from .models import Model, Sequential
 from .noise import AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D
 from .normalization import BatchNormalization, LayerNormalization
 from .pooling import (
+    AveragePooling1D,
     AveragePooling2D,
+    AveragePooling3D,
     GlobalAveragePooling1D,
     GlobalAveragePooling2D,
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
+    MaxPooling1D,
     MaxPooling2D,
+    MaxPooling3D,
 )
+from .preprocessing import CategoryEncoding, CenterCrop, RandomHeight, RandomWidth, Rescaling, Resizing
 from .reshaping import Cropping2D, Permute, RepeatVector, UpSampling2D, ZeroPadding2D
 
 __all__ = [
@@ -44,13 +50,22 @@ __all__ = [
     "Add",
     "AlphaDropout",
     "Average",
+    "AveragePooling1D",
     "AveragePooling2D",
+    "AveragePooling3D",
     "BatchNormalization",
+    "CategoryEncoding",
+    "CenterCrop",
     "Concatenate",
+    "Conv1D",
     "Conv2D",
+    "Conv2DTranspose",
+    "Conv3D",
+    "Conv3DTranspose",
     "Cropping2D",
     "Dense",
     "DepthwiseConv2D",
+    "Dot",
     "Dropout",
     "ELU",
     "Embedding",
@@ -66,16 +81,23 @@ __all__ = [
     "Layer",
     "LayerNormalization",
     "LeakyReLU",
+    "MaxPooling1D",
     "MaxPooling2D",
+    "MaxPooling3D",
     "Maximum",
     "Minimum",
     "Model",
     "Multiply",
     "PReLU",
     "Permute",
+    "RandomHeight",
+    "RandomWidth",
     "ReLU",
     "RepeatVector",
+    "Rescaling",
     "Reshape",
+    "Resizing",
+    "SeparableConv2D",
     "Sequential",
     "Softmax",
     "SpatialDropout1D",
