@@ -40,7 +40,7 @@ from .pooling import (
     MaxPooling2D,
     MaxPooling3D,
 )
-from .preprocessing import CategoryEncoding, CenterCrop, RandomHeight, RandomWidth, Rescaling, Resizing
+from .preprocessing import CategoryEncoding, CenterCrop, RandomWidth, Rescaling, Resizing
 from .reshaping import Cropping2D, Permute, RepeatVector, UpSampling2D, ZeroPadding2D
 
 __all__ = [
@@ -90,7 +90,6 @@ __all__ = [
     "Multiply",
     "PReLU",
     "Permute",
-    "RandomHeight",
     "RandomWidth",
     "ReLU",
     "RepeatVector",

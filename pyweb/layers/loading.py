@@ -35,7 +35,7 @@ from .pooling import (
     MaxPooling2D,
     MaxPooling3D,
 )
-from .preprocessing import CategoryEncoding, CenterCrop, RandomHeight, RandomWidth, Rescaling, Resizing
+from .preprocessing import CategoryEncoding, CenterCrop, RandomWidth, Rescaling, Resizing
 from .reshaping import Cropping2D, Permute, RepeatVector, UpSampling2D, ZeroPadding2D
 
 __all__ = ["LAYER_CLASSES", "aload_layers_model", "layer_from_config", "load_layers_model", "model_from_artifacts",
@@ -48,7 +48,7 @@ LAYER_CLASSES: dict[str, type[Layer]] = {
         Conv3DTranspose, Cropping2D, Dense, DepthwiseConv2D, Dot, Dropout, ELU, Embedding, Flatten, GaussianDropout,
         GaussianNoise, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
         InputLayer, LayerNormalization, LeakyReLU, MaxPooling1D, MaxPooling2D, MaxPooling3D, Maximum, Minimum,
-        Multiply, Permute, PReLU, RandomHeight, RandomWidth, ReLU, RepeatVector, Rescaling, Reshape, Resizing,
+        Multiply, Permute, PReLU, RandomWidth, ReLU, RepeatVector, Rescaling, Reshape, Resizing,
         SeparableConv2D, Softmax, SpatialDropout1D, ThresholdedReLU, UpSampling2D, ZeroPadding2D)
 }
 

@@ -1,5 +1,6 @@
 """The preprocessing layers TF.js 4.22 registers: Rescaling, CenterCrop, Resizing,
-CategoryEncoding, RandomWidth, RandomHeight (tfjs-layers layers/preprocessing).
+CategoryEncoding, RandomWidth (tfjs-layers layers/preprocessing; its RandomHeight source
+is not built into the 4.22 bundle, so TF.js cannot load that class and neither does pyweb).
 
 Each does what TF.js's does at predict time, quirks included:
 
@@ -9,8 +10,8 @@ Each does what TF.js's does at predict time, quirks included:
   rows and columns are picked by rounding ``(size - 1) / size * (offset + i * n / (n - 1))``;
   a 1-column horizontal margin counts as 1 even when it would round down to 0; a target
   larger than the input in either direction resizes the whole image bilinearly instead.
-- RandomWidth and RandomHeight draw a random factor even in predict, so their output
-  cannot be reproduced: they load and save, and raise UnsupportedLayerError when run.
+- RandomWidth draws a random factor even in predict, so its output cannot be
+  reproduced: it loads and saves, and raises UnsupportedLayerError when run.
 
 Resizing follows tfjs-backend-cpu ResizeBilinear / ResizeNearestNeighbor: source
 coordinates and interpolation in float64, rounded to float32 once, so it is exact.
@@ -24,7 +25,7 @@ import numpy as np
 
 from .base import Layer, positive_int, unsupported_value
 
-__all__ = ["CategoryEncoding", "CenterCrop", "RandomHeight", "RandomWidth", "Rescaling", "Resizing",
+__all__ = ["CategoryEncoding", "CenterCrop", "RandomWidth", "Rescaling", "Resizing",
            "resize_bilinear", "resize_nearest"]
 
 INTERPOLATIONS = ("bilinear", "nearest")
@@ -235,15 +236,17 @@ class CategoryEncoding(Layer):
         return {"num_tokens": self.num_tokens, "output_mode": self.output_mode}
 
 
-_NO_SEED = object()
+class RandomWidth(Layer):
+    """Keras's random horizontal stretch, kept for loading and saving.
 
+    TF.js 4.22 resizes by a random factor in predict too (not only in training), so
+    pyweb raises UnsupportedLayerError (option ``factor``) when asked to run it.
+    """
 
-class _RandomResize(Layer):
-    """RandomWidth/RandomHeight: kept for loading and saving; TF.js resizes by a random factor in predict."""
-
+    class_name = "RandomWidth"
     config_keys = ("factor", "interpolation", "seed")
 
-    def __init__(self, factor: float | list[float], interpolation: str = "bilinear", seed: Any = _NO_SEED,
+    def __init__(self, factor: float | list[float], interpolation: str = "bilinear", seed: int | None = None,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         bounds = factor if isinstance(factor, (list, tuple)) else [-factor, factor]
@@ -259,25 +262,7 @@ class _RandomResize(Layer):
         raise unsupported_value(self.class_name, "factor", self.factor)
 
     def layer_config(self) -> dict[str, Any]:
-        config = {"factor": self.factor, "interpolation": self.interpolation}
-        if self._seed is not _NO_SEED:  # TF.js writes the seed it was given; JSON drops an absent one
-            config["seed"] = self._seed
-        return config
-
-
-class RandomWidth(_RandomResize):
-    """Keras's random horizontal stretch. TF.js applies it in predict too, so pyweb refuses to run it."""
-
-    class_name = "RandomWidth"
+        return {"factor": self.factor, "interpolation": self.interpolation, "seed": self._seed}
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return _image_shape(self, input_shape, input_shape[-3], None)
-
-
-class RandomHeight(_RandomResize):
-    """Keras's random vertical stretch. TF.js applies it in predict too, so pyweb refuses to run it."""
-
-    class_name = "RandomHeight"
-
-    def compute_output_shape(self, input_shape: Any) -> Any:
-        return _image_shape(self, input_shape, None, input_shape[-2])

@@ -163,3 +163,14 @@ def test_readme_custom_layer_example_loads_the_tfjs_model(layers_goldens, tmp_pa
         assert namespace["model"].predict(inputs[0]).tobytes() == expected[0].tobytes()
     finally:
         LAYER_CLASSES.pop("ScaleShift", None)
+
+
+def test_random_width_round_trips_and_refuses_to_predict(layers_goldens):
+    # TF.js 4.22 resizes by a random factor in predict as well, so only the model.json round trip is comparable.
+    case = layers_goldens / "random_resize"
+    model = load_layers_model(f"file://{case}")
+    assert to_model_json(model.to_artifacts(), [HTTP_WEIGHTS_PATH]) == (case / "resaved.json").read_text("utf-8")
+    inputs, _ = read_io(case)
+    with pytest.raises(UnsupportedLayerError) as info:
+        model.predict(inputs[0])
+    assert (info.value.layer_class, info.value.option) == ("RandomWidth", "factor")

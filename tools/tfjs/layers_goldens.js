@@ -329,6 +329,16 @@ addCase('category', 'CategoryEncoding multi_hot (default), count, one_hot on [ba
   return tf.model({inputs: [ids, one], outputs: outs, name: 'category'});
 }, 4, 6);
 
+addCase('random_resize', 'RandomWidth (seeded; nearest with [lower, upper] and no seed): TF.js resizes by a ' +
+    'random factor even in predict, so only the model.json round trip is compared', () => {
+  const img = tf.input({shape: [6, 5, 2], name: 'img'});
+  const outs = [
+    L.randomWidth({factor: 0.3, seed: 7, name: 'rand_w'}).apply(img),
+    L.randomWidth({factor: [-0.2, 0.4], interpolation: 'nearest', name: 'rand_w2'}).apply(img),
+  ];
+  return tf.model({inputs: img, outputs: outs, name: 'random_resize'});
+}, 1, null, true);
+
 /** A custom layer, registered as a page would: x * scale * factor + shift, with a non-trainable shift. */
 class ScaleShift extends tf.layers.Layer {
   constructor(config) {
