@@ -11,7 +11,8 @@ from __future__ import annotations
 from .activations import ACTIVATIONS
 from .advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
 from .base import Layer, SymbolicTensor, UnsupportedLayerError, WeightMismatchError
-from .convolutional import Conv2D, DepthwiseConv2D
+from .convolutional import Conv1D, Conv2D, Conv3D, DepthwiseConv2D, SeparableConv2D
+from .convolutional_transpose import Conv2DTranspose, Conv3DTranspose
 from .core import Activation, Concatenate, Dense, Dropout, Flatten, Input, InputLayer, Reshape
 from .embeddings import Embedding
 from .loading import (
@@ -24,18 +25,23 @@ from .loading import (
     register_layer,
 )
 from .masking import Masking
-from .merge import Add, Average, Maximum, Minimum, Multiply
+from .merge import Add, Average, Dot, Maximum, Minimum, Multiply
 from .models import Model, Sequential
 from .noise import AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D
 from .normalization import BatchNormalization, LayerNormalization
 from .pooling import (
+    AveragePooling1D,
     AveragePooling2D,
+    AveragePooling3D,
     GlobalAveragePooling1D,
     GlobalAveragePooling2D,
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
+    MaxPooling1D,
     MaxPooling2D,
+    MaxPooling3D,
 )
+from .preprocessing import CategoryEncoding, CenterCrop, RandomWidth, Rescaling, Resizing
 from .recurrent import GRU, LSTM, RNN, SimpleRNN
 from .recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from .reshaping import Cropping2D, Permute, RepeatVector, UpSampling2D, ZeroPadding2D
@@ -48,14 +54,23 @@ __all__ = [
     "Add",
     "AlphaDropout",
     "Average",
+    "AveragePooling1D",
     "AveragePooling2D",
+    "AveragePooling3D",
     "BatchNormalization",
     "Bidirectional",
+    "CategoryEncoding",
+    "CenterCrop",
     "Concatenate",
+    "Conv1D",
     "Conv2D",
+    "Conv2DTranspose",
+    "Conv3D",
+    "Conv3DTranspose",
     "Cropping2D",
     "Dense",
     "DepthwiseConv2D",
+    "Dot",
     "Dropout",
     "ELU",
     "Embedding",
@@ -76,7 +91,9 @@ __all__ = [
     "LayerNormalization",
     "LeakyReLU",
     "Masking",
+    "MaxPooling1D",
     "MaxPooling2D",
+    "MaxPooling3D",
     "Maximum",
     "Minimum",
     "Model",
@@ -84,9 +101,13 @@ __all__ = [
     "PReLU",
     "Permute",
     "RNN",
+    "RandomWidth",
     "ReLU",
     "RepeatVector",
+    "Rescaling",
     "Reshape",
+    "Resizing",
+    "SeparableConv2D",
     "Sequential",
     "SimpleRNN",
     "SimpleRNNCell",

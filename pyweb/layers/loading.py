@@ -14,23 +14,29 @@ import numpy as np
 from ..errors import ArtifactError, CorruptModelError, PyWebError
 from .base import Layer, UnsupportedLayerError, WeightMismatchError
 from .advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
-from .convolutional import Conv2D, DepthwiseConv2D
+from .convolutional import Conv1D, Conv2D, Conv3D, DepthwiseConv2D, SeparableConv2D
+from .convolutional_transpose import Conv2DTranspose, Conv3DTranspose
 from .core import Activation, Concatenate, Dense, Dropout, Flatten, InputLayer, Reshape
 from .embeddings import Embedding
 from .initializers import placeholders
-from .merge import Add, Average, Maximum, Minimum, Multiply
+from .merge import Add, Average, Dot, Maximum, Minimum, Multiply
 from .models import Model, Sequential
 from .noise import AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D
-from .normalization import BatchNormalization, LayerNormalization
 from .masking import Masking
+from .normalization import BatchNormalization, LayerNormalization
 from .pooling import (
+    AveragePooling1D,
     AveragePooling2D,
+    AveragePooling3D,
     GlobalAveragePooling1D,
     GlobalAveragePooling2D,
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
+    MaxPooling1D,
     MaxPooling2D,
+    MaxPooling3D,
 )
+from .preprocessing import CategoryEncoding, CenterCrop, RandomWidth, Rescaling, Resizing
 from .recurrent import GRU, LSTM, RNN, SimpleRNN
 from .recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from .reshaping import Cropping2D, Permute, RepeatVector, UpSampling2D, ZeroPadding2D
@@ -41,13 +47,14 @@ __all__ = ["LAYER_CLASSES", "aload_layers_model", "layer_from_config", "load_lay
 
 LAYER_CLASSES: dict[str, type[Layer]] = {
     cls.class_name: cls for cls in (
-        Activation, Add, AlphaDropout, Average, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Cropping2D,
-        Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten, GaussianDropout, GaussianNoise,
-        GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, InputLayer,
-        LayerNormalization, LeakyReLU, MaxPooling2D, Maximum, Minimum, Multiply, Permute, PReLU, ReLU, RepeatVector,
-        Reshape, Softmax, SpatialDropout1D, ThresholdedReLU, UpSampling2D, ZeroPadding2D)
-} | {
-    cls.class_name: cls for cls in (  # recurrent layers, their cells, wrappers and masking
+        Activation, Add, AlphaDropout, Average, AveragePooling1D, AveragePooling2D, AveragePooling3D,
+        BatchNormalization, CategoryEncoding, CenterCrop, Concatenate, Conv1D, Conv2D, Conv2DTranspose, Conv3D,
+        Conv3DTranspose, Cropping2D, Dense, DepthwiseConv2D, Dot, Dropout, ELU, Embedding, Flatten, GaussianDropout,
+        GaussianNoise, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
+        InputLayer, LayerNormalization, LeakyReLU, MaxPooling1D, MaxPooling2D, MaxPooling3D, Maximum, Minimum,
+        Multiply, Permute, PReLU, RandomWidth, ReLU, RepeatVector, Rescaling, Reshape, Resizing,
+        SeparableConv2D, Softmax, SpatialDropout1D, ThresholdedReLU, UpSampling2D, ZeroPadding2D,
+        # recurrent layers, their cells, wrappers and masking
         Bidirectional, GRU, GRUCell, LSTM, LSTMCell, Masking, RNN, SimpleRNN, SimpleRNNCell, StackedRNNCells,
         TimeDistributed)
 }

@@ -184,11 +184,11 @@ def _set(index, key, value):
 
 
 @pytest.mark.parametrize(("edit", "layer_class", "option"), [
-    (_set(0, "data_format", "channels_first"), "Conv2D", "data_format"),
+    (_set(0, "data_format", "channels_middle"), "Conv2D", "data_format"),
     (_set(0, "padding", "causal"), "Conv2D", "padding"),
     (_set(0, "strides", [2, 2]), "Conv2D", "dilation_rate"),  # strides and dilation both > 1
-    (_set(1, "data_format", "channels_first"), "DepthwiseConv2D", "data_format"),
-    (_set(2, "data_format", "channels_first"), "MaxPooling2D", "data_format"),
+    (_set(1, "dilation_rate", [2, 2]), "DepthwiseConv2D", "dilation_rate"),  # TF.js ignores it
+    (_set(2, "data_format", "NCHW"), "MaxPooling2D", "data_format"),
     (_set(3, "padding", "full"), "AveragePooling2D", "padding"),
     (_set(4, "axis", 1), "BatchNormalization", "axis"),
     (_set(5, "data_format", "channels_middle"), "GlobalAveragePooling2D", "data_format"),

@@ -28,7 +28,8 @@ pytestmark = pytest.mark.node
 RNN_CASES = ["rnn_simple", "rnn_lstm", "rnn_gru", "rnn_state", "rnn_cells", "bidirectional", "time_distributed",
              "mask_embed_lstm", "mask_gru"]
 CASES = ["mlp", "wide", "activations", "functional", "cnn", "embed", "embed_seq", "advanced_acts", "image_ops",
-         "merge_seq", *RNN_CASES]
+         "merge_seq", "conv1d_seq", "conv3d_vol", "conv_transpose", "separable_first", "dot_merge", "preprocess",
+         "category", *RNN_CASES]
 #: Cases made only of Dense (+ bias/identity layers), held to 1 ulp.
 DENSE_ONLY = {"wide"}
 
@@ -71,6 +72,8 @@ def test_every_layer_matches_tfjs(layers_goldens, case):
 #: where TF.js's Math.exp/Math.log differ from numpy's by an ulp (softmax over two axes, and what
 #: concatenates it).
 EXACT_BUT = {"advanced_acts": {"softmax_12": 2, "grid_flat1": 2, "cat": 2}, "image_ops": {}, "merge_seq": {},
+             "conv1d_seq": {}, "conv3d_vol": {}, "conv_transpose": {}, "separable_first": {}, "dot_merge": {},
+             "preprocess": {}, "category": {},
              # Recurrent layers, wrappers and masks: every step in TF.js's float32 order, all bit-exact.
              **{case: {} for case in RNN_CASES}}
 
@@ -170,3 +173,14 @@ def test_readme_custom_layer_example_loads_the_tfjs_model(layers_goldens, tmp_pa
         assert namespace["model"].predict(inputs[0]).tobytes() == expected[0].tobytes()
     finally:
         LAYER_CLASSES.pop("ScaleShift", None)
+
+
+def test_random_width_round_trips_and_refuses_to_predict(layers_goldens):
+    # TF.js 4.22 resizes by a random factor in predict as well, so only the model.json round trip is comparable.
+    case = layers_goldens / "random_resize"
+    model = load_layers_model(f"file://{case}")
+    assert to_model_json(model.to_artifacts(), [HTTP_WEIGHTS_PATH]) == (case / "resaved.json").read_text("utf-8")
+    inputs, _ = read_io(case)
+    with pytest.raises(UnsupportedLayerError) as info:
+        model.predict(inputs[0])
+    assert (info.value.layer_class, info.value.option) == ("RandomWidth", "factor")

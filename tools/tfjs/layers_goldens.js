@@ -77,8 +77,12 @@ function paddedTokens(batch, steps, dim, seed) {
 }
 
 const CASES = [];
-function addCase(name, description, build, batch = 4, tokenDim = null, makeInputs = null) {
-  CASES.push({name, description, build, batch, tokenDim, makeInputs});
+/** `makeInputs(batch)`: the inputs, when the default generated ones will not do.
+ *  `direct`: every layer takes the model's one input; outputs come from calling each layer on the input
+ *  tensor, because TF.js 4.22's Resizing (and CenterCrop's upsizing) fail inside model.predict: they hand
+ *  the list of inputs, not the tensor, to tf.image. */
+function addCase(name, description, build, batch = 4, tokenDim = null, makeInputs = null, direct = false) {
+  CASES.push({name, description, build, batch, tokenDim, makeInputs, direct});
 }
 
 addCase('mlp', 'Sequential Dense relu/tanh/softmax, default names', () => {
@@ -219,6 +223,144 @@ addCase('merge_seq', 'Two inputs [3,4] and [4]: Multiply/Average/Maximum/Minimum
   return tf.model({inputs: [seq, vec], outputs: [L.concatenate({name: 'pooled'}).apply(pooled), perm],
     name: 'merge_seq'});
 });
+
+addCase('conv1d_seq', 'Sequential on [11, 3] sequences: Conv1D same/strided valid/dilated, MaxPooling1D and ' +
+    'AveragePooling1D same and valid', () => {
+  const m = tf.sequential({name: 'conv1d_seq'});
+  m.add(L.conv1d({filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', inputShape: [11, 3], name: 'c1_same'}));
+  m.add(L.conv1d({filters: 5, kernelSize: 2, strides: 2, name: 'c1_stride'}));
+  m.add(L.conv1d({filters: 3, kernelSize: 3, dilationRate: 2, padding: 'same', activation: 'tanh', name: 'c1_dil'}));
+  m.add(L.maxPooling1d({poolSize: 2, padding: 'same', name: 'mp1_same'}));
+  m.add(L.averagePooling1d({poolSize: 3, strides: 1, padding: 'same', name: 'ap1_same'}));
+  m.add(L.averagePooling1d({poolSize: 2, name: 'ap1_valid'}));
+  m.add(L.conv1d({filters: 2, kernelSize: 1, useBias: false, name: 'c1_point'}));
+  m.add(L.maxPooling1d({poolSize: 1, strides: 1, name: 'mp1_one'}));
+  return m;
+}, 3);
+
+addCase('conv3d_vol', 'Functional on [5, 6, 4, 2] volumes: Conv3D same/strided/dilated, channels first, ' +
+    'MaxPooling3D/AveragePooling3D same and valid (a pool smaller than its stride: TF.js 3-D padding < 0)', () => {
+  const vol = tf.input({shape: [5, 6, 4, 2], name: 'vol'});
+  const a = L.conv3d({filters: 3, kernelSize: 2, padding: 'same', activation: 'relu', name: 'c3_same'}).apply(vol);
+  const b = L.conv3d({filters: 4, kernelSize: [3, 2, 2], strides: [2, 1, 2], padding: 'same', name: 'c3_stride'}).apply(a);
+  const c = L.conv3d({filters: 2, kernelSize: 2, dilationRate: [2, 1, 1], name: 'c3_dil'}).apply(a);
+  const d = L.conv3d({filters: 3, kernelSize: [1, 3, 2], strides: 2, padding: 'same', dataFormat: 'channelsFirst',
+    name: 'c3_first'}).apply(vol);
+  const outs = [
+    L.maxPooling3d({poolSize: 2, padding: 'same', name: 'mp3_same'}).apply(b),
+    L.averagePooling3d({poolSize: [2, 3, 1], strides: 1, padding: 'same', name: 'ap3_same'}).apply(c),
+    L.averagePooling3d({poolSize: [1, 2, 2], strides: 2, padding: 'same', name: 'ap3_shift'}).apply(a),
+    L.maxPooling3d({poolSize: [1, 1, 2], strides: [2, 2, 1], padding: 'same', name: 'mp3_shift'}).apply(a),
+    L.maxPooling3d({poolSize: [2, 1, 1], dataFormat: 'channelsFirst', name: 'mp3_first'}).apply(d),
+    L.averagePooling3d({poolSize: 2, strides: 1, padding: 'same', dataFormat: 'channelsFirst',
+      name: 'ap3_first'}).apply(d),
+  ];
+  return tf.model({inputs: vol, outputs: outs.map((t, i) => L.flatten({name: `flat3_${i}`}).apply(t)),
+    name: 'conv3d_vol'});
+}, 2);
+
+addCase('conv_transpose', 'Functional: Conv2DTranspose (same/valid, strides 2 and [2,3], a kernel smaller than ' +
+    'its stride, channels first) on [5, 4, 3]; Conv3DTranspose (same/valid, channels first) on [3, 4, 3, 2]', () => {
+  const img = tf.input({shape: [5, 4, 3], name: 'img'});
+  const vol = tf.input({shape: [3, 4, 3, 2], name: 'vol'});
+  const outs = [
+    L.conv2dTranspose({filters: 2, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', name: 't2_same'}),
+    L.conv2dTranspose({filters: 3, kernelSize: [3, 2], strides: [2, 3], name: 't2_valid'}),
+    L.conv2dTranspose({filters: 2, kernelSize: 2, padding: 'same', name: 't2_unit'}),
+    L.conv2dTranspose({filters: 2, kernelSize: [1, 2], strides: 3, useBias: false, name: 't2_gap'}),
+    L.conv2dTranspose({filters: 4, kernelSize: 3, strides: [1, 2], padding: 'same', dataFormat: 'channelsFirst',
+      name: 't2_first'}),
+  ].map((l) => l.apply(img));
+  const outs3 = [
+    L.conv3dTranspose({filters: 2, kernelSize: [2, 3, 2], strides: [2, 1, 2], padding: 'same', name: 't3_same'}),
+    L.conv3dTranspose({filters: 3, kernelSize: 2, strides: [1, 2, 3], activation: 'tanh', name: 't3_valid'}),
+    L.conv3dTranspose({filters: 2, kernelSize: [1, 2, 2], strides: 2, padding: 'same', dataFormat: 'channelsFirst',
+      name: 't3_first'}),
+  ].map((l) => l.apply(vol));
+  return tf.model({inputs: [img, vol], outputs: [...outs, ...outs3], name: 'conv_transpose'});
+}, 2);
+
+addCase('separable_first', 'Functional on [9, 8, 3]: SeparableConv2D (a depthwise initializer, strided valid, ' +
+    'dilated, channels first without bias; TF.js 4.22 does not save depthMultiplier, so it stays 1 here), and Conv2D, DepthwiseConv2D, ' +
+    'MaxPooling2D, AveragePooling2D channels first', () => {
+  const img = tf.input({shape: [9, 8, 3], name: 'img'});
+  const outs = [
+    L.separableConv2d({filters: 4, kernelSize: 3, padding: 'same', activation: 'relu',
+      depthwiseInitializer: 'heNormal', name: 's_same'}),
+    L.separableConv2d({filters: 3, kernelSize: [2, 3], strides: 2, name: 's_stride'}),
+    L.separableConv2d({filters: 2, kernelSize: 3, dilationRate: 2, padding: 'same', name: 's_dil'}),
+    L.separableConv2d({filters: 5, kernelSize: 2, strides: [1, 2], useBias: false, dataFormat: 'channelsFirst',
+      name: 's_first'}),
+    L.conv2d({filters: 4, kernelSize: [3, 2], strides: 2, padding: 'same', dataFormat: 'channelsFirst',
+      activation: 'relu', name: 'c_first'}),
+    L.depthwiseConv2d({kernelSize: 3, depthMultiplier: 2, padding: 'same', dataFormat: 'channelsFirst',
+      name: 'dw_first'}),
+    L.maxPooling2d({poolSize: 3, strides: 2, padding: 'same', dataFormat: 'channelsFirst', name: 'mp_first'}),
+    L.averagePooling2d({poolSize: [2, 3], strides: 1, padding: 'same', dataFormat: 'channelsFirst',
+      name: 'ap_first'}),
+  ].map((l) => l.apply(img));
+  return tf.model({inputs: img, outputs: outs, name: 'separable_first'});
+}, 2);
+
+addCase('dot_merge', 'Dot: vectors (axes 1, normalized, negative axis), sequences [3,4]x[5,4] (axes 2), [3,4]x[3,6] ' +
+    '(axes 1, normalized), sequence with vector ([2,1])', () => {
+  const a = tf.input({shape: [4], name: 'a'});
+  const b = tf.input({shape: [4], name: 'b'});
+  const s = tf.input({shape: [3, 4], name: 's'});
+  const t = tf.input({shape: [5, 4], name: 't'});
+  const u = tf.input({shape: [3, 6], name: 'u'});
+  const outs = [
+    L.dot({axes: 1, name: 'dot_vec'}).apply([a, b]),
+    L.dot({axes: -1, normalize: true, name: 'cos_vec'}).apply([a, b]),
+    L.dot({axes: 2, name: 'dot_seq'}).apply([s, t]),
+    L.dot({axes: [1, 1], normalize: true, name: 'cos_seq'}).apply([s, u]),
+    L.dot({axes: [2, 1], name: 'dot_mixed'}).apply([s, a]),
+    L.dot({axes: [1, 2], name: 'dot_mixed_rev'}).apply([b, t]),
+  ];
+  return tf.model({inputs: [a, b, s, t, u], outputs: outs, name: 'dot_merge'});
+}, 3);
+
+addCase('preprocess', 'Rescaling, Resizing (bilinear/nearest, with and without cropToAspectRatio, up and down), ' +
+    'CenterCrop (crop, a 1-column margin, upsizing) on [7, 6, 3] images', () => {
+  const img = tf.input({shape: [7, 6, 3], name: 'img'});
+  const outs = [
+    L.rescaling({scale: 1 / 255, offset: -0.25, name: 'rescale'}).apply(img),
+    L.rescaling({scale: 0.5, name: 'halve'}).apply(img),
+    L.resizing({height: 5, width: 9, name: 'rs_bilinear'}).apply(img),
+    L.resizing({height: 4, width: 4, interpolation: 'nearest', name: 'rs_nearest'}).apply(img),
+    L.resizing({height: 10, width: 4, cropToAspectRatio: true, name: 'rs_bilinear_crop'}).apply(img),
+    L.resizing({height: 3, width: 11, interpolation: 'nearest', cropToAspectRatio: true, name: 'rs_nearest_crop'}).apply(img),
+    L.centerCrop({height: 4, width: 3, name: 'crop'}).apply(img),
+    L.centerCrop({height: 7, width: 5, name: 'crop_margin'}).apply(img),
+    L.centerCrop({height: 9, width: 4, name: 'crop_upsize'}).apply(img),
+    L.centerCrop({height: 1, width: 1, name: 'crop_pixel'}).apply(img),
+  ];
+  return tf.model({inputs: img, outputs: outs, name: 'preprocess'});
+}, 2, null, null, true);
+
+addCase('category', 'CategoryEncoding multi_hot (default), count, one_hot on [batch, 1] token ids ' +
+    '(fractions truncated); each behind a Reshape because TF.js 4.22 CategoryEncoding.computeOutputShape ' +
+    'overwrites its input\'s shape', () => {
+  const ids = tf.input({shape: [5], name: 'ids'});
+  const one = tf.input({shape: [1], name: 'one'});
+  const fresh = (t, n, name) => L.reshape({targetShape: [n], name}).apply(t);
+  const outs = [
+    L.categoryEncoding({numTokens: 6, name: 'multi'}).apply(fresh(ids, 5, 'ids_a')),
+    L.categoryEncoding({numTokens: 6, outputMode: 'count', name: 'count'}).apply(fresh(ids, 5, 'ids_b')),
+    L.categoryEncoding({numTokens: 7, outputMode: 'oneHot', name: 'onehot'}).apply(fresh(one, 1, 'one_a')),
+  ];
+  return tf.model({inputs: [ids, one], outputs: outs, name: 'category'});
+}, 4, 6);
+
+addCase('random_resize', 'RandomWidth (seeded; nearest with [lower, upper] and no seed): TF.js resizes by a ' +
+    'random factor even in predict, so only the model.json round trip is compared', () => {
+  const img = tf.input({shape: [6, 5, 2], name: 'img'});
+  const outs = [
+    L.randomWidth({factor: 0.3, seed: 7, name: 'rand_w'}).apply(img),
+    L.randomWidth({factor: [-0.2, 0.4], interpolation: 'nearest', name: 'rand_w2'}).apply(img),
+  ];
+  return tf.model({inputs: img, outputs: outs, name: 'random_resize'});
+}, 1, null, null, true);
 
 addCase('rnn_simple', 'Sequential SimpleRNN: returnSequences, then goBackwards with relu and no bias, Dense', () => {
   const m = tf.sequential({name: 'rnn_simple'});
@@ -379,16 +521,23 @@ async function runCase(out, c, index) {
     const n = shape.reduce((a, b) => a * b, 1);
     return tf.tensor(c.tokenDim ? tokens(n, 100 + i, c.tokenDim) : values(n, 100 + i, scale), shape);
   });
-  let outputs = model.predict(inputs.length === 1 ? inputs[0] : inputs);
-  outputs = Array.isArray(outputs) ? outputs : [outputs];
+  const inner = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
+  let outputs;
+  let each;
+  if (c.direct) {
+    each = inner.map((l) => l.apply(inputs[0]));
+    outputs = model.outputLayers.map((l) => each[inner.indexOf(l)]);
+  } else {
+    outputs = model.predict(inputs.length === 1 ? inputs[0] : inputs);
+    outputs = Array.isArray(outputs) ? outputs : [outputs];
+    // A layer with several outputs (an RNN with returnState) is probed at its first.
+    const first = (l) => (Array.isArray(l.output) ? l.output[0] : l.output);
+    const probe = tf.model({inputs: model.inputs, outputs: inner.map(first), name: `probe_${c.name}`});
+    each = probe.predict(inputs.length === 1 ? inputs[0] : inputs);
+    each = Array.isArray(each) ? each : [each];
+  }
   const enc = (t) => ({shape: t.shape, values_b64: b64(t.dataSync())});
   write(dir, 'io.json', JSON.stringify({inputs: inputs.map(enc), outputs: outputs.map(enc)}));
-  const inner = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
-  // A layer with several outputs (an RNN with returnState) is probed at its first.
-  const first = (l) => (Array.isArray(l.output) ? l.output[0] : l.output);
-  const probe = tf.model({inputs: model.inputs, outputs: inner.map(first), name: `probe_${c.name}`});
-  let each = probe.predict(inputs.length === 1 ? inputs[0] : inputs);
-  each = Array.isArray(each) ? each : [each];
   write(dir, 'layer_outputs.json', JSON.stringify({layers: inner.map((l, i) => ({name: l.name, ...enc(each[i])}))}));
   return {case: c.name, description: c.description, inputs: model.inputNames, outputs: outputs.length};
 }
