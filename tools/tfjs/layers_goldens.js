@@ -12,11 +12,16 @@
  * OUTDIR/<case>/model.json         exactly what tf.io.http(url).save() POSTs as model.json
  * OUTDIR/<case>/model.weights.bin  the weight bytes
  * OUTDIR/<case>/layer_outputs.json {"layers": [{"name", "shape", "values_b64"}]}: every non-input layer's
- *                                  output on the same inputs (layers with one output, in model.layers order)
+ *                                  output on the same inputs (layers with one output, in model.layers order;
+ *                                  a nested model's output from its last call, the one in this model)
  * OUTDIR/<case>/resaved.json       model.json after tf.loadLayersModel of the saved model and save again
  *                                  (done after every case is built, so default names are unaffected)
  * OUTDIR/<case>/io.json            {"inputs": [{"shape", "values_b64"}], "outputs": [{"shape", "values_b64"}]}
  *                                  float32 little-endian; outputs of model.predict(inputs)
+ *
+ * Cases added with {nlp: true} use TF.js's NLP layers (tf.nlp.EinsumDense...), which no prebuilt TF.js bundle
+ * contains: they run in a child process on TF.js built from its ES modules (node --import tfjs_esm.mjs, which
+ * explains why), numbered and seeded as if in this process's list.
  */
 'use strict';
 
@@ -24,7 +29,9 @@ const fs = require('fs');
 const path = require('path');
 
 console.log = console.info = console.debug = (...args) => console.error(...args);
-const tf = require('@tensorflow/tfjs');
+// Under tfjs_esm.mjs (the child that runs the {nlp: true} cases) TF.js comes from its ES modules.
+const ESM = globalThis.pywebTfjsEsm != null;
+const tf = ESM ? globalThis.pywebTfjsEsm : require('@tensorflow/tfjs');
 tf.enableProdMode();
 const L = tf.layers;
 
@@ -55,8 +62,8 @@ function b64(arr) {
 }
 
 const CASES = [];
-function addCase(name, description, build, batch = 4, tokenDim = null) {
-  CASES.push({name, description, build, batch, tokenDim});
+function addCase(name, description, build, batch = 4, tokenDim = null, {nlp = false} = {}) {
+  CASES.push({name, description, build, batch, tokenDim, nlp});
 }
 
 addCase('mlp', 'Sequential Dense relu/tanh/softmax, default names', () => {
@@ -231,6 +238,76 @@ addCase('custom_layer', 'Sequential Dense then a custom ScaleShift layer (regist
   return m;
 });
 
+addCase('nested_seq', 'Sequential whose first layer is a Sequential, then Dense, a functional model and a ' +
+    'Sequential with BatchNormalization as layers (saved weights: every trainable one, then the moving stats)', () => {
+  const first = tf.sequential({name: 'first'});
+  first.add(L.dense({units: 4, inputShape: [5], activation: 'relu', name: 'f1'}));
+  const fin = tf.input({shape: [3], name: 'fin'});
+  const func = tf.model({inputs: fin, outputs: L.dense({units: 3, activation: 'tanh', name: 'fd'}).apply(fin),
+    name: 'func'});
+  const bnSeq = tf.sequential({name: 'bn_seq'});
+  bnSeq.add(L.batchNormalization({inputShape: [3], name: 'bn'}));
+  bnSeq.add(L.dense({units: 2, name: 'bd'}));
+  const m = tf.sequential({name: 'nested_seq'});
+  m.add(first);
+  m.add(L.dense({units: 3, name: 'mid'}));
+  m.add(func);
+  m.add(bnSeq);
+  m.add(L.batchNormalization({name: 'bn_out'}));
+  return m;
+});
+
+addCase('nested_functional', 'Functional with two inputs and two outputs calling a two-input functional model, a ' +
+    'Sequential with BatchNormalization, and a functional model that calls a Sequential (nested two deep)', () => {
+  const a = tf.input({shape: [4], name: 'a'});
+  const b = tf.input({shape: [4], name: 'b'});
+  const ia = tf.input({shape: [4], name: 'ia'});
+  const ib = tf.input({shape: [4], name: 'ib'});
+  const pair = tf.model({inputs: [ia, ib], name: 'pair',
+    outputs: L.dense({units: 5, name: 'pd'}).apply(L.concatenate({name: 'pc'}).apply([ia, ib]))});
+  const stats = tf.sequential({name: 'stats'});
+  stats.add(L.dense({units: 3, inputShape: [5], name: 'sd'}));
+  stats.add(L.batchNormalization({name: 'sbn'}));
+  const innerMost = tf.sequential({name: 'inner_most'});
+  innerMost.add(L.dense({units: 2, inputShape: [3], activation: 'elu', name: 'id'}));
+  const deepIn = tf.input({shape: [3], name: 'deep_in'});
+  const deep = tf.model({inputs: deepIn, name: 'deep',
+    outputs: L.dense({units: 2, activation: 'sigmoid', name: 'dd'}).apply(innerMost.apply(deepIn))});
+  const p = pair.apply([a, b]);
+  const out = deep.apply(stats.apply(p));
+  return tf.model({inputs: [a, b], outputs: [out, L.dense({units: 2, name: 'side'}).apply(p)],
+    name: 'nested_functional'});
+});
+
+addCase('einsum', 'EinsumDense (tf.nlp): Dense-like ab,bc->ac with relu, per-position abc,cd->abd without bias (output size null), ' +
+    'attention-style projections abc,cde->abde (bias de, and bias d only) and abcd,cde->abe (two summed axes, ' +
+    'tanh), and ab,bc->abc (nothing summed)', () => {
+  const E = tf.nlp.EinsumDense;
+  const x = tf.input({shape: [3, 8], name: 'x'});
+  const heads = new E({equation: 'abc,cde->abde', outputShape: [3, 2, 4], biasAxes: 'de', name: 'heads'}).apply(x);
+  const biasMid = new E({equation: 'abc,cde->abde', outputShape: [3, 2, 4], biasAxes: 'd', name: 'bias_mid'})
+      .apply(x);
+  const merged = new E({equation: 'abcd,cde->abe', outputShape: [3, 6], biasAxes: 'e', activation: 'tanh',
+    name: 'merge_heads'}).apply(heads);
+  const seq = new E({equation: 'abc,cd->abd', outputShape: [null, 5], name: 'seq_nobias'}).apply(x);
+  const dense = new E({equation: 'ab,bc->ac', outputShape: 7, biasAxes: 'c', activation: 'relu', name: 'dense_like'})
+      .apply(L.flatten({name: 'flat_x'}).apply(x));
+  const outer = new E({equation: 'ab,bc->abc', outputShape: [7, 2], name: 'no_sum'}).apply(dense);
+  const flat = [biasMid, merged, outer].map((t, i) => L.flatten({name: `flat${i}`}).apply(t));
+  return tf.model({inputs: x, outputs: [L.concatenate({name: 'cat'}).apply(flat), seq], name: 'einsum'});
+}, 4, null, {nlp: true});
+
+addCase('position_embedding', 'PositionEmbedding (tf.nlp): sequence 4 of 7 positions added to the input (as GPT-2 ' +
+    'does, RandomNormal initializer), and on a rank-4 input', () => {
+  const x = tf.input({shape: [4, 6], name: 'x'});
+  const pos = new tf.nlp.PositionEmbedding({sequenceLength: 7, name: 'pos',
+    initializer: tf.initializers.randomNormal({stddev: 0.02})}).apply(x);
+  const sum = L.add({name: 'sum'}).apply([x, pos]);
+  const grid = L.reshape({targetShape: [2, 2, 6], name: 'grid'}).apply(sum);
+  const pos4 = new tf.nlp.PositionEmbedding({sequenceLength: 2, name: 'pos4'}).apply(grid);
+  return tf.model({inputs: x, outputs: [sum, pos4], name: 'position_embedding'});
+}, 3, null, {nlp: true});
+
 function write(dir, file, data) {
   fs.writeFileSync(path.join(dir, file), data);
 }
@@ -262,7 +339,9 @@ async function runCase(out, c, index) {
   const enc = (t) => ({shape: t.shape, values_b64: b64(t.dataSync())});
   write(dir, 'io.json', JSON.stringify({inputs: inputs.map(enc), outputs: outputs.map(enc)}));
   const inner = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
-  const probe = tf.model({inputs: model.inputs, outputs: inner.map((l) => l.output), name: `probe_${c.name}`});
+  // A nested model also has the node its own constructor made: take its last call's output.
+  const probe = tf.model({inputs: model.inputs, outputs: inner.map((l) => l.getOutputAt(l.inboundNodes.length - 1)),
+    name: `probe_${c.name}`});
   let each = probe.predict(inputs.length === 1 ? inputs[0] : inputs);
   each = Array.isArray(each) ? each : [each];
   write(dir, 'layer_outputs.json', JSON.stringify({layers: inner.map((l, i) => ({name: l.name, ...enc(each[i])}))}));
@@ -280,6 +359,19 @@ async function resave(dir) {
   write(dir, 'resaved.json', (await httpBody(model))['model.json']);
 }
 
+const NLP_INDEX = 'index.nlp.json';
+
+/** Run the {nlp: true} cases in a child on TF.js's ES modules; their index entries, by case name. */
+function runNlpChild(out) {
+  const preload = path.join(__dirname, 'tfjs_esm.mjs');
+  const child = require('child_process').spawnSync(process.execPath, ['--import', preload, __filename, out],
+      {stdio: ['ignore', 'inherit', 'inherit']});
+  if (child.status !== 0) throw new Error(`the NLP cases failed in the ES-module child (exit ${child.status})`);
+  const entries = JSON.parse(fs.readFileSync(path.join(out, NLP_INDEX), 'utf8'));
+  fs.unlinkSync(path.join(out, NLP_INDEX));
+  return new Map(entries.map((e) => [e.case, e]));
+}
+
 async function main(argv) {
   if (argv.length !== 1) {
     process.stderr.write('usage: node tools/tfjs/layers_goldens.js OUTDIR\n');
@@ -288,9 +380,17 @@ async function main(argv) {
   await tf.setBackend('cpu');
   fs.mkdirSync(argv[0], {recursive: true});
   const cases = [];
-  for (let i = 0; i < CASES.length; i++) cases.push(await runCase(argv[0], CASES[i], i));
+  for (let i = 0; i < CASES.length; i++) {
+    if (CASES[i].nlp === ESM) cases.push(await runCase(argv[0], CASES[i], i));
+  }
   for (const c of cases) await resave(path.join(argv[0], c.case));
-  write(argv[0], 'index.json', JSON.stringify({tfjs_version: tf.version.tfjs, cases}));
+  if (ESM) {
+    write(argv[0], NLP_INDEX, JSON.stringify(cases));
+    return 0;
+  }
+  const nlp = CASES.some((c) => c.nlp) ? runNlpChild(argv[0]) : new Map();
+  const ordered = CASES.map((c) => (c.nlp ? nlp.get(c.name) : cases.find((e) => e.case === c.name)));
+  write(argv[0], 'index.json', JSON.stringify({tfjs_version: tf.version.tfjs, cases: ordered}));
   return 0;
 }
 
