@@ -45,6 +45,10 @@ LAYER_CLASSES: dict[str, type[Layer]] = {
 }
 
 
+#: Model classes TF.js writes, at the top of a topology or as a layer of another model.
+MODEL_CLASSES = ("Sequential", "Model", "Functional")
+
+
 def register_layer(cls: type[Layer]) -> type[Layer]:
     """Make a Layer subclass loadable by its ``class_name``."""
     LAYER_CLASSES[cls.class_name] = cls
@@ -59,12 +63,15 @@ _MALFORMED = (TypeError, ValueError, KeyError, AttributeError, IndexError, Overf
 def layer_from_config(entry: dict[str, Any]) -> Layer:
     """``{class_name, config}`` → a Layer; an unknown class raises UnsupportedLayerError.
 
+    A Sequential or functional model nested as a layer is built as a :class:`Model`.
     A config the layer cannot be built from (wrong types, impossible values)
     raises CorruptModelError with ``part="modelTopology"``.
     """
     if not isinstance(entry, dict):
         raise _malformed(f"a layer entry is a {type(entry).__name__}, not an object")
     name = entry.get("class_name")
+    if name in MODEL_CLASSES:
+        return _model(name, entry.get("config"))
     cls = LAYER_CLASSES.get(name) if isinstance(name, str) else None
     if cls is None:
         raise UnsupportedLayerError(f"layer class {name!r:.80} is not supported by pyweb", layer_class=str(name)[:80])
@@ -94,19 +101,22 @@ def _sequential(config: Any) -> Sequential:
 
 def _functional(config: dict[str, Any]) -> Model:
     created: dict[str, Layer] = {}
-    outputs: dict[str, list] = {}
+    outputs: dict[str, list[list]] = {}  # layer name -> its nodes -> their output tensors
     pending = list(config["layers"])
     for entry in pending:
         created[entry["name"]] = layer_from_config(entry)
     # Layers are listed inputs first, so one pass in order resolves every inbound tensor.
     for entry in pending:
         layer = created[entry["name"]]
+        if isinstance(layer, Model):  # node 0 of a nested model is its own graph (TF.js's Container)
+            outputs[entry["name"]] = [layer.outputs]
         for node in entry.get("inbound_nodes", []):
-            args = [outputs[src][node_index] for src, node_index, _tensor, *_ in node]
-            outputs.setdefault(entry["name"], []).append(layer(args if len(args) > 1 else args[0]))
+            args = [outputs[src][node_index][tensor] for src, node_index, tensor, *_ in node]
+            result = layer(args if len(args) > 1 else args[0])
+            outputs.setdefault(entry["name"], []).append(result if isinstance(result, list) else [result])
         if isinstance(layer, InputLayer):
-            outputs[entry["name"]] = [layer.output]
-    pick = lambda refs: [outputs[name][index] for name, index, _t in refs]
+            outputs[entry["name"]] = [[layer.output]]
+    pick = lambda refs: [outputs[name][index][tensor] for name, index, tensor in refs]
     return Model(inputs=pick(config["input_layers"]), outputs=pick(config["output_layers"]), name=config.get("name"))
 
 
@@ -126,12 +136,16 @@ def model_from_topology(topology: dict[str, Any]) -> Model:
     if not isinstance(topology, dict):
         raise _malformed("the model config is not an object")
     kind = topology.get("class_name")
-    if kind not in ("Sequential", "Model", "Functional"):
+    if kind not in MODEL_CLASSES:
         raise UnsupportedLayerError(f"model class {kind!r:.80} is not supported by pyweb", layer_class=str(kind)[:80])
+    return _model(kind, topology.get("config"))
+
+
+def _model(kind: str, config: Any) -> Model:
     try:
         if kind == "Sequential":
-            return _sequential(topology.get("config"))
-        model = _functional(topology.get("config"))
+            return _sequential(config)
+        model = _functional(config)
         model.class_name = kind  # Keras 2.4+ writes "Functional"; TF.js saves the name it loaded
         return model
     except PyWebError:

@@ -26,7 +26,7 @@ from .helpers import read_io, ulps
 pytestmark = pytest.mark.node
 
 CASES = ["mlp", "wide", "activations", "functional", "cnn", "embed", "embed_seq", "advanced_acts", "image_ops",
-         "merge_seq"]
+         "merge_seq", "nested_seq", "nested_functional"]
 #: Cases made only of Dense (+ bias/identity layers), held to 1 ulp.
 DENSE_ONLY = {"wide"}
 
@@ -68,7 +68,8 @@ def test_every_layer_matches_tfjs(layers_goldens, case):
 #: The cases of the activation, image and merge layers: every layer bit-exact but these (max ulps),
 #: where TF.js's Math.exp/Math.log differ from numpy's by an ulp (softmax over two axes, and what
 #: concatenates it).
-EXACT_BUT = {"advanced_acts": {"softmax_12": 2, "grid_flat1": 2, "cat": 2}, "image_ops": {}, "merge_seq": {}}
+EXACT_BUT = {"advanced_acts": {"softmax_12": 2, "grid_flat1": 2, "cat": 2}, "image_ops": {}, "merge_seq": {},
+             "nested_seq": {}, "nested_functional": {}}
 
 
 @pytest.mark.parametrize("case", EXACT_BUT)
