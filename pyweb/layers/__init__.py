@@ -25,6 +25,7 @@ from .loading import (
 )
 from .merge import Add, Average, Maximum, Minimum, Multiply
 from .models import Model, Sequential
+from .nlp import EinsumDense, PositionEmbedding
 from .noise import AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D
 from .normalization import BatchNormalization, LayerNormalization
 from .pooling import (
@@ -53,6 +54,7 @@ __all__ = [
     "DepthwiseConv2D",
     "Dropout",
     "ELU",
+    "EinsumDense",
     "Embedding",
     "Flatten",
     "GaussianDropout",
@@ -73,6 +75,7 @@ __all__ = [
     "Multiply",
     "PReLU",
     "Permute",
+    "PositionEmbedding",
     "ReLU",
     "RepeatVector",
     "Reshape",

@@ -20,6 +20,7 @@ from .embeddings import Embedding
 from .initializers import placeholders
 from .merge import Add, Average, Maximum, Minimum, Multiply
 from .models import Model, Sequential
+from .nlp import EinsumDense, PositionEmbedding
 from .noise import AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D
 from .normalization import BatchNormalization, LayerNormalization
 from .pooling import (
@@ -38,10 +39,10 @@ __all__ = ["LAYER_CLASSES", "aload_layers_model", "layer_from_config", "load_lay
 LAYER_CLASSES: dict[str, type[Layer]] = {
     cls.class_name: cls for cls in (
         Activation, Add, AlphaDropout, Average, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Cropping2D,
-        Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten, GaussianDropout, GaussianNoise,
+        Dense, DepthwiseConv2D, Dropout, EinsumDense, ELU, Embedding, Flatten, GaussianDropout, GaussianNoise,
         GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, InputLayer,
-        LayerNormalization, LeakyReLU, MaxPooling2D, Maximum, Minimum, Multiply, Permute, PReLU, ReLU, RepeatVector,
-        Reshape, Softmax, SpatialDropout1D, ThresholdedReLU, UpSampling2D, ZeroPadding2D)
+        LayerNormalization, LeakyReLU, MaxPooling2D, Maximum, Minimum, Multiply, Permute, PositionEmbedding, PReLU, ReLU,
+        RepeatVector, Reshape, Softmax, SpatialDropout1D, ThresholdedReLU, UpSampling2D, ZeroPadding2D)
 }
 
 

@@ -26,7 +26,7 @@ from .helpers import read_io, ulps
 pytestmark = pytest.mark.node
 
 CASES = ["mlp", "wide", "activations", "functional", "cnn", "embed", "embed_seq", "advanced_acts", "image_ops",
-         "merge_seq", "nested_seq", "nested_functional"]
+         "merge_seq", "nested_seq", "nested_functional", "einsum", "position_embedding"]
 #: Cases made only of Dense (+ bias/identity layers), held to 1 ulp.
 DENSE_ONLY = {"wide"}
 
@@ -69,7 +69,7 @@ def test_every_layer_matches_tfjs(layers_goldens, case):
 #: where TF.js's Math.exp/Math.log differ from numpy's by an ulp (softmax over two axes, and what
 #: concatenates it).
 EXACT_BUT = {"advanced_acts": {"softmax_12": 2, "grid_flat1": 2, "cat": 2}, "image_ops": {}, "merge_seq": {},
-             "nested_seq": {}, "nested_functional": {}}
+             "nested_seq": {}, "nested_functional": {}, "einsum": {}, "position_embedding": {}}
 
 
 @pytest.mark.parametrize("case", EXACT_BUT)
