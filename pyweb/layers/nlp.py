@@ -2,10 +2,13 @@
 
 TF.js ships them in tfjs-layers/src/layers/nlp/ but in none of its prebuilt bundles, so
 only an application that imports those modules through a bundler can use them. The
-others there (MultiHeadAttention, CachedMultiHeadAttention, TransformerDecoder, the
-GPT-2 classes, tokenizers, StartEndPacker) cannot make the round trip in TF.js itself:
-attention layers fail in ``predict``/``loadLayersModel`` ("Must pass in `value` argument
-in `kwargs.`") and save none of their sublayers' weights, so pyweb leaves them out.
+other classes there cannot make the round trip (build, predict, save, load, predict) in
+TF.js itself, so pyweb leaves them out (tools/tfjs/nlp_roundtrip.js records each step):
+MultiHeadAttention and CachedMultiHeadAttention fail in ``predict`` and
+``loadLayersModel`` ("Must pass in `value` argument in `kwargs.`") and save no weights;
+TransformerDecoder and GPT2Backbone predict NaN and save none of the decoder's weights;
+GPT2CausalLM cannot be constructed; the tokenizers, GPT2Preprocessor and StartEndPacker
+load but cannot ``predict`` in a model.
 
 TF.js's CPU einsum does not call matMul: it lays both operands out along one list of
 axes (output axes first, then the summed ones), multiplies them element-wise in float32,
