@@ -27,6 +27,7 @@ from .loading import (
 from .masking import Masking
 from .merge import Add, Average, Dot, Maximum, Minimum, Multiply
 from .models import Model, Sequential
+from .nlp import EinsumDense, PositionEmbedding
 from .noise import AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D
 from .normalization import BatchNormalization, LayerNormalization
 from .pooling import (
@@ -73,6 +74,7 @@ __all__ = [
     "Dot",
     "Dropout",
     "ELU",
+    "EinsumDense",
     "Embedding",
     "Flatten",
     "GRU",
@@ -100,6 +102,7 @@ __all__ = [
     "Multiply",
     "PReLU",
     "Permute",
+    "PositionEmbedding",
     "RNN",
     "RandomWidth",
     "ReLU",

@@ -180,6 +180,11 @@ class Layer:
         return ([i for i, t in enumerate(self._trainable) if t],
                 [i for i, t in enumerate(self._trainable) if not t])
 
+    def weight_slots(self) -> tuple[list[tuple[Layer, int]], list[tuple[Layer, int]]]:
+        """:meth:`weight_order` as ``(layer, index)`` pairs; a model lists its layers' weights."""
+        trainable, fixed = self.weight_order()
+        return [(self, i) for i in trainable], [(self, i) for i in fixed]
+
     def _ordered(self) -> list[int]:
         trainable, fixed = self.weight_order()
         return trainable + fixed

@@ -19,10 +19,11 @@ from .convolutional_transpose import Conv2DTranspose, Conv3DTranspose
 from .core import Activation, Concatenate, Dense, Dropout, Flatten, InputLayer, Reshape
 from .embeddings import Embedding
 from .initializers import placeholders
+from .masking import Masking
 from .merge import Add, Average, Dot, Maximum, Minimum, Multiply
 from .models import Model, Sequential
+from .nlp import EinsumDense, PositionEmbedding
 from .noise import AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D
-from .masking import Masking
 from .normalization import BatchNormalization, LayerNormalization
 from .pooling import (
     AveragePooling1D,
@@ -49,15 +50,19 @@ LAYER_CLASSES: dict[str, type[Layer]] = {
     cls.class_name: cls for cls in (
         Activation, Add, AlphaDropout, Average, AveragePooling1D, AveragePooling2D, AveragePooling3D,
         BatchNormalization, CategoryEncoding, CenterCrop, Concatenate, Conv1D, Conv2D, Conv2DTranspose, Conv3D,
-        Conv3DTranspose, Cropping2D, Dense, DepthwiseConv2D, Dot, Dropout, ELU, Embedding, Flatten, GaussianDropout,
+        Conv3DTranspose, Cropping2D, Dense, DepthwiseConv2D, Dot, Dropout, EinsumDense, ELU, Embedding, Flatten, GaussianDropout,
         GaussianNoise, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
         InputLayer, LayerNormalization, LeakyReLU, MaxPooling1D, MaxPooling2D, MaxPooling3D, Maximum, Minimum,
-        Multiply, Permute, PReLU, RandomWidth, ReLU, RepeatVector, Rescaling, Reshape, Resizing,
+        Multiply, Permute, PositionEmbedding, PReLU, RandomWidth, ReLU, RepeatVector, Rescaling, Reshape, Resizing,
         SeparableConv2D, Softmax, SpatialDropout1D, ThresholdedReLU, UpSampling2D, ZeroPadding2D,
         # recurrent layers, their cells, wrappers and masking
         Bidirectional, GRU, GRUCell, LSTM, LSTMCell, Masking, RNN, SimpleRNN, SimpleRNNCell, StackedRNNCells,
         TimeDistributed)
 }
+
+
+#: Model classes TF.js writes, at the top of a topology or as a layer of another model.
+MODEL_CLASSES = ("Sequential", "Model", "Functional")
 
 
 def register_layer(cls: type[Layer]) -> type[Layer]:
@@ -74,12 +79,15 @@ _MALFORMED = (TypeError, ValueError, KeyError, AttributeError, IndexError, Overf
 def layer_from_config(entry: dict[str, Any]) -> Layer:
     """``{class_name, config}`` → a Layer; an unknown class raises UnsupportedLayerError.
 
+    A Sequential or functional model nested as a layer is built as a :class:`Model`.
     A config the layer cannot be built from (wrong types, impossible values)
     raises CorruptModelError with ``part="modelTopology"``.
     """
     if not isinstance(entry, dict):
         raise _malformed(f"a layer entry is a {type(entry).__name__}, not an object")
     name = entry.get("class_name")
+    if name in MODEL_CLASSES:
+        return _model(name, entry.get("config"))
     cls = LAYER_CLASSES.get(name) if isinstance(name, str) else None
     if cls is None:
         raise UnsupportedLayerError(f"layer class {name!r:.80} is not supported by pyweb", layer_class=str(name)[:80])
@@ -109,13 +117,15 @@ def _sequential(config: Any) -> Sequential:
 
 def _functional(config: dict[str, Any]) -> Model:
     created: dict[str, Layer] = {}
-    outputs: dict[str, list] = {}
+    outputs: dict[str, list[list]] = {}  # layer name -> its nodes -> their output tensors
     pending = list(config["layers"])
     for entry in pending:
         created[entry["name"]] = layer_from_config(entry)
     # Layers are listed inputs first, so one pass in order resolves every inbound tensor.
     for entry in pending:
         layer = created[entry["name"]]
+        if isinstance(layer, Model):  # node 0 of a nested model is its own graph (TF.js's Container)
+            outputs[entry["name"]] = [layer.outputs]
         for node in entry.get("inbound_nodes", []):
             args = [outputs[src][node_index][tensor] for src, node_index, tensor, *_ in node]
             result = layer(args if len(args) > 1 else args[0])
@@ -142,12 +152,16 @@ def model_from_topology(topology: dict[str, Any]) -> Model:
     if not isinstance(topology, dict):
         raise _malformed("the model config is not an object")
     kind = topology.get("class_name")
-    if kind not in ("Sequential", "Model", "Functional"):
+    if kind not in MODEL_CLASSES:
         raise UnsupportedLayerError(f"model class {kind!r:.80} is not supported by pyweb", layer_class=str(kind)[:80])
+    return _model(kind, topology.get("config"))
+
+
+def _model(kind: str, config: Any) -> Model:
     try:
         if kind == "Sequential":
-            return _sequential(topology.get("config"))
-        model = _functional(topology.get("config"))
+            return _sequential(config)
+        model = _functional(config)
         model.class_name = kind  # Keras 2.4+ writes "Functional"; TF.js saves the name it loaded
         return model
     except PyWebError:

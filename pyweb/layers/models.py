@@ -3,6 +3,13 @@
 Layer order follows tfjs-layers/src/engine/container.ts: layers sorted by depth
 (deepest, i.e. inputs, first), ties broken by first visit in a depth-first walk
 from the outputs; the config lists them in that order.
+
+A model is a layer too (TF.js's ``Container`` extends ``Layer``): called on
+symbolic tensors it becomes one node of an enclosing model, and its config is
+written there as ``{class_name: "Sequential"/"Model", config}``. Its weights keep
+their own layers' names (``dense_Dense1/kernel``, no model prefix) and join the
+enclosing model's order layer by layer: every trainable weight of the whole tree
+first, then every non-trainable one.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Layer, SymbolicTensor, WeightMismatchError, get_uid
+from .base import Layer, Node, SymbolicTensor, WeightMismatchError, get_uid
 from .core import InputLayer
 from .summary import print_summary
 
@@ -104,8 +111,11 @@ def _execution_order(inputs: list[SymbolicTensor], outputs: list[SymbolicTensor]
     return order
 
 
-class Model:
-    """A functional model: a graph of layers from ``inputs`` to ``outputs``.
+Slot = tuple[Layer, int]
+
+
+class Model(Layer):
+    """A functional model: a graph of layers from ``inputs`` to ``outputs``; usable as a layer.
 
     Parameters
     ----------
@@ -126,7 +136,8 @@ class Model:
     class_name = "Model"
 
     def __init__(self, inputs: Any = None, outputs: Any = None, *, name: str | None = None) -> None:
-        self.name = name if name is not None else get_uid("model")
+        super().__init__(name=name if name is not None else get_uid("model"))
+        self.built = True
         self.training_config: dict | None = None
         self.user_defined_metadata: dict | None = None
         if inputs is not None:
@@ -147,6 +158,9 @@ class Model:
         self._node_ids = {id(n) for n in self._nodes}
         self._order = _execution_order(inputs, outputs)
         self.input_names = [t.layer.name for t in inputs]
+        # What a Sequential reads from its first layer to make the input layer.
+        self.batch_input_shape = list(inputs[0].shape) if len(inputs) == 1 else None
+        self.dtype = "float32"
 
     # -- running ---------------------------------------------------------------
     def _feed(self, x: Any) -> list[np.ndarray]:
@@ -182,9 +196,13 @@ class Model:
         numpy.ndarray or list of numpy.ndarray
             float32; a list when the model has several outputs.
         """
+        outs = self._run(self._feed(x))
+        return outs if len(outs) > 1 else outs[0]
+
+    def _run(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
         values: dict[tuple[int, int], np.ndarray] = {}
         masks: dict[tuple[int, int], Any] = {}
-        for t, a in zip(self.inputs, self._feed(x)):
+        for t, a in zip(self.inputs, arrays):
             values[(id(t.node), t.tensor_index)] = a
         done: set[int] = set()
         mask: Any = None  # TF.js passes the last mask seen to every later layer, masked or not
@@ -209,19 +227,44 @@ class Model:
                 values[(id(node), i)] = np.asarray(r, dtype=np.float32)
                 if out_mask is not None:
                     masks[(id(node), i)] = out_mask
-        outs = [values[(id(t.node), t.tensor_index)] for t in self.outputs]
+        return [values[(id(t.node), t.tensor_index)] for t in self.outputs]
+
+    # -- as a layer of another model ---------------------------------------------
+    def __call__(self, inputs: Any) -> Any:
+        """Add this model to an enclosing graph as one node; one output tensor, or a list for several."""
+        tensors = _as_list(inputs)
+        if not all(isinstance(t, SymbolicTensor) for t in tensors):
+            raise TypeError(f"{self.name}: call a model on Input()/layer outputs; use predict for arrays")
+        if len(tensors) != len(self.inputs):
+            raise ValueError(f"{self.name}: model has {len(self.inputs)} inputs, got {len(tensors)}")
+        batch = tensors[0].shape[0]
+        node = Node(self, tensors, [(batch, *t.shape[1:]) for t in self.outputs])
+        return node.outputs if len(node.outputs) > 1 else node.outputs[0]
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        shapes = [tuple(t.shape) for t in self.outputs]
+        return shapes if len(shapes) > 1 else shapes[0]
+
+    def call(self, inputs: Any) -> Any:
+        outs = self._run(_as_list(inputs) if len(self.inputs) > 1 else [inputs])
         return outs if len(outs) > 1 else outs[0]
 
     # -- weights ---------------------------------------------------------------
-    def _weight_slots(self) -> list[tuple[Layer, int]]:
-        """(layer, weight index) in TF.js ``model.weights`` order: every layer's trainable
-        weights, then every layer's non-trainable ones (e.g. BatchNormalization's moving stats)."""
-        trainable: list[tuple[Layer, int]] = []
-        fixed: list[tuple[Layer, int]] = []
+    def weight_slots(self) -> tuple[list[Slot], list[Slot]]:
+        """TF.js ``trainableWeights``/``nonTrainableWeights`` of a container: each layer's in layer order
+        (a nested model's recursively); a non-trainable model lists all of them as non-trainable."""
+        trainable: list[Slot] = []
+        fixed: list[Slot] = []
         for layer in self.layers:
-            t, f = layer.weight_order()
-            trainable += [(layer, i) for i in t]
-            fixed += [(layer, i) for i in f]
+            t, f = layer.weight_slots()
+            trainable += t
+            fixed += f
+        return ([], trainable + fixed) if not self.trainable else (trainable, fixed)
+
+    def _weight_slots(self) -> list[Slot]:
+        """(layer, weight index) in TF.js ``model.weights`` order: every trainable weight, then every
+        non-trainable one (e.g. BatchNormalization's moving stats), through nested models."""
+        trainable, fixed = self.weight_slots()
         return trainable + fixed
 
     @property
@@ -247,9 +290,9 @@ class Model:
             raise WeightMismatchError(f"model has {len(slots)} weights, got {len(weights)}",
                                       reason="count", names=self.weight_names)
         given = {(id(layer), i): w for (layer, i), w in zip(slots, weights)}
-        for layer in self.layers:
-            if layer._weights:
-                layer.set_weights([given[(id(layer), i)] for i in layer._ordered()])
+        leaves = {id(layer): layer for layer, _ in slots}
+        for layer in leaves.values():
+            layer.set_weights([given[(id(layer), i)] for i in layer._ordered()])
 
     def count_params(self) -> int:
         return sum(layer.count_params() for layer in self.layers)
@@ -261,7 +304,8 @@ class Model:
     # -- topology and saving -----------------------------------------------------
     def _node_key(self, layer: Layer, node: Any) -> int:
         kept = [n for n in layer.inbound_nodes if id(n) in self._node_ids]
-        return kept.index(node)
+        # TF.js numbers a nested model's calls from 1: node 0 is the one its constructor makes.
+        return kept.index(node) + (1 if isinstance(layer, Model) else 0)
 
     def _inbound(self, layer: Layer) -> list:
         entries = []

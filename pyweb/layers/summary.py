@@ -50,7 +50,7 @@ def summary_lines(model: Any, line_length: int = 98) -> list[str]:
         lines.append(_row(cells, widths))
         lines.append("=" * line_length if i == len(layers) - 1 else "_" * line_length)
     total = model.count_params()
-    trainable = sum(int(l._weights[i][1].size) for l in model.layers for i in l.weight_order()[0])
+    trainable = sum(int(l._weights[i][1].size) for l, i in model.weight_slots()[0])
     lines += [f"Total params: {total}", f"Trainable params: {trainable}",
               f"Non-trainable params: {total - trainable}", "_" * line_length]
     return lines

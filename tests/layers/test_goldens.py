@@ -29,7 +29,7 @@ RNN_CASES = ["rnn_simple", "rnn_lstm", "rnn_gru", "rnn_state", "rnn_cells", "bid
              "mask_embed_lstm", "mask_gru"]
 CASES = ["mlp", "wide", "activations", "functional", "cnn", "embed", "embed_seq", "advanced_acts", "image_ops",
          "merge_seq", "conv1d_seq", "conv3d_vol", "conv_transpose", "separable_first", "dot_merge", "preprocess",
-         "category", *RNN_CASES]
+         "category", *RNN_CASES, "nested_seq", "nested_functional", "einsum", "position_embedding"]
 #: Cases made only of Dense (+ bias/identity layers), held to 1 ulp.
 DENSE_ONLY = {"wide"}
 
@@ -75,7 +75,8 @@ EXACT_BUT = {"advanced_acts": {"softmax_12": 2, "grid_flat1": 2, "cat": 2}, "ima
              "conv1d_seq": {}, "conv3d_vol": {}, "conv_transpose": {}, "separable_first": {}, "dot_merge": {},
              "preprocess": {}, "category": {},
              # Recurrent layers, wrappers and masks: every step in TF.js's float32 order, all bit-exact.
-             **{case: {} for case in RNN_CASES}}
+             **{case: {} for case in RNN_CASES},
+             "nested_seq": {}, "nested_functional": {}, "einsum": {}, "position_embedding": {}}
 
 
 @pytest.mark.parametrize("case", EXACT_BUT)

@@ -12,11 +12,16 @@
  * OUTDIR/<case>/model.json         exactly what tf.io.http(url).save() POSTs as model.json
  * OUTDIR/<case>/model.weights.bin  the weight bytes
  * OUTDIR/<case>/layer_outputs.json {"layers": [{"name", "shape", "values_b64"}]}: every non-input layer's
- *                                  output on the same inputs (layers with one output, in model.layers order)
+ *                                  output on the same inputs (layers with one output, in model.layers order;
+ *                                  a nested model's output from its last call, the one in this model)
  * OUTDIR/<case>/resaved.json       model.json after tf.loadLayersModel of the saved model and save again
  *                                  (done after every case is built, so default names are unaffected)
  * OUTDIR/<case>/io.json            {"inputs": [{"shape", "values_b64"}], "outputs": [{"shape", "values_b64"}]}
  *                                  float32 little-endian; outputs of model.predict(inputs)
+ *
+ * Cases added with {nlp: true} use TF.js's NLP layers (tf.nlp.EinsumDense...), which no prebuilt TF.js bundle
+ * contains: they run in a child process on TF.js built from its ES modules (node --import tfjs_esm.mjs, which
+ * explains why), numbered and seeded as if in this process's list.
  */
 'use strict';
 
@@ -24,7 +29,9 @@ const fs = require('fs');
 const path = require('path');
 
 console.log = console.info = console.debug = (...args) => console.error(...args);
-const tf = require('@tensorflow/tfjs');
+// Under tfjs_esm.mjs (the child that runs the {nlp: true} cases) TF.js comes from its ES modules.
+const ESM = globalThis.pywebTfjsEsm != null;
+const tf = ESM ? globalThis.pywebTfjsEsm : require('@tensorflow/tfjs');
 tf.enableProdMode();
 const L = tf.layers;
 
@@ -80,9 +87,11 @@ const CASES = [];
 /** `makeInputs(batch)`: the inputs, when the default generated ones will not do.
  *  `direct`: every layer takes the model's one input; outputs come from calling each layer on the input
  *  tensor, because TF.js 4.22's Resizing (and CenterCrop's upsizing) fail inside model.predict: they hand
- *  the list of inputs, not the tensor, to tf.image. */
-function addCase(name, description, build, batch = 4, tokenDim = null, makeInputs = null, direct = false) {
-  CASES.push({name, description, build, batch, tokenDim, makeInputs, direct});
+ *  the list of inputs, not the tensor, to tf.image.
+ *  `nlp`: the case runs in the child on TF.js's ES modules (see above). */
+function addCase(name, description, build, batch = 4, tokenDim = null,
+                 {makeInputs = null, direct = false, nlp = false} = {}) {
+  CASES.push({name, description, build, batch, tokenDim, makeInputs, direct, nlp});
 }
 
 addCase('mlp', 'Sequential Dense relu/tanh/softmax, default names', () => {
@@ -336,7 +345,7 @@ addCase('preprocess', 'Rescaling, Resizing (bilinear/nearest, with and without c
     L.centerCrop({height: 1, width: 1, name: 'crop_pixel'}).apply(img),
   ];
   return tf.model({inputs: img, outputs: outs, name: 'preprocess'});
-}, 2, null, null, true);
+}, 2, null, {direct: true});
 
 addCase('category', 'CategoryEncoding multi_hot (default), count, one_hot on [batch, 1] token ids ' +
     '(fractions truncated); each behind a Reshape because TF.js 4.22 CategoryEncoding.computeOutputShape ' +
@@ -360,7 +369,7 @@ addCase('random_resize', 'RandomWidth (seeded; nearest with [lower, upper] and n
     L.randomWidth({factor: [-0.2, 0.4], interpolation: 'nearest', name: 'rand_w2'}).apply(img),
   ];
   return tf.model({inputs: img, outputs: outs, name: 'random_resize'});
-}, 1, null, null, true);
+}, 1, null, {direct: true});
 
 addCase('rnn_simple', 'Sequential SimpleRNN: returnSequences, then goBackwards with relu and no bias, Dense', () => {
   const m = tf.sequential({name: 'rnn_simple'});
@@ -447,7 +456,7 @@ addCase('mask_embed_lstm', 'Embedding(maskZero) on zero-padded tokens -> LSTM (s
   m.add(L.repeatVector({n: 6, name: 'repeat'}));
   m.add(L.lstm({units: 2, returnSequences: true, goBackwards: true, name: 'lstm_dec'}));
   return m;
-}, 6, null, (batch) => [paddedTokens(batch, 6, 9, 300)]);
+}, 6, null, {makeInputs: (batch) => [paddedTokens(batch, 6, 9, 300)]});
 
 addCase('mask_gru', 'Masking -> Dense (carries the mask) -> GRU goBackwards with sequences -> Bidirectional ' +
     'SimpleRNN; Masking(maskValue 0.5) -> TimeDistributed(Dense) -> LSTM; padded rows of zeros', () => {
@@ -460,7 +469,7 @@ addCase('mask_gru', 'Masking -> Dense (carries the mask) -> GRU goBackwards with
   const td = L.timeDistributed({layer: L.dense({units: 2}), name: 'td_masked'}).apply(other);
   const l = L.lstm({units: 2, name: 'lstm_masked'}).apply(td);
   return tf.model({inputs: inp, outputs: [bi, l, g], name: 'mask_gru'});
-}, 6, null, (batch) => [padded(batch, 6, 3, 400)]);
+}, 6, null, {makeInputs: (batch) => [padded(batch, 6, 3, 400)]});
 
 /** A custom layer, registered as a page would: x * scale * factor + shift, with a non-trainable shift. */
 class ScaleShift extends tf.layers.Layer {
@@ -494,6 +503,76 @@ addCase('custom_layer', 'Sequential Dense then a custom ScaleShift layer (regist
   m.add(new ScaleShift({factor: 3, name: 'scale_shift'}));
   return m;
 });
+
+addCase('nested_seq', 'Sequential whose first layer is a Sequential, then Dense, a functional model and a ' +
+    'Sequential with BatchNormalization as layers (saved weights: every trainable one, then the moving stats)', () => {
+  const first = tf.sequential({name: 'first'});
+  first.add(L.dense({units: 4, inputShape: [5], activation: 'relu', name: 'f1'}));
+  const fin = tf.input({shape: [3], name: 'fin'});
+  const func = tf.model({inputs: fin, outputs: L.dense({units: 3, activation: 'tanh', name: 'fd'}).apply(fin),
+    name: 'func'});
+  const bnSeq = tf.sequential({name: 'bn_seq'});
+  bnSeq.add(L.batchNormalization({inputShape: [3], name: 'bn'}));
+  bnSeq.add(L.dense({units: 2, name: 'bd'}));
+  const m = tf.sequential({name: 'nested_seq'});
+  m.add(first);
+  m.add(L.dense({units: 3, name: 'mid'}));
+  m.add(func);
+  m.add(bnSeq);
+  m.add(L.batchNormalization({name: 'bn_out'}));
+  return m;
+});
+
+addCase('nested_functional', 'Functional with two inputs and two outputs calling a two-input functional model, a ' +
+    'Sequential with BatchNormalization, and a functional model that calls a Sequential (nested two deep)', () => {
+  const a = tf.input({shape: [4], name: 'a'});
+  const b = tf.input({shape: [4], name: 'b'});
+  const ia = tf.input({shape: [4], name: 'ia'});
+  const ib = tf.input({shape: [4], name: 'ib'});
+  const pair = tf.model({inputs: [ia, ib], name: 'pair',
+    outputs: L.dense({units: 5, name: 'pd'}).apply(L.concatenate({name: 'pc'}).apply([ia, ib]))});
+  const stats = tf.sequential({name: 'stats'});
+  stats.add(L.dense({units: 3, inputShape: [5], name: 'sd'}));
+  stats.add(L.batchNormalization({name: 'sbn'}));
+  const innerMost = tf.sequential({name: 'inner_most'});
+  innerMost.add(L.dense({units: 2, inputShape: [3], activation: 'elu', name: 'id'}));
+  const deepIn = tf.input({shape: [3], name: 'deep_in'});
+  const deep = tf.model({inputs: deepIn, name: 'deep',
+    outputs: L.dense({units: 2, activation: 'sigmoid', name: 'dd'}).apply(innerMost.apply(deepIn))});
+  const p = pair.apply([a, b]);
+  const out = deep.apply(stats.apply(p));
+  return tf.model({inputs: [a, b], outputs: [out, L.dense({units: 2, name: 'side'}).apply(p)],
+    name: 'nested_functional'});
+});
+
+addCase('einsum', 'EinsumDense (tf.nlp): Dense-like ab,bc->ac with relu, per-position abc,cd->abd without bias (output size null), ' +
+    'attention-style projections abc,cde->abde (bias de, and bias d only) and abcd,cde->abe (two summed axes, ' +
+    'tanh), and ab,bc->abc (nothing summed)', () => {
+  const E = tf.nlp.EinsumDense;
+  const x = tf.input({shape: [3, 8], name: 'x'});
+  const heads = new E({equation: 'abc,cde->abde', outputShape: [3, 2, 4], biasAxes: 'de', name: 'heads'}).apply(x);
+  const biasMid = new E({equation: 'abc,cde->abde', outputShape: [3, 2, 4], biasAxes: 'd', name: 'bias_mid'})
+      .apply(x);
+  const merged = new E({equation: 'abcd,cde->abe', outputShape: [3, 6], biasAxes: 'e', activation: 'tanh',
+    name: 'merge_heads'}).apply(heads);
+  const seq = new E({equation: 'abc,cd->abd', outputShape: [null, 5], name: 'seq_nobias'}).apply(x);
+  const dense = new E({equation: 'ab,bc->ac', outputShape: 7, biasAxes: 'c', activation: 'relu', name: 'dense_like'})
+      .apply(L.flatten({name: 'flat_x'}).apply(x));
+  const outer = new E({equation: 'ab,bc->abc', outputShape: [7, 2], name: 'no_sum'}).apply(dense);
+  const flat = [biasMid, merged, outer].map((t, i) => L.flatten({name: `flat${i}`}).apply(t));
+  return tf.model({inputs: x, outputs: [L.concatenate({name: 'cat'}).apply(flat), seq], name: 'einsum'});
+}, 4, null, {nlp: true});
+
+addCase('position_embedding', 'PositionEmbedding (tf.nlp): sequence 4 of 7 positions added to the input (as GPT-2 ' +
+    'does, RandomNormal initializer), and on a rank-4 input', () => {
+  const x = tf.input({shape: [4, 6], name: 'x'});
+  const pos = new tf.nlp.PositionEmbedding({sequenceLength: 7, name: 'pos',
+    initializer: tf.initializers.randomNormal({stddev: 0.02})}).apply(x);
+  const sum = L.add({name: 'sum'}).apply([x, pos]);
+  const grid = L.reshape({targetShape: [2, 2, 6], name: 'grid'}).apply(sum);
+  const pos4 = new tf.nlp.PositionEmbedding({sequenceLength: 2, name: 'pos4'}).apply(grid);
+  return tf.model({inputs: x, outputs: [sum, pos4], name: 'position_embedding'});
+}, 3, null, {nlp: true});
 
 function write(dir, file, data) {
   fs.writeFileSync(path.join(dir, file), data);
@@ -530,9 +609,13 @@ async function runCase(out, c, index) {
   } else {
     outputs = model.predict(inputs.length === 1 ? inputs[0] : inputs);
     outputs = Array.isArray(outputs) ? outputs : [outputs];
-    // A layer with several outputs (an RNN with returnState) is probed at its first.
-    const first = (l) => (Array.isArray(l.output) ? l.output[0] : l.output);
-    const probe = tf.model({inputs: model.inputs, outputs: inner.map(first), name: `probe_${c.name}`});
+    // A nested model also has the node its own constructor made: take a layer's last call's output, and
+    // of a layer with several outputs (an RNN with returnState) the first.
+    const last = (l) => {
+      const out = l.getOutputAt(l.inboundNodes.length - 1);
+      return Array.isArray(out) ? out[0] : out;
+    };
+    const probe = tf.model({inputs: model.inputs, outputs: inner.map(last), name: `probe_${c.name}`});
     each = probe.predict(inputs.length === 1 ? inputs[0] : inputs);
     each = Array.isArray(each) ? each : [each];
   }
@@ -553,6 +636,19 @@ async function resave(dir) {
   write(dir, 'resaved.json', (await httpBody(model))['model.json']);
 }
 
+const NLP_INDEX = 'index.nlp.json';
+
+/** Run the {nlp: true} cases in a child on TF.js's ES modules; their index entries, by case name. */
+function runNlpChild(out) {
+  const preload = path.join(__dirname, 'tfjs_esm.mjs');
+  const child = require('child_process').spawnSync(process.execPath, ['--import', preload, __filename, out],
+      {stdio: ['ignore', 'inherit', 'inherit']});
+  if (child.status !== 0) throw new Error(`the NLP cases failed in the ES-module child (exit ${child.status})`);
+  const entries = JSON.parse(fs.readFileSync(path.join(out, NLP_INDEX), 'utf8'));
+  fs.unlinkSync(path.join(out, NLP_INDEX));
+  return new Map(entries.map((e) => [e.case, e]));
+}
+
 async function main(argv) {
   if (argv.length !== 1) {
     process.stderr.write('usage: node tools/tfjs/layers_goldens.js OUTDIR\n');
@@ -561,9 +657,17 @@ async function main(argv) {
   await tf.setBackend('cpu');
   fs.mkdirSync(argv[0], {recursive: true});
   const cases = [];
-  for (let i = 0; i < CASES.length; i++) cases.push(await runCase(argv[0], CASES[i], i));
+  for (let i = 0; i < CASES.length; i++) {
+    if (CASES[i].nlp === ESM) cases.push(await runCase(argv[0], CASES[i], i));
+  }
   for (const c of cases) await resave(path.join(argv[0], c.case));
-  write(argv[0], 'index.json', JSON.stringify({tfjs_version: tf.version.tfjs, cases}));
+  if (ESM) {
+    write(argv[0], NLP_INDEX, JSON.stringify(cases));
+    return 0;
+  }
+  const nlp = CASES.some((c) => c.nlp) ? runNlpChild(argv[0]) : new Map();
+  const ordered = CASES.map((c) => (c.nlp ? nlp.get(c.name) : cases.find((e) => e.case === c.name)));
+  write(argv[0], 'index.json', JSON.stringify({tfjs_version: tf.version.tfjs, cases: ordered}));
   return 0;
 }
 
