@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
+from ._buffers import allocate
 from .errors import StorageError
 
 __all__ = ["MAX_REDIRECTS", "FetchResponse", "Session", "fetch"]
@@ -501,7 +501,7 @@ class _Connection(asyncio.BufferedProtocol):
 
     async def read_exactly(self, n: int) -> Any:
         """``n`` bytes, received straight into one new buffer (after what was already pending)."""
-        out = _allocate(n)
+        out = allocate(n)
         have = min(n, len(self.pending))
         out[:have] = self.pending[:have]
         del self.pending[:have]
@@ -541,12 +541,3 @@ class _Connection(asyncio.BufferedProtocol):
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
-
-
-def _allocate(nbytes: int) -> memoryview:
-    """A writable buffer; numpy's allocator when there is numpy (huge pages for large bodies)."""
-    with contextlib.suppress(ImportError):
-        import numpy
-
-        return memoryview(numpy.empty(nbytes, numpy.uint8)).cast("B")
-    return memoryview(bytearray(nbytes))

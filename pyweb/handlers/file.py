@@ -52,6 +52,7 @@ import warnings
 from typing import Any
 
 from .. import _confined
+from .._buffers import allocate
 from .._atomic import (
     CHUNK,
     Progress,
@@ -325,7 +326,7 @@ def _read_weights(model_dir: str, manifest: list[dict], url: str, on_progress: P
             files.append((group, index, rel, size))
     total = sum(f[3] for f in files)
     wanted = _wanted_bytes(manifest, total, url)
-    view = _allocate(wanted)
+    view = allocate(wanted)
     progress = Progress(wanted, on_progress)
     pos = 0
     for group, index, rel, size in files:
@@ -369,25 +370,6 @@ def _wanted_bytes(manifest: list[dict], total: int, url: str) -> int:
             stacklevel=5,
         )
     return needed
-def _allocate(nbytes: int) -> memoryview:
-    """A writable buffer of ``nbytes`` that costs nothing until it is written.
-
-    ``bytearray(n)`` zero-fills with memset, a whole extra pass over the
-    memory (about +50% load time at 1 GiB). A private anonymous map is zeroed
-    lazily by the kernel, page by page as readinto fills it. (A shared map
-    would be shmem. Huge pages, as numpy's allocator asks for, read 1 GiB in
-    0.30 s at best but 1.0-1.7 s whenever the kernel compacts memory first
-    (transparent_hugepage defrag=madvise), against 0.43-0.49 s every time
-    here; MAP_POPULATE gained nothing.)
-    """
-    try:
-        import mmap
-
-        return memoryview(mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS))
-    except (ImportError, AttributeError, OSError, ValueError):  # no mmap (some Pyodide builds), or 0 bytes
-        return memoryview(bytearray(nbytes))
-
-
 def _read_into(model_dir: str, rel: str, size: int, piece: memoryview, url: str, progress: Progress) -> None:
     fd = _inside(model_dir, rel, url, _confined.open_file)
     try:
