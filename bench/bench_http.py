@@ -20,6 +20,8 @@ Usage::
 
     .venv/bin/python bench/bench_http.py                 # 64 MiB in 16 shards, 7 rounds
     .venv/bin/python bench/bench_http.py --mib 256 --shards 64 --repeat 5
+    .venv/bin/python bench/bench_http.py --python /path/to/python3.13   # workers on another CPython
+                                                                      # (with numpy and httpx installed)
 """
 
 from __future__ import annotations
@@ -144,6 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--shards", type=int, default=16)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--python", default=sys.executable, help="the interpreter the workers run on")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--base", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -163,7 +166,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         for _ in range(args.repeat):
             for m in methods:
-                cmd = [sys.executable, os.path.abspath(__file__), "--worker", m, "--base", base]
+                cmd = [args.python, os.path.abspath(__file__), "--worker", m, "--base", base]
                 done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
                 if done.returncode != 0:
                     raise SystemExit(f"{m} failed:\n{done.stderr}")
@@ -184,7 +187,9 @@ def _median(values: list[float]) -> float:
 def _report(runs: dict[str, list[dict]], weights_mib: float, args: argparse.Namespace) -> None:
     print(f"weights: {weights_mib:.0f} MiB in {args.shards} shards from a loopback ThreadingHTTPServer; "
           f"{args.repeat} rounds, methods in turn, fresh process each (median time, highest memory added)")
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
+    version = subprocess.run([args.python, "-c", "import sys; print(sys.version.split()[0])"], capture_output=True,
+                             text=True, check=True).stdout.strip()
+    print(f"python {version}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
     rows = {m: (_median([r["seconds"] for r in rs]), max(r["added_mib"] for r in rs)) for m, rs in runs.items()}
     header = ["method", "ms", "vs urllib x16", "vs httpx async", "added MiB", "added/weights"]
     table = [header]
