@@ -185,3 +185,23 @@ def test_random_width_round_trips_and_refuses_to_predict(layers_goldens):
     with pytest.raises(UnsupportedLayerError) as info:
         model.predict(inputs[0])
     assert (info.value.layer_class, info.value.option) == ("RandomWidth", "factor")
+
+
+def _class_names(node):
+    """Every "class_name" in a model.json topology, nested configs (wrapped layers, cells, models) included."""
+    if isinstance(node, dict):
+        found = {node["class_name"]} if isinstance(node.get("class_name"), str) else set()
+        return found.union(*(_class_names(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_class_names(v) for v in node))
+    return set()
+
+
+def test_goldens_use_every_layer_class_pyweb_loads(layers_goldens):
+    # What TF.js itself saved: each class pyweb registers is checked against TF.js somewhere above.
+    used = set()
+    for case_dir in layers_goldens.iterdir():
+        if (case_dir / "model.json").is_file():
+            used |= _class_names(json.loads((case_dir / "model.json").read_text())["modelTopology"])
+    missing = set(LAYER_CLASSES) - used
+    assert not missing, f"no TF.js golden uses {sorted(missing)}: add a case to tools/tfjs/layers_goldens.js"
