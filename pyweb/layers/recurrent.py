@@ -1,4 +1,5 @@
-"""Recurrent layers: the generic RNN (any cell, or a list of cells), SimpleRNN, GRU and LSTM.
+"""Recurrent layers: the generic RNN (any cell, or a list of cells), SimpleRNN, GRU and LSTM
+(ConvLSTM2D, in convolutional_recurrent.py, is an RNN too, with image states: :meth:`RNN.state_shapes`).
 
 Time steps run as in tfjs-layers recurrent.ts ``rnn()``: the input goes time-major,
 ``go_backwards`` reverses it (and the output sequence stays reversed), and where a

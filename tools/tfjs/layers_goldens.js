@@ -602,7 +602,7 @@ function paddedFrames(batch, steps, rows, cols, channels, seed) {
 }
 
 addCase('conv_lstm_state', 'Functional ConvLSTM2D: returnState (sequences + h + c) as outputs, the sequence ' +
-    'into a goBackwards ConvLSTM2D; channelsFirst; Masking (per-pixel mask) -> ConvLSTM2D', () => {
+    'into a goBackwards ConvLSTM2D; channelsFirst; Masking (per-pixel mask) -> ConvLSTM2D; Bidirectional (ave)', () => {
   const inp = tf.input({shape: [3, 5, 4, 2], name: 'frames'});
   const [seq, h, c] = L.convLstm2d({filters: 2, kernelSize: 3, padding: 'same', returnSequences: true,
     returnState: true, name: 'clstm_st'}).apply(inp);
@@ -613,7 +613,9 @@ addCase('conv_lstm_state', 'Functional ConvLSTM2D: returnState (sequences + h + 
     name: 'clstm_first'}).apply(inp);
   const masked = L.masking({name: 'mask'}).apply(inp);
   const m = L.convLstm2d({filters: 3, kernelSize: [3, 1], padding: 'same', name: 'clstm_masked'}).apply(masked);
-  return tf.model({inputs: inp, outputs: [seq, h, c, dec, first, m], name: 'conv_lstm_state'});
+  const bi = L.bidirectional({layer: L.convLstm2d({filters: 2, kernelSize: 2, padding: 'same', name: 'clstm_bi'}),
+    mergeMode: 'ave', name: 'bi_clstm'}).apply(inp);
+  return tf.model({inputs: inp, outputs: [seq, h, c, dec, first, m, bi], name: 'conv_lstm_state'});
 }, 3, null, {makeInputs: (batch) => [paddedFrames(batch, 3, 5, 4, 2, 500)]});
 
 function write(dir, file, data) {
