@@ -12,6 +12,7 @@ from .activations import ACTIVATIONS
 from .advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
 from .base import Layer, SymbolicTensor, UnsupportedLayerError, WeightMismatchError
 from .convolutional import Conv1D, Conv2D, Conv3D, DepthwiseConv2D, SeparableConv2D
+from .convolutional_recurrent import ConvLSTM2D, ConvLSTM2DCell
 from .convolutional_transpose import Conv2DTranspose, Conv3DTranspose
 from .core import Activation, Concatenate, Dense, Dropout, Flatten, Input, InputLayer, Reshape
 from .embeddings import Embedding
@@ -68,6 +69,8 @@ __all__ = [
     "Conv2DTranspose",
     "Conv3D",
     "Conv3DTranspose",
+    "ConvLSTM2D",
+    "ConvLSTM2DCell",
     "Cropping2D",
     "Dense",
     "DepthwiseConv2D",

@@ -15,6 +15,7 @@ from ..errors import ArtifactError, CorruptModelError, PyWebError
 from .base import Layer, UnsupportedLayerError, WeightMismatchError
 from .advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
 from .convolutional import Conv1D, Conv2D, Conv3D, DepthwiseConv2D, SeparableConv2D
+from .convolutional_recurrent import ConvLSTM2D, ConvLSTM2DCell
 from .convolutional_transpose import Conv2DTranspose, Conv3DTranspose
 from .core import Activation, Concatenate, Dense, Dropout, Flatten, InputLayer, Reshape
 from .embeddings import Embedding
@@ -56,8 +57,8 @@ LAYER_CLASSES: dict[str, type[Layer]] = {
         Multiply, Permute, PositionEmbedding, PReLU, RandomWidth, ReLU, RepeatVector, Rescaling, Reshape, Resizing,
         SeparableConv2D, Softmax, SpatialDropout1D, ThresholdedReLU, UpSampling2D, ZeroPadding2D,
         # recurrent layers, their cells, wrappers and masking
-        Bidirectional, GRU, GRUCell, LSTM, LSTMCell, Masking, RNN, SimpleRNN, SimpleRNNCell, StackedRNNCells,
-        TimeDistributed)
+        Bidirectional, ConvLSTM2D, ConvLSTM2DCell, GRU, GRUCell, LSTM, LSTMCell, Masking, RNN, SimpleRNN,
+        SimpleRNNCell, StackedRNNCells, TimeDistributed)
 }
 
 

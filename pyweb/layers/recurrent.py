@@ -1,4 +1,5 @@
-"""Recurrent layers: the generic RNN (any cell, or a list of cells), SimpleRNN, GRU and LSTM.
+"""Recurrent layers: the generic RNN (any cell, or a list of cells), SimpleRNN, GRU and LSTM
+(ConvLSTM2D, in convolutional_recurrent.py, is an RNN too, with image states: :meth:`RNN.state_shapes`).
 
 Time steps run as in tfjs-layers recurrent.ts ``rnn()``: the input goes time-major,
 ``go_backwards`` reverses it (and the output sequence stays reversed), and where a
@@ -109,6 +110,8 @@ class RNN(WeightsOf, Layer):
     class_name = "RNN"
     config_keys = ("cell", *_RNN_KEYS)
     keras_defaults = {"time_major": False}
+    #: The layer runs cells whose states are images (:attr:`RNNCell.spatial`).
+    spatial_cells = False
     supports_masking = True
     uses_mask = True
 
@@ -120,8 +123,10 @@ class RNN(WeightsOf, Layer):
         self.cell: RNNCell = StackedRNNCells(cell) if isinstance(cell, (list, tuple)) else _cell(cell)
         self.return_sequences, self.return_state = bool(return_sequences), bool(return_state)
         self.go_backwards, self.stateful, self.unroll = bool(go_backwards), bool(stateful), bool(unroll)
+        if self.cell.spatial != self.spatial_cells:  # a conv cell needs its own layer, and only it
+            raise unsupported_value(self.class_name, "cell", self.cell.class_name)
         self._states: list[np.ndarray] | None = None
-        self._batch: int | None = None
+        self._shape: tuple | None = None
         self._build_if_shaped()
 
     def _weight_parts(self) -> list[tuple[str, Layer]]:
@@ -141,7 +146,7 @@ class RNN(WeightsOf, Layer):
         if not self.cell.built:
             self.cell.build((shape[0], *shape[2:]))
             self.cell.built = True
-        self._batch = shape[0]
+        self._shape = shape
         if self.stateful:
             self.reset_states()
         self.built = True
@@ -152,29 +157,35 @@ class RNN(WeightsOf, Layer):
         out = (shape[0], shape[1], sizes[0]) if self.return_sequences else (shape[0], sizes[0])
         return [out, *[(shape[0], d) for d in sizes]] if self.return_state else out
 
+    def state_shapes(self, input_shape: Sequence[Any]) -> list[tuple]:
+        """The shape of each state for an input of ``input_shape`` (``[batch, size]`` each here)."""
+        return [(input_shape[0], d) for d in self.cell.state_size]
+
     def compute_mask(self, inputs: list[np.ndarray], masks: list[np.ndarray | None]) -> Any:
         out = masks[0] if self.return_sequences else None
         return [out, *[None] * len(self.cell.state_size)] if self.return_state else out
 
     def reset_states(self, states: Sequence[Any] | None = None) -> None:
-        """Set a stateful RNN's states to zeros, or to ``states`` (one ``[batch, size]`` array each)."""
+        """Set a stateful RNN's states to zeros, or to ``states`` (one array each, shaped as
+        :meth:`state_shapes` says: ``[batch, size]``, or an image for ConvLSTM2D)."""
         if not self.stateful:
             raise AttributeError(f"{self.name}: reset_states() needs a stateful RNN")
-        batch = self._batch
-        if batch is None:
+        if self._shape is None or self._shape[0] is None:
             raise ValueError(f"{self.name}: a stateful RNN needs a fixed batch size (batch_input_shape "
                              f"or Input(batch_shape=...))")
-        sizes = self.cell.state_size
+        shapes = self.state_shapes(self._shape)
+        if any(d is None for shape in shapes for d in shape):
+            raise ValueError(f"{self.name}: a stateful RNN needs fixed state shapes, got {shapes}")
         if states is None:
-            self._states = [np.zeros((batch, d), F32) for d in sizes]
+            self._states = [np.zeros(shape, F32) for shape in shapes]
             return
         states = list(states) if isinstance(states, (list, tuple)) else [states]
-        if len(states) != len(sizes):
-            raise ValueError(f"{self.name} has {len(sizes)} state(s), got {len(states)}")
+        if len(states) != len(shapes):
+            raise ValueError(f"{self.name} has {len(shapes)} state(s), got {len(states)}")
         arrays = [np.asarray(s, F32) for s in states]
-        for i, (a, d) in enumerate(zip(arrays, sizes)):
-            if a.shape != (batch, d):
-                raise ValueError(f"state {i} of {self.name} must have shape {[batch, d]}, got {list(a.shape)}")
+        for i, (a, shape) in enumerate(zip(arrays, shapes)):
+            if a.shape != shape:
+                raise ValueError(f"state {i} of {self.name} must have shape {list(shape)}, got {list(a.shape)}")
         self._states = [a.copy() for a in arrays]
 
     @property
@@ -187,12 +198,12 @@ class RNN(WeightsOf, Layer):
             x, initial = np.asarray(inputs[0], F32), [np.asarray(s, F32) for s in inputs[1:]]
         else:
             x, initial = np.asarray(inputs, F32), []
-        sizes = self.cell.state_size
+        count = len(self.cell.state_size)
         if not initial:
             initial = self._states if self.stateful and self._states is not None else \
-                [np.zeros((x.shape[0], d), F32) for d in sizes]
-        if len(initial) != len(sizes):
-            raise ValueError(f"{self.name} has {len(sizes)} state(s) but was passed {len(initial)} initial state(s)")
+                [np.zeros(shape, F32) for shape in self.state_shapes(x.shape)]
+        if len(initial) != count:
+            raise ValueError(f"{self.name} has {count} state(s) but was passed {len(initial)} initial state(s)")
         last, seq, states = run_rnn(self.cell.step, x, list(initial), self.go_backwards, mask, self.return_sequences)
         if self.stateful:
             self._states = states

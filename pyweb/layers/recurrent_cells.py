@@ -101,6 +101,8 @@ class RNNCell(Layer):
 
     #: Size of each state; the first is the output size.
     state_size: list[int] = []
+    #: The states are images, not vectors (ConvLSTM2DCell): only the cell's own layer can run it.
+    spatial = False
 
     def step(self, x: np.ndarray, states: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
         """One time step: input ``[batch, features]`` and states → output and new states."""
@@ -283,6 +285,9 @@ class StackedRNNCells(WeightsOf, RNNCell):
     def __init__(self, cells: Sequence[Any], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.cells = [_cell(c) for c in cells]
+        for cell in self.cells:
+            if cell.spatial:  # TF.js: "not possible at the moment to stack convolutional cells"
+                raise unsupported_value(self.class_name, "cells", cell.class_name)
 
     @classmethod
     def _from_own(cls, own: dict[str, Any], base: dict[str, Any]) -> Layer:

@@ -109,7 +109,7 @@ class Bidirectional(WeightsOf, Layer):
     Parameters
     ----------
     layer
-        An RNN layer (LSTM, GRU, SimpleRNN, RNN); it is copied twice through its config.
+        An RNN layer (LSTM, GRU, SimpleRNN, RNN, ConvLSTM2D); it is copied twice through its config.
     merge_mode
         ``"concat"`` (default), ``"sum"``, ``"mul"``, ``"ave"`` or ``None`` (outputs both).
 

@@ -26,7 +26,7 @@ from .helpers import read_io, ulps
 pytestmark = pytest.mark.node
 
 RNN_CASES = ["rnn_simple", "rnn_lstm", "rnn_gru", "rnn_state", "rnn_cells", "bidirectional", "time_distributed",
-             "mask_embed_lstm", "mask_gru"]
+             "mask_embed_lstm", "mask_gru", "conv_lstm", "conv_lstm_state"]
 CASES = ["mlp", "wide", "activations", "functional", "cnn", "embed", "embed_seq", "advanced_acts", "image_ops",
          "merge_seq", "conv1d_seq", "conv3d_vol", "conv_transpose", "separable_first", "dot_merge", "preprocess",
          "category", *RNN_CASES, "nested_seq", "nested_functional", "einsum", "position_embedding"]
@@ -74,7 +74,7 @@ def test_every_layer_matches_tfjs(layers_goldens, case):
 EXACT_BUT = {"advanced_acts": {"softmax_12": 2, "grid_flat1": 2, "cat": 2}, "image_ops": {}, "merge_seq": {},
              "conv1d_seq": {}, "conv3d_vol": {}, "conv_transpose": {}, "separable_first": {}, "dot_merge": {},
              "preprocess": {}, "category": {},
-             # Recurrent layers, wrappers and masks: every step in TF.js's float32 order, all bit-exact.
+             # Recurrent layers (ConvLSTM2D too), wrappers, masks: every step in TF.js's float32 order, bit-exact.
              **{case: {} for case in RNN_CASES},
              "nested_seq": {}, "nested_functional": {}, "einsum": {}, "position_embedding": {}}
 

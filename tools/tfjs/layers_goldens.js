@@ -574,6 +574,50 @@ addCase('position_embedding', 'PositionEmbedding (tf.nlp): sequence 4 of 7 posit
   return tf.model({inputs: x, outputs: [sum, pos4], name: 'position_embedding'});
 }, 3, null, {nlp: true});
 
+addCase('conv_lstm', 'Sequential ConvLSTM2D: same padding with returnSequences; kernel [2, 3], strides [2, 1], ' +
+    'valid, goBackwards, unitForgetBias, sigmoid recurrent activation; dilation 2, same, relu, no bias', () => {
+  const m = tf.sequential({name: 'conv_lstm'});
+  m.add(L.convLstm2d({filters: 3, kernelSize: 3, padding: 'same', returnSequences: true, inputShape: [4, 7, 6, 2],
+    name: 'clstm_seq'}));
+  m.add(L.convLstm2d({filters: 2, kernelSize: [2, 3], strides: [2, 1], goBackwards: true, unitForgetBias: true,
+    recurrentActivation: 'sigmoid', returnSequences: true, name: 'clstm_back'}));
+  m.add(L.convLstm2d({filters: 2, kernelSize: 2, dilationRate: 2, padding: 'same', activation: 'relu',
+    useBias: false, name: 'clstm_dil'}));
+  return m;
+}, 2);
+
+/** Frames [batch, steps, rows, cols, channels] padded as padded() pads rows (whole frames of zeros), and
+ *  row 1's frame 1 with zero pixels only in its first image row (a mask that varies across the image). */
+function paddedFrames(batch, steps, rows, cols, channels, seed) {
+  const frame = rows * cols * channels;
+  const v = values(batch * steps * frame, seed, 2);
+  for (let b = 0; b < batch; b++) {
+    for (let t = 0; t < steps; t++) {
+      const start = (b * steps + t) * frame;
+      if (t >= steps - (b % steps)) v.fill(0, start, start + frame);
+      if (b === 1 && t === 1) v.fill(0, start, start + cols * channels);
+    }
+  }
+  return tf.tensor(v, [batch, steps, rows, cols, channels]);
+}
+
+addCase('conv_lstm_state', 'Functional ConvLSTM2D: returnState (sequences + h + c) as outputs, the sequence ' +
+    'into a goBackwards ConvLSTM2D; channelsFirst; Masking (per-pixel mask) -> ConvLSTM2D; Bidirectional (ave)', () => {
+  const inp = tf.input({shape: [3, 5, 4, 2], name: 'frames'});
+  const [seq, h, c] = L.convLstm2d({filters: 2, kernelSize: 3, padding: 'same', returnSequences: true,
+    returnState: true, name: 'clstm_st'}).apply(inp);
+  // TF.js 4.22 cannot take an initialState here (ConvRNN2D's computeOutputShape reads only one shape).
+  const dec = L.convLstm2d({filters: 2, kernelSize: 3, padding: 'same', goBackwards: true,
+    name: 'clstm_back'}).apply(seq);
+  const first = L.convLstm2d({filters: 2, kernelSize: 2, dataFormat: 'channelsFirst', returnSequences: true,
+    name: 'clstm_first'}).apply(inp);
+  const masked = L.masking({name: 'mask'}).apply(inp);
+  const m = L.convLstm2d({filters: 3, kernelSize: [3, 1], padding: 'same', name: 'clstm_masked'}).apply(masked);
+  const bi = L.bidirectional({layer: L.convLstm2d({filters: 2, kernelSize: 2, padding: 'same', name: 'clstm_bi'}),
+    mergeMode: 'ave', name: 'bi_clstm'}).apply(inp);
+  return tf.model({inputs: inp, outputs: [seq, h, c, dec, first, m, bi], name: 'conv_lstm_state'});
+}, 3, null, {makeInputs: (batch) => [paddedFrames(batch, 3, 5, 4, 2, 500)]});
+
 function write(dir, file, data) {
   fs.writeFileSync(path.join(dir, file), data);
 }
