@@ -33,6 +33,7 @@ import numpy as np
 import pytest
 
 import pyweb.layers
+from tests.layers.helpers import class_names, ulps
 
 pytestmark = pytest.mark.browser
 
@@ -505,16 +506,6 @@ def tfjs(pyodide):
     return pyodide
 
 
-def class_names(node) -> set[str]:
-    """Every "class_name" in a topology, nested ones (wrapped layers, cells) included."""
-    if isinstance(node, dict):
-        found = {node["class_name"]} if isinstance(node.get("class_name"), str) else set()
-        return found.union(*(class_names(v) for v in node.values()))
-    if isinstance(node, list):
-        return set().union(*(class_names(v) for v in node))
-    return set()
-
-
 def run(pyodide, code: str, **globals):
     return pyodide.run(PRELUDE + textwrap.dedent(code), ACTIVATIONS=ACTIVATIONS, **globals)
 
@@ -548,14 +539,6 @@ def from_js(outputs: list[dict]) -> list[np.ndarray]:
 def from_py(outputs: list[list]) -> list[np.ndarray]:
     assert all(dtype == "float32" for _, dtype, _ in outputs)
     return [np.frombuffer(data, "<f4").reshape(shape) for shape, _, data in outputs]
-
-
-def ulps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Distance in float32 units in the last place (ordered-integer difference)."""
-    def ordered(x: np.ndarray) -> np.ndarray:
-        i = np.asarray(x, np.float32).view(np.int32).astype(np.int64)
-        return np.where(i < 0, -(i & 0x7FFFFFFF), i)
-    return np.abs(ordered(a) - ordered(b))
 
 
 def assert_agree(case: Case, ours: list[np.ndarray], theirs: list[np.ndarray]) -> None:

@@ -1,10 +1,11 @@
-"""Shared helpers: read golden io.json, count float32 ulps."""
+"""Shared helpers: read golden io.json, count float32 ulps, list the classes in a topology."""
 
 from __future__ import annotations
 
 import base64
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,3 +22,13 @@ def ulps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         i = np.asarray(x, np.float32).view(np.int32).astype(np.int64)
         return np.where(i < 0, -(i & 0x7FFFFFFF), i)
     return np.abs(ordered(a) - ordered(b))
+
+
+def class_names(node: Any) -> set[str]:
+    """Every "class_name" in a model.json topology, nested ones (wrapped layers, cells, models) included."""
+    if isinstance(node, dict):
+        found = {node["class_name"]} if isinstance(node.get("class_name"), str) else set()
+        return found.union(*(class_names(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(class_names(v) for v in node))
+    return set()

@@ -21,7 +21,7 @@ from pyweb.layers import (
     register_layer,
 )
 
-from .helpers import read_io, ulps
+from .helpers import class_names, read_io, ulps
 
 pytestmark = pytest.mark.node
 
@@ -187,21 +187,13 @@ def test_random_width_round_trips_and_refuses_to_predict(layers_goldens):
     assert (info.value.layer_class, info.value.option) == ("RandomWidth", "factor")
 
 
-def _class_names(node):
-    """Every "class_name" in a model.json topology, nested configs (wrapped layers, cells, models) included."""
-    if isinstance(node, dict):
-        found = {node["class_name"]} if isinstance(node.get("class_name"), str) else set()
-        return found.union(*(_class_names(v) for v in node.values()))
-    if isinstance(node, list):
-        return set().union(*(_class_names(v) for v in node))
-    return set()
-
-
 def test_goldens_use_every_layer_class_pyweb_loads(layers_goldens):
     # What TF.js itself saved: each class pyweb registers is checked against TF.js somewhere above.
     used = set()
     for case_dir in layers_goldens.iterdir():
         if (case_dir / "model.json").is_file():
-            used |= _class_names(json.loads((case_dir / "model.json").read_text())["modelTopology"])
-    missing = set(LAYER_CLASSES) - used
+            used |= class_names(json.loads((case_dir / "model.json").read_text())["modelTopology"])
+    # ConvLSTM2DCell is registered (as TF.js registers it) but never saved: ConvLSTM2D's config does not
+    # name its cell, and TF.js cannot run the cell in a generic RNN.
+    missing = set(LAYER_CLASSES) - used - {"ConvLSTM2DCell"}
     assert not missing, f"no TF.js golden uses {sorted(missing)}: add a case to tools/tfjs/layers_goldens.js"
