@@ -1,7 +1,7 @@
 """Test pyweb (or code built on it) inside Pyodide in real browsers.
 
-The pytest plugin (``pyweb.testing.plugin``, registered as the ``pyweb``
-pytest11 entry point) provides the ``pyodide`` fixture, a
+The pytest plugin (``pyweb.testing.plugin``, enabled by a project with
+``-p pyweb.testing.plugin``) provides the ``pyodide`` fixture, a
 :class:`PyodidePage`. Nothing here imports Playwright until a page is opened,
 and ``import pyweb`` never imports this package.
 """

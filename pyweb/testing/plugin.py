@@ -1,8 +1,9 @@
 """pytest plugin: run tests against pyweb inside Pyodide in real browsers.
 
-Registered through the ``pytest11`` entry point, so it is active wherever pyweb
-is installed; it does nothing (and imports no Playwright) until a test uses the
-``pyodide`` fixture. Expensive things happen once: one server per session, one
+Opt-in: a project enables it with ``-p pyweb.testing.plugin`` (in ``addopts``)
+or ``pytest_plugins = ["pyweb.testing.plugin"]`` in its root ``conftest.py``;
+installing pyweb alone changes nothing in anyone's pytest run. Enabled, it does
+nothing (and imports no Playwright) until a test uses the ``pyodide`` fixture. Expensive things happen once: one server per session, one
 browser per browser name per session, one page per test module and target.
 Before every test the page's storage is wiped (cheap reset).
 
