@@ -132,6 +132,7 @@ def from_memory(
 
     Examples
     --------
+    >>> artifacts = pyweb.ModelArtifacts(model_topology={"class_name": "Sequential"})
     >>> pyweb.load(from_memory(artifacts)) is artifacts
     True
     """

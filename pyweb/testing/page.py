@@ -110,9 +110,11 @@ class PyodidePage:
 
     Examples
     --------
-    >>> pyodide.run("import pyweb; pyweb.__version__")
+    In a test that takes the ``pyodide`` fixture (a page in a real browser):
+
+    >>> pyodide.run("import pyweb; pyweb.__version__")  # doctest: +SKIP
     '0.1.0'
-    >>> pyodide.run("sum(xs)", xs=[1, 2, 3])
+    >>> pyodide.run("sum(xs)", xs=[1, 2, 3])  # doctest: +SKIP
     6
     """
 

@@ -143,8 +143,10 @@ def harness_server(
 
     Examples
     --------
-    >>> config = load_config("playwright.config.py")
-    >>> with harness_server(config) as server:
+    With a Playwright ``browser`` already launched:
+
+    >>> config = load_config("playwright.config.py")  # doctest: +SKIP
+    >>> with harness_server(config) as server:  # doctest: +SKIP
     ...     page = PyodidePage.open(browser, config.targets[0], server.origin, config.timeouts)
     """
     import pyweb
