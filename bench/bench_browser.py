@@ -22,7 +22,7 @@ compresses IndexedDB values) are saved and loaded back three ways:
 Each number is the median of ``--runs`` runs (default 7) after one warm-up;
 the three contenders take turns within a run, and storage is wiped before
 every save. Loaded bytes are checked against the saved ones outside the
-timings. Targets (issue 3): localStorage save+load <= 0.5x TF.js; IndexedDB
+timings. Targets: localStorage save+load <= 0.5x TF.js; IndexedDB
 <= 1.1x TF.js and <= 1.3x raw.
 
 Usage::

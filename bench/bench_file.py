@@ -22,7 +22,7 @@ What is measured:
   the table shows median times, and the highest peak RSS: for a save, what it
   added over the process holding its arrays; for a load, the whole process.
 - pyweb's save time includes ``encode_weights`` (shown apart as "encode").
-- Targets (issue 14): save <= 1.1x numpy (np.save + fsync) with <= 0.1x the
+- Targets: save <= 1.1x numpy (np.save + fsync) with <= 0.1x the
   weights added; load <= 1.0x np.load with peak RSS <= 1.1x the weights.
 
 Usage::

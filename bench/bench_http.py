@@ -13,7 +13,7 @@ methods taken in turn, ``--repeat`` times:
 
 Every method ends with the weights in memory (a list of buffers); RSS is what the
 load added over the process before it. Each worker imports numpy (which decodes the
-weights, whatever fetched them) and its client before the clock starts. Targets (issue 14): pyweb <= 1.5x urllib x16
+weights, whatever fetched them) and its client before the clock starts. Targets: pyweb <= 1.5x urllib x16
 and <= 1.0x httpx async, sync and async; memory added <= 1.3x the weights.
 
 Usage::

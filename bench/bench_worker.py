@@ -9,7 +9,7 @@ a JupyterLite kernel uses). Both run the same Python: ``pyweb.save`` then
 inside Pyodide, storage wiped before each save. The two take turns; each number
 is the median of ``--runs`` runs (default 7) after one warm-up.
 
-Target (issue 11): the worker's save + load within 3x the page's.
+Target: the worker's save + load within 3x the page's.
 
 Usage::
 

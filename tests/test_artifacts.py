@@ -15,7 +15,7 @@ import pyweb
 from pyweb.artifacts import artifacts_info, js_dumps, js_iso, shard_paths, split_shards, to_model_json
 from pyweb.errors import ArtifactError, CorruptModelError
 
-# The reference example (tfjs-io-format.md §13): what TF.js's downloads saver
+# The reference example: what TF.js's downloads saver
 # writes for a fresh Sequential of two Dense layers, 1462 bytes.
 REFERENCE_TOPOLOGY = json.loads(
     '{"class_name":"Sequential","config":{"name":"sequential_1","layers":[{"class_name":"Dense","config":{"units":4,'

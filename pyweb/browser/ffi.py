@@ -1,6 +1,7 @@
 """Moving values between Python and JS: bytes, nulls, objects, errors.
 
-Costs measured in Pyodide 0.27.7 (browser-facts.md §4) decide the routes:
+Costs measured in Pyodide 0.27.7, Chromium and Firefox, decide the routes
+(``tests/browser/test_storage_handlers.py`` pins the buffer routes):
 
 - Python bytes -> JS: ``to_js(memoryview)`` makes a Uint8Array with ONE
   copy (~1.7 GB/s). ``js.Uint8Array.new(bytes)`` passes a PyProxy that JS

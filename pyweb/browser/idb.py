@@ -1,6 +1,6 @@
 """``window.indexedDB`` as an :class:`~pyweb.types.IDBFactoryLike`.
 
-Recipe A of browser-facts.md §5: small JS helpers, made once, turn IDB
+Small JS helpers, made once, turn IDB
 events into Promises that Python awaits; no Python callbacks sit on
 requests, so no proxies leak. The rules that shape it:
 

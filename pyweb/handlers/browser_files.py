@@ -2,7 +2,7 @@
 
 ``files[0]`` is the model JSON, the rest are weight files in any order, paired
 with the manifest by base name exactly as TF.js 4.22 pairs them
-(tfjs-core/src/io/browser_files.ts, tfjs-io-format.md §7):
+(its ``browserFiles`` handler in tfjs-core's io module):
 
 1. the JSON must hold ``modelTopology`` and ``weightsManifest``;
 2. with no weight files, a lone JSON gives its topology and metadata but no

@@ -1,6 +1,6 @@
 """Browser-test fixtures for downloads and uploads: ``captured_downloads`` and ``set_input_files``.
 
-**Capturing downloads** works differently per browser (browser-facts.md §3):
+**Capturing downloads** works differently per browser (measured with Playwright 1.5x):
 
 - Chromium: ``page.on("download")`` fires once per file; ``suggested_filename``
   is the ``download`` attribute, the bytes come from ``download.path()``.

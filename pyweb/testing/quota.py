@@ -6,7 +6,8 @@ any test that uses the ``pyodide`` fixture:
 ``small_localstorage_quota(units)``
     Leaves exactly ``units`` UTF-16 code units of the page's localStorage for
     everything else, by storing one filler item. Both browsers allow 5,242,880
-    units of key + value per origin and count them exactly (browser-facts §1),
+    units of key + value per origin and count them exactly (measured; pinned by
+    ``tests/browser/test_quota.py``),
     so the filler is exact to the unit. It is used in Firefox too, although
     Firefox has a pref (``dom.storage.default_quota``, in KiB): the pref fixes
     the limit when the browser is launched, in steps of 1024 units, and needs
@@ -15,7 +16,7 @@ any test that uses the ``pyodide`` fixture:
 
 ``small_idb_quota(quota_bytes)``
     Returns a :class:`QuotaPage`: a separate Pyodide page whose origin has a
-    ``quota_bytes`` IndexedDB quota (browser-facts §2).
+    ``quota_bytes`` IndexedDB quota.
 
     - Chromium: CDP ``Storage.overrideQuotaForOrigin``. It only takes hold in a
       browser context that has not used storage yet and is dropped when its
@@ -86,7 +87,7 @@ __all__ = [
     "small_localstorage_quota",
 ]
 
-#: Both browsers: UTF-16 code units of key + value per origin (browser-facts §1).
+#: Both browsers: UTF-16 code units of key + value per origin (tests/browser/test_quota.py).
 LOCAL_STORAGE_QUOTA_UNITS = 5_242_880
 #: The localStorage item that takes up the room a test does not want.
 FILLER_KEY = "pyweb-quota-filler"

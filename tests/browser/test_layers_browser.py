@@ -37,7 +37,7 @@ from tests.layers.helpers import class_names, ulps
 
 pytestmark = pytest.mark.browser
 
-#: Relative tolerance for cases that are not Dense-only (issue 5: 1e-5).
+#: Relative tolerance for cases that are not Dense-only.
 RTOL = 1e-5
 #: Activations as TF.js spells them, in the order both builders use.
 JS_ACTIVATIONS = ["linear", "relu", "relu6", "elu", "selu", "sigmoid", "hardSigmoid", "tanh", "softmax", "softplus",

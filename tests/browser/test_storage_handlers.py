@@ -25,7 +25,7 @@ from tests.test_artifacts import REFERENCE_SPECS, REFERENCE_TOPOLOGY
 
 pytestmark = pytest.mark.browser
 
-# Prepended to the page code: the reference model (tfjs-io-format.md §13) with
+# Prepended to the page code: the reference model (tests/test_artifacts.py) with
 # weights 0..83 (or any length), built without numpy.
 PRELUDE = """
 import pyweb
@@ -177,7 +177,7 @@ def test_localstorage_matches_tfjs_and_each_loads_the_other(pyodide):
 @pytest.mark.no_numpy
 def test_localstorage_quota_failure_keeps_the_old_model(pyodide):
     # The quota is 5,242,880 UTF-16 units of key + value per origin in both
-    # browsers (browser-facts.md §1): fill it to within 1000 units, so the new
+    # browsers (tests/browser/test_quota.py): fill it to within 1000 units, so the new
     # model's weights (4000 base64 chars) cannot fit.
     run(pyodide, '_ = pyweb.save(make(1), "localstorage://m")')
     before = pyodide.run_js(LOCAL_STORAGE_ITEMS)
@@ -350,7 +350,7 @@ def test_list_and_remove_both_schemes(pyodide):
 def test_weights_cross_the_ffi_as_buffers(pyodide):
     # 16 MiB through IndexedDB and 3 MiB through localStorage. Element-by-element
     # conversion would take about 2.5-6 s per MiB, string crossing ~50 ms per MiB
-    # (browser-facts.md §4); buffers take milliseconds.
+    # (measured in Pyodide 0.27.7); buffers take milliseconds.
     timings = run(pyodide, """
         import os, time
         big = make()
@@ -663,7 +663,7 @@ def test_indexeddb_save_failing_in_python_gives_up_its_open_connection(pyodide):
 @pytest.mark.no_numpy
 def test_indexeddb_quota_abort_through_the_one_call_save(pyodide, small_idb_quota):
     # Chromium reports the quota failure only as the transaction's abort, with
-    # an error object Pyodide cannot await (browser-facts.md §2): the helper
+    # an error object Pyodide cannot await (it hangs): the helper
     # must reject with a fresh DOMException, or this await hangs. Firefox fails
     # the request. The quota page: pyweb.testing.quota.
     page = small_idb_quota(2 * 1024 * 1024)

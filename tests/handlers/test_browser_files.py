@@ -1,6 +1,6 @@
 """pyweb.browser_files in CPython: TF.js's browserFiles pairing rules on (name, bytes) pairs and paths.
 
-The cases follow tfjs-core/src/io/browser_files_test.ts (tfjs-io-format.md §7, §14);
+The cases follow the pairing cases of TF.js's own browserFiles tests (tfjs-core's io module);
 real File objects from an <input type=file> are tested in tests/browser.
 """
 

@@ -62,7 +62,7 @@ def test_two_files_with_tfjs_names_bytes_and_info(emulation, folder):
     result = pyweb.save(reference_artifacts(), "downloads://my-model")
     assert names(folder) == ["my-model.json", "my-model.weights.bin"]
     text = (folder / "my-model.json").read_bytes()
-    assert len(text) == 1462  # the reference example of tfjs-io-format.md §13, byte for byte
+    assert len(text) == 1462  # the reference example (tests/test_artifacts.py), byte for byte
     assert text == to_model_json(reference_artifacts(), ["./my-model.weights.bin"]).encode()
     assert json.loads(text)["weightsManifest"][0]["paths"] == ["./my-model.weights.bin"]
     assert (folder / "my-model.weights.bin").read_bytes() == bytes(84)

@@ -19,7 +19,7 @@ from pyweb.handlers.local_storage import LocalStorageHandler, LocalStorageStore,
 from tests.test_artifacts import REFERENCE_SPECS, REFERENCE_TOPOLOGY, reference_artifacts
 
 # What TF.js 4.22's BrowserLocalStorage writes for the reference model
-# (tfjs-io-format.md §4 and §13), dateSaved apart.
+# (tests/test_artifacts.py), dateSaved apart.
 TOPOLOGY_TEXT = (
     '{"class_name":"Sequential","config":{"name":"sequential_1","layers":[{"class_name":"Dense","config":{"units":4,'
     '"activation":"relu","use_bias":true,"kernel_initializer":{"class_name":"VarianceScaling","config":{"scale":1,'
