@@ -395,6 +395,8 @@ def test_missing_browser_skips_or_fails(tmp_path, env, args, expected):
             "pytest",
             "-p",
             "no:cacheprovider",
+            "-p",
+            "pyweb.testing.plugin",  # the opt-in a project of its own makes
             "-rs",
             "--rootdir",
             str(tmp_path),
