@@ -247,6 +247,7 @@ def test_killed_saves_never_leave_half_a_model(s3, s3_server):
         time.sleep(rng.uniform(0.0, 1.6))  # the save takes about 1 s: killed before, during or after it
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        proc.stdout.close()
         got = pyweb.load(url)  # whole: the model before, or (killed after the commit) the new one
         seed = got.user_defined_metadata["seed"]
         want = make_artifacts(seed) if seed == 1 else make_artifacts(seed, n=40)
