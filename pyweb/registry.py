@@ -4,7 +4,10 @@ Built-ins sit in one alphabetical table of dotted paths and are imported only
 when first used; users add schemes with :func:`register_handler`, and other
 packages through the ``pyweb.handlers`` entry-point group (read only when a
 scheme is not found otherwise, so importing pyweb never needs package
-metadata). Nothing registers itself as an import side effect.
+metadata). Last, with the ``fsspec`` extra installed, every fsspec protocol
+that is still unclaimed (``s3``, ``gs``, ``az``, ...) is served by
+:mod:`pyweb.handlers.object_store`; :func:`known_schemes` leaves those out, as
+there are dozens. Nothing registers itself as an import side effect.
 """
 
 from __future__ import annotations
@@ -20,6 +23,10 @@ __all__ = ["ENTRY_POINT_GROUP", "get_factory", "known_schemes", "register_handle
 
 ENTRY_POINT_GROUP = "pyweb.handlers"
 
+_FSSPEC_HINT = "object stores need the fsspec extra: pip install 'pyweb[fsspec]' (and s3fs, gcsfs or adlfs)"
+# Object-store schemes named in the error when fsspec is missing; with fsspec, all of its protocols work.
+_FSSPEC_SCHEMES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "hf", "oci", "oss", "webdav"})
+
 # scheme -> (dotted path "module:attr", hint shown when it cannot be loaded)
 _BUILTINS: dict[str, tuple[str, str]] = {
     "downloads": (
@@ -30,6 +37,7 @@ _BUILTINS: dict[str, tuple[str, str]] = {
         ),
     ),
     "file": ("pyweb.handlers.file:FileHandler", "file:// is part of pyweb's core; reinstall pyweb"),
+    "fsspec": ("pyweb.handlers.object_store:FsspecHandler", _FSSPEC_HINT),
     "http": ("pyweb.handlers.http:HTTPHandler", "http:// is part of pyweb's core; reinstall pyweb"),
     "https": ("pyweb.handlers.http:HTTPHandler", "https:// needs Python's ssl module"),
     "indexeddb": (
@@ -146,6 +154,9 @@ def _lookup(name: str) -> tuple[HandlerFactory | str, str]:
     eps = _discover()
     if name in eps:
         return eps[name].value, f"from the {ENTRY_POINT_GROUP!r} entry point {eps[name].value!r}"
+    factory = _fsspec_factory(name)
+    if factory is not None:
+        return factory, f"{name}:// is fsspec's protocol {name!r}"
     raise SchemeError(f"no handler for scheme {name + '://'!r}; known schemes: {', '.join(known_schemes())}")
 
 
@@ -158,6 +169,17 @@ def _import(name: str, target: str, hint: str) -> HandlerFactory:
     except (ImportError, AttributeError) as exc:
         raise HandlerUnavailableError(f"cannot load the handler for {name}:// ({target}): {exc}. {hint}") from exc
     return obj
+
+
+def _fsspec_factory(name: str) -> HandlerFactory | None:
+    """The object-store handler for fsspec protocol ``name``, or None if fsspec does not know it."""
+    try:
+        from .handlers.object_store import handler_for_protocol
+    except ImportError as exc:  # no fsspec
+        if name in _FSSPEC_SCHEMES:
+            raise HandlerUnavailableError(f"{name}:// is not available: {_FSSPEC_HINT}") from exc
+        return None
+    return handler_for_protocol(name)
 
 
 def _discover() -> dict[str, Any]:
