@@ -31,7 +31,6 @@ the other saves' shards become leftovers, removed by a later save once
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as _dt
 from collections.abc import AsyncIterator, Coroutine
