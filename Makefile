@@ -97,8 +97,12 @@ lite: setup
 demo-cpython: setup
 	$(PY) demo/cpython_demo.py
 
+# CPython: file:// against np.save/np.load and safetensors, http(s):// against urllib and httpx,
+# s3:// against s3fs's own put/cat (moto's S3 server), each with its ratios.
 bench: setup
 	$(PY) bench/bench_file.py
+	$(PY) bench/bench_http.py
+	$(PY) bench/bench_object_store.py
 
 bench-browser: setup
 	$(PY) bench/bench_browser.py
