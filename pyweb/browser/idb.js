@@ -143,7 +143,7 @@
 
   // With the connection `held`: one transaction, issue(tx) synchronously (a throw aborts:
   // nothing commits), release; resolves with settle(issue's result, the commit promise).
-  // Every rejection is a fresh DOMException.
+  // Every rejection is a fresh DOMException, and closes the connection once released.
   const whole = async (where, held, idleMs, stores, mode, issue, settle = (out, done) => done) => {
     try {
       let db = await held.entry.connecting;
@@ -157,6 +157,9 @@
       try { out = issue(tx); } catch (e) { abort(tx); throw e; }
       return await settle(out, done);
     } catch (e) {
+      // Firefox refuses every later readwrite transaction on a connection that hit the quota
+      // (InvalidStateError): after any failure the next operation gets a new connection.
+      forget(held.name, held.entry);
       throw fresh(e);
     } finally {
       release(held, idleMs);  // a pending transaction still runs to its end
