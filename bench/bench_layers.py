@@ -20,11 +20,19 @@ warm-up; a run repeats predict until it has taken ``--min-run-ms`` (default
 200 ms), so coarse browser timers (Firefox: 1 ms) do not matter. Contenders
 take turns going first. Outputs are compared outside the timings.
 
+Load (browser only): the same MLP, saved once to IndexedDB by TF.js, loaded
+by ``await pyweb.aload_layers_model(url)`` (timed in Python in the page) and
+by ``await tf.loadLayersModel(url)`` (timed in JS; the models are disposed
+after the timed loop), in the same runs and turns as predict. pyweb keeps its
+IndexedDB connection between back-to-back loads, as it does for any caller;
+TF.js opens one per load. Target (issue 14): pyweb <= 1.5x TF.js.
+
 Usage::
 
     .venv/bin/python bench/bench_layers.py                  # or: make bench-layers
     .venv/bin/python bench/bench_layers.py --browsers chromium --runs 9
     .venv/bin/python bench/bench_layers.py --browsers ''    # CPython only
+    .venv/bin/python bench/bench_layers.py --parts load     # only the IndexedDB load, in the browsers
 """
 
 from __future__ import annotations
@@ -48,6 +56,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 BUILD = "0.27.7"
+LOAD_TARGET = 1.5  # aload_layers_model <= 1.5x tf.loadLayersModel (issue 14)
 BATCH = {"mlp": 64, "cnn": 32}
 INPUT_SHAPE = {"mlp": (784,), "cnn": (28, 28, 1)}
 CNN_CLASSES = ("Conv2D", "MaxPooling2D", "GlobalAveragePooling2D")
@@ -158,6 +167,15 @@ BENCH_JS = """() => {
       const y = this.models[name].predict(this.inputs[name]);
       try { return bytes(y).slice(); } finally { y.dispose(); }
     },
+    // ms per tf.loadLayersModel(url), over reps loads; the models are disposed after the clock stops.
+    async loadTime(url, reps) {
+      const models = [];
+      const t0 = performance.now();
+      for (let i = 0; i < reps; i++) models.push(await tf.loadLayersModel(url));
+      const ms = (performance.now() - t0) / reps;
+      for (const m of models) m.dispose();
+      return ms;
+    },
     // ms per predict (predict + dataSync), over reps predicts.
     time(name, reps) {
       const m = this.models[name], x = this.inputs[name];
@@ -207,6 +225,19 @@ t0 = time.perf_counter()
 for _ in range(reps):
     f(x)
 (time.perf_counter() - t0) * 1000 / reps
+"""
+
+# Python run in the page for one timed run: ms per aload_layers_model over reps loads.
+PAGE_LOAD = """
+import time, pyweb
+models = []
+t0 = time.perf_counter()
+for _ in range(reps):
+    models.append(await pyweb.aload_layers_model(url))
+ms = (time.perf_counter() - t0) * 1000 / reps
+assert all(m.count_params() == params for m in models)
+del models
+ms
 """
 
 
@@ -306,6 +337,17 @@ def _tfjs_time(page: Any, name: str, reps: int) -> float:
     return page.run_js("([n, reps]) => benchLayers.time(n, reps)", [name, reps])
 
 
+def bench_load(page: Any, runs: int, min_run_ms: float) -> dict:
+    """The MLP from IndexedDB: pyweb's aload_layers_model against tf.loadLayersModel, ms per load."""
+    url = "indexeddb://bench-layers-load"
+    params = page.run_js("([n, url, shape]) => benchLayers.setup(n, url, shape)", ["mlp", url, [1, 784]])
+    contenders = {
+        "pyweb": lambda reps: page.run(PAGE_LOAD, url=url, reps=reps, params=params),
+        "tfjs": lambda reps: page.run_js("([url, reps]) => benchLayers.loadTime(url, reps)", [url, reps]),
+    }
+    return {"model": "mlp", "params": params, **medians(contenders, runs, min_run_ms)}
+
+
 def bench_browser(page: Any, runs: int, min_run_ms: float) -> list[dict]:
     rows = []
     for name in MODELS:
@@ -354,6 +396,18 @@ def print_browser(browser: str, runtime: dict, rows: list[dict], runs: int) -> N
               f"numpy by hand vs TF.js max {r['numpy_abs']:.3g} abs; {r['params']} params")
 
 
+def print_load(browser: str, runtime: dict, row: dict, runs: int) -> bool:
+    """Print the load comparison; True when the target is met."""
+    ratio = row["pyweb"]["ms"] / row["tfjs"]["ms"]
+    met = ratio <= LOAD_TARGET
+    print(f"\n{browser} {runtime.get('browser', '')} + Pyodide {runtime.get('pyodide', BUILD)}: load the MLP "
+          f"784-256-128-10 ({row['params']} params) from IndexedDB, median of {runs} runs; load average {_load()}")
+    print(f"  pyweb aload_layers_model {row['pyweb']['ms']:.2f} ms ({row['pyweb']['reps']} loads a run), "
+          f"tf.loadLayersModel {row['tfjs']['ms']:.2f} ms ({row['tfjs']['reps']} a run): "
+          f"pyweb/TF.js {ratio:.2f}x  {'met' if met else 'MISSED'} (<= {LOAD_TARGET}x TF.js)")
+    return met
+
+
 def print_cpython(rows: list[dict], runs: int) -> None:
     threads = os.environ.get("OPENBLAS_NUM_THREADS", "numpy's default")
     print(f"\nCPython {sys.version.split()[0]}, numpy {np.__version__} (BLAS threads: {threads}): predict, "
@@ -378,15 +432,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-run-ms", type=float, default=200, help="length of one timed run (default 200 ms)")
     parser.add_argument("--blas-threads", type=int, default=1,
                         help="BLAS threads in CPython (default 1, like Pyodide; 0 keeps numpy's default)")
+    parser.add_argument("--parts", default="predict,load",
+                        help="comma list: predict (browsers and CPython), load (browsers); default both")
     parser.add_argument("--json", metavar="PATH", help="also write every run as JSON")
     args = parser.parse_args(argv)
     if args.runs < 5:
         parser.error("--runs must be at least 5")
+    parts = {p.strip() for p in args.parts.split(",") if p.strip()}
+    if not parts or parts - {"predict", "load"}:
+        parser.error("--parts takes predict and/or load")
     _import(args.blas_threads)
     missing = [name for name in CNN_CLASSES if not hasattr(L, name)]
     print(f"models: {', '.join(MODELS)}" + (f" (no CNN: pyweb.layers lacks {', '.join(missing)})" if missing else ""))
 
     results: dict[str, Any] = {}
+    missed: list[str] = []
     browsers = [b.strip() for b in args.browsers.split(",") if b.strip()]
     if browsers:
         from playwright.sync_api import sync_playwright
@@ -395,16 +455,27 @@ def main(argv: list[str] | None = None) -> int:
             for browser_name in browsers:
                 t0 = time.perf_counter()
                 with bench_page(playwright, server, config, browser_name) as page:
-                    rows = bench_browser(page, args.runs, args.min_run_ms)
-                    results[browser_name] = {"runtime": page.runtime, "rows": rows}
-                    print_browser(browser_name, page.runtime, rows, args.runs)
+                    results[browser_name] = {"runtime": page.runtime}
+                    if "predict" in parts:
+                        rows = bench_browser(page, args.runs, args.min_run_ms)
+                        results[browser_name]["rows"] = rows
+                        print_browser(browser_name, page.runtime, rows, args.runs)
+                    if "load" in parts:
+                        load = bench_load(page, args.runs, args.min_run_ms)
+                        results[browser_name]["load"] = load
+                        if not print_load(browser_name, page.runtime, load, args.runs):
+                            missed.append(f"{browser_name}: aload_layers_model "
+                                          f"{load['pyweb']['ms'] / load['tfjs']['ms']:.2f}x > {LOAD_TARGET}x TF.js")
                 print(f"({browser_name}: {time.perf_counter() - t0:.0f} s in all)")
                 sys.stdout.flush()
-    rows = bench_cpython(args.runs, args.min_run_ms)
-    results["cpython"] = {"rows": rows}
-    print_cpython(rows, args.runs)
+    if "predict" in parts:
+        rows = bench_cpython(args.runs, args.min_run_ms)
+        results["cpython"] = {"rows": rows}
+        print_cpython(rows, args.runs)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
+    if browsers:
+        print("\nTargets: " + ("all met" if not missed else "MISSED: " + "; ".join(missed)))
     return 0
 
 

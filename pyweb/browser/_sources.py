@@ -5,13 +5,21 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
-__all__ = ["PAGE_JS", "page_js"]
+__all__ = ["IDB_JS", "PAGE_JS", "idb_js", "page_js"]
 
 #: The page helper's file name inside :mod:`pyweb.browser`.
 PAGE_JS = "page.js"
+#: The IndexedDB helpers' file name inside :mod:`pyweb.browser`.
+IDB_JS = "idb.js"
 
 
 @cache
 def page_js() -> str:
     """The source of page.js: one expression that makes (once) and returns ``globalThis.pywebPage``."""
     return resources.files(__package__).joinpath(PAGE_JS).read_text("utf-8")
+
+
+@cache
+def idb_js() -> str:
+    """The source of idb.js: one expression, a function of the record tags that returns the helpers."""
+    return resources.files(__package__).joinpath(IDB_JS).read_text("utf-8")

@@ -1,8 +1,8 @@
 """``window.indexedDB`` as an :class:`~pyweb.types.IDBFactoryLike`.
 
-Small JS helpers, made once, turn IDB
-events into Promises that Python awaits; no Python callbacks sit on
-requests, so no proxies leak. The rules that shape it:
+Small JS helpers (idb.js, evaluated once) turn IDB events into Promises
+that Python awaits; no Python callbacks sit on requests, so no proxies
+leak. The rules that shape it:
 
 - A transaction auto-commits once control returns to the event loop with no
   request pending, and Pyodide resumes a coroutine in a later macrotask. So
@@ -27,6 +27,12 @@ requests, so no proxies leak. The rules that shape it:
   for callers that need it (see ``whole_operations``). A whole save starts
   the open before Python encodes and copies the records, so that work
   overlaps the open; reads resolve on the request's success, as TF.js's do.
+- The whole operations share one connection per database, kept open for
+  ``idle_seconds`` after the last of them ends. It closes itself on
+  ``versionchange``, so another page's upgrade and anyone's
+  ``deleteDatabase`` (TF.js's, a test harness's) are never blocked, and the
+  next operation opens a new one. This works the same in a Web Worker (a
+  JupyterLite kernel), which has its own IndexedDB connections.
 """
 
 from __future__ import annotations
@@ -37,184 +43,26 @@ from typing import Any
 
 from ..errors import RuntimeUnavailableError
 from ._records import TAG_BUFFER, TAG_DATE, decode_record, encode_record
+from ._sources import idb_js
 from .ffi import JsException, is_null, js_error, js_helpers, to_uint8array, translate_js_errors
 
-__all__ = ["BrowserIDBDatabase", "BrowserIDBFactory", "BrowserIDBTransaction", "browser_indexed_db"]
+__all__ = [
+    "IDLE_SECONDS",
+    "BrowserIDBDatabase",
+    "BrowserIDBFactory",
+    "BrowserIDBTransaction",
+    "browser_indexed_db",
+]
 
-_HELPERS = r"""
-((TAG_BUFFER, TAG_DATE) => {
-  const idb = () => globalThis.indexedDB;
-  // Pyodide only accepts Error-like rejections (name, message and a stack or
-  // DOMException constructor); anything else makes the Python await hang.
-  const fresh = (e, fallback) => {
-    const name = (e && e.name) || fallback || 'UnknownError';
-    return new DOMException((e && e.message) || name, name);
-  };
-  const exact = (u) => (u.byteOffset === 0 && u.byteLength === u.buffer.byteLength) ? u.buffer : u.slice().buffer;
-  const tagged = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-  const open = (name, version, upgrade) => new Promise((resolve, reject) => {
-    let settled = false, upgradeFailed = false;
-    const fail = (e) => { if (!settled) { settled = true; reject(e); } };
-    let req;
-    try { req = idb().open(name, version); } catch (e) { fail(fresh(e)); return; }
-    req.onupgradeneeded = (ev) => {
-      if (settled) { req.transaction.abort(); return; }
-      try { upgrade(req.result, ev.oldVersion); }
-      catch (e) { upgradeFailed = true; try { req.transaction.abort(); } catch (_) {} }
-    };
-    req.onsuccess = () => {
-      const db = req.result;
-      if (settled) { db.close(); return; }  // opened after we gave up (blocked)
-      db.onversionchange = () => db.close();  // never block another page's upgrade or delete
-      settled = true;
-      resolve(db);
-    };
-    req.onerror = (ev) => {
-      ev.preventDefault();
-      fail(upgradeFailed ? new DOMException('the upgrade callback failed', 'AbortError') : fresh(req.error));
-    };
-    req.onblocked = () => fail(new DOMException(
-      `opening IndexedDB '${name}' v${version} is blocked by a connection open in another tab`, 'InvalidStateError'));
-  });
-
-  // [transaction, promise of its completion]; the catch() marks the promise
-  // handled so an abort nobody awaits (the put itself threw) is not logged.
-  const transaction = (db, stores, mode) => {
-    const tx = db.transaction(stores, mode);
-    const done = new Promise((resolve, reject) => {
-      tx.oncomplete = () => resolve();
-      tx.onabort = () => reject(tx.error ? fresh(tx.error)
-                                         : new DOMException('the transaction was aborted', 'AbortError'));
-    });
-    done.catch(() => {});
-    return [tx, done];
-  };
-  const abort = (tx) => { try { tx.abort(); } catch (e) { /* already finished */ } };
-
-  const put = (tx, store, text, buffers) => {
-    const value = JSON.parse(text, (key, v) => {
-      if (tagged(v)) {
-        if (Object.prototype.hasOwnProperty.call(v, TAG_BUFFER)) return exact(buffers[v[TAG_BUFFER]]);
-        if (Object.prototype.hasOwnProperty.call(v, TAG_DATE)) return new Date(v[TAG_DATE]);
-      }
-      return v;
-    });
-    tx.objectStore(store).put(value);
-  };
-
-  // One JSON text for the whole value; Dates tagged (replacers see Dates
-  // already turned into strings by toJSON, so look at holder[key]) and
-  // buffers pulled out. undefined gives [undefined, []].
-  const toPy = (value) => {
-    const buffers = [];
-    const text = JSON.stringify(value, function (key, v) {
-      const raw = this[key];
-      if (raw instanceof Date) return {[TAG_DATE]: isNaN(raw) ? null : raw.toISOString()};
-      if (raw instanceof ArrayBuffer) { buffers.push(raw); return {[TAG_BUFFER]: buffers.length - 1}; }
-      if (ArrayBuffer.isView(raw)) {
-        buffers.push(new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength));
-        return {[TAG_BUFFER]: buffers.length - 1};
-      }
-      return v;
-    });
-    return [text, buffers];
-  };
-  // [text, ...buffers]: one to_py(depth=1) in Python reads it all.
-  const toPyFlat = (value) => { const [text, buffers] = toPy(value); return [text, ...buffers]; };
-
-  const createMissing = (specs) => (db) => {
-    for (const [store, keyPath] of specs) {
-      if (!db.objectStoreNames.contains(store)) db.createObjectStore(store, {keyPath});
-    }
-  };
-  // Open (creating the missing stores), issue(tx) synchronously (a throw
-  // aborts: nothing commits), close; resolves with settle(issue's result,
-  // the commit promise). Every rejection is a fresh DOMException.
-  const opening = ([name, version, specs]) => open(name, version, createMissing(specs));
-  const whole = async (connecting, stores, mode, issue, settle = (out, done) => done) => {
-    try {
-      const db = await connecting;
-      try {
-        const [tx, done] = transaction(db, [...new Set(stores)], mode);
-        let out;
-        try { out = issue(tx); } catch (e) { abort(tx); throw e; }
-        return await settle(out, done);
-      } finally { db.close(); }  // a pending transaction still runs to its end
-    } catch (e) { throw fresh(e); }
-  };
-  // A read resolves with its request's result, as TF.js's do: the readonly
-  // transaction's complete event would only come later.
-  // A record JSON cannot carry (a BigInt, a cycle, nesting past the stack:
-  // another script's, not TF.js's) rejects instead of leaving the read pending.
-  const read = (req) => new Promise((resolve, reject) => {
-    req.onsuccess = () => {
-      try { resolve(toPyFlat(req.result)); } catch (e) {
-        reject(new DOMException(`a stored record cannot be read: ${e}`, 'UnreadableRecordError'));
-      }
-    };
-    req.onerror = (ev) => { ev.preventDefault(); reject(fresh(req.error)); };
-  });
-
-  // A save in two steps, [done, supply]: the open starts at once, and
-  // supply(puts) hands the records over once Python has encoded and copied
-  // them (supply(null) gives up: nothing is written, the connection is
-  // closed). Chromium's backend opens meanwhile (~0.3 ms for an existing
-  // database, ~1-2 ms for a new one); Firefox's open seems to wait for the
-  // main thread, so there it gains nothing.
-  const saveLater = (where) => {
-    const connecting = opening(where);
-    connecting.catch(() => {});  // a failed open is reported through done
-    let supply;
-    const records = new Promise((resolve) => { supply = resolve; });
-    const done = records.then((puts) => {
-      if (!puts) { connecting.then((db) => db.close(), () => {}); return undefined; }
-      return whole(connecting, puts.map((p) => p[0]), 'readwrite',
-        (tx) => { for (const [store, text, buffers] of puts) put(tx, store, text, buffers); });
-    });
-    done.catch(() => {});  // handled: Python awaits it unless it gave up
-    return [done, supply];
-  };
-
-  return {
-    available: () => { try { return !!idb(); } catch (e) { return false; } },
-
-    open,
-    deleteDatabase: (name) => new Promise((resolve, reject) => {
-      const req = idb().deleteDatabase(name);
-      req.onsuccess = () => resolve();
-      req.onerror = (ev) => { ev.preventDefault(); reject(fresh(req.error)); };
-    }),
-
-    storeNames: (db) => Array.from(db.objectStoreNames),
-    createStore: (db, name, keyPath) => { db.createObjectStore(name, {keyPath}); },
-
-    transaction,
-    abort,
-    put,
-    get: (tx, store, key) => tx.objectStore(store).get(key),
-    getAll: (tx, store) => tx.objectStore(store).getAll(),
-    delete: (tx, store, key) => { tx.objectStore(store).delete(key); },
-    toPyFlat,
-
-    // Whole operations, one call each: open (missing stores created here,
-    // from specs [[store, keyPath], ...]), one transaction, its requests,
-    // close. Saves resolve on commit, reads with toPyFlat of the result.
-    saveRecords: (name, version, specs) => saveLater([name, version, specs]),
-    getRecord: (name, version, specs, store, key) => whole(opening([name, version, specs]), [store], 'readonly',
-      (tx) => tx.objectStore(store).get(key), read),
-    getAllRecords: (name, version, specs, store) => whole(opening([name, version, specs]), [store], 'readonly',
-      (tx) => tx.objectStore(store).getAll(), read),
-    deleteRecords: (name, version, specs, deletes) => whole(opening([name, version, specs]), deletes.map((d) => d[0]),
-      'readwrite', (tx) => { for (const [store, key] of deletes) tx.objectStore(store).delete(key); }),
-  };
-})
-"""
+#: How long the whole operations keep their connection after the last one
+#: (seconds): long enough for a save then a load, or a listing then a load,
+#: short enough that an idle page holds nothing.
+IDLE_SECONDS = 1.0
 
 
 @cache
 def _js() -> Any:
-    return js_helpers(_HELPERS)(TAG_BUFFER, TAG_DATE)
+    return js_helpers(idb_js())(TAG_BUFFER, TAG_DATE)
 
 
 def _to_py(value: Any) -> Any:
@@ -303,13 +151,27 @@ class BrowserIDBFactory:
 
     Beyond :class:`~pyweb.types.IDBFactoryLike`, it does whole operations in
     one JS call each (:meth:`put_records`, :meth:`get_record`,
-    :meth:`get_all_records`, :meth:`delete_records`): open, create missing
-    stores, one transaction, its requests, commit, close, all in one Promise.
-    Python then awaits once, with no Python callback inside the upgrade;
-    request by request, a save plus a load took 1.5-3 ms more (Chromium).
-    A save starts the open before it encodes and copies the records, which
-    saves ~0.5 ms on a 1 MiB save in Chromium (nothing measurable in Firefox).
+    :meth:`get_all_records`, :meth:`delete_records`): create missing stores
+    when the database opens, one transaction, its requests, commit, all in
+    one Promise. Python then awaits once, with no Python callback inside the
+    upgrade; request by request, a save plus a load took 1.5-3 ms more
+    (Chromium). A save starts the open before it encodes and copies the
+    records, which saves ~0.5 ms on a 1 MiB save in Chromium (nothing
+    measurable in Firefox) when no connection is kept open.
+
+    The whole operations keep their connection open for :attr:`idle_seconds`
+    after the last one ends, and it closes itself on ``versionchange`` (see
+    the module docstring); :meth:`open` gives the caller its own connection.
     """
+
+    #: Seconds the whole operations' connection stays open after the last of
+    #: them ends; 0 closes it after every operation. Set it on the instance
+    #: (``pyweb.env.indexed_db()``) to change it for the page or worker.
+    idle_seconds: float = IDLE_SECONDS
+
+    def close_connections(self) -> None:
+        """Close the kept connection now (one in use, once its operations end)."""
+        _js().closeConnections()
 
     async def open(self, name: str, version: int, upgrade: Any) -> BrowserIDBDatabase:
         """Open ``name`` at ``version``; ``upgrade(db, old_version)`` runs inside onupgradeneeded."""
@@ -354,9 +216,9 @@ class BrowserIDBFactory:
         Chromium reports only as the transaction's abort) raises
         QuotaExceededError, a newer database on disk StorageError.
         """
-        # Two steps, so that the encoding and the copy overlap the open (saveLater in _HELPERS).
+        # Two steps, so that the encoding and the copy overlap the open (saveLater in idb.js).
         with translate_js_errors(action=f"saving into IndexedDB {name!r}"):
-            done, supply = _js().saveRecords(name, version, _js_list(stores))
+            done, supply = _js().saveRecords(name, version, _js_list(stores), self._idle_ms)
         try:
             items = []
             for store, value in puts:
@@ -364,7 +226,7 @@ class BrowserIDBFactory:
                 items.append([store, text, [to_uint8array(b) for b in buffers]])  # the one copy of each buffer
             records = _js_list(items)
         except BaseException:
-            supply(None)  # nothing is written; the connection is closed once open
+            supply(None)  # nothing is written; the connection is released
             raise
         supply(records)
         with translate_js_errors(action=f"saving into IndexedDB {name!r}"):
@@ -373,21 +235,25 @@ class BrowserIDBFactory:
     async def get_record(self, name: str, version: int, stores: Sequence[tuple[str, str]], store: str, key: str) -> Any:
         """The record at ``key`` in ``store`` as Python values, or None."""
         with translate_js_errors(action=f"reading from IndexedDB {name!r}"):
-            return _from_flat(await _js().getRecord(name, version, _js_list(stores), store, key))
+            return _from_flat(await _js().getRecord(name, version, _js_list(stores), self._idle_ms, store, key))
 
     async def get_all_records(
         self, name: str, version: int, stores: Sequence[tuple[str, str]], store: str
     ) -> list[Any]:
         """Every record in ``store``, in key order."""
         with translate_js_errors(action=f"reading from IndexedDB {name!r}"):
-            return _from_flat(await _js().getAllRecords(name, version, _js_list(stores), store))
+            return _from_flat(await _js().getAllRecords(name, version, _js_list(stores), self._idle_ms, store))
 
     async def delete_records(
         self, name: str, version: int, stores: Sequence[tuple[str, str]], deletes: Sequence[tuple[str, str]]
     ) -> None:
         """Delete each ``(store, key)`` in ONE readwrite transaction."""
         with translate_js_errors(action=f"deleting from IndexedDB {name!r}"):
-            await _js().deleteRecords(name, version, _js_list(stores), _js_list(deletes))
+            await _js().deleteRecords(name, version, _js_list(stores), self._idle_ms, _js_list(deletes))
+
+    @property
+    def _idle_ms(self) -> float:
+        return max(0.0, float(self.idle_seconds)) * 1000
 
 
 def _js_list(items: Sequence[Any]) -> Any:

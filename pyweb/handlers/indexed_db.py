@@ -22,14 +22,15 @@ Differences from TF.js:
   two transactions, and a failure between them can leave an info record
   without its model.
 - ``remove_model`` deletes both records in one transaction.
-- Connections are closed after every operation, so ``delete_database`` and
-  upgrades from other pages are never blocked by pyweb.
+- pyweb never blocks ``deleteDatabase`` or an upgrade from another page:
+  in the browser its connection closes itself on ``versionchange``.
 
-Each operation (save, load, list, remove) is one open, one transaction and
-its requests. A factory that offers them whole (``whole_operations`` true,
-with ``put_records``/``get_record``/``get_all_records``/``delete_records``,
-as the page's IndexedDB does in :mod:`pyweb.browser.idb`) runs each in one
-call; any other goes request by request through the IDBFactoryLike protocol.
+Each operation (save, load, list, remove) is one transaction and its
+requests. A factory that offers them whole (``whole_operations`` true, with
+``put_records``/``get_record``/``get_all_records``/``delete_records``, as the
+page's IndexedDB does in :mod:`pyweb.browser.idb`) runs each in one call, on
+a connection it keeps open for a short idle time; any other goes request by
+request through the IDBFactoryLike protocol, one open and close each.
 """
 
 from __future__ import annotations

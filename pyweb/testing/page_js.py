@@ -83,8 +83,8 @@ HARNESS_JS = b"""'use strict';
       localStorage.clear();
       sessionStorage.clear();
       const names = (await indexedDB.databases()).map((db) => db.name);
-      // pyweb closes its connections after each operation; a blocked delete
-      // means a test left one open, and the host restarts the page.
+      // pyweb's connections close on versionchange; a blocked delete means a
+      // test left one of its own open, and the host restarts the page.
       await Promise.all(names.map((name) => new Promise((resolve, reject) => {
         const request = indexedDB.deleteDatabase(name);
         request.onsuccess = () => resolve();

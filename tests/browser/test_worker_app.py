@@ -106,3 +106,31 @@ result`});
       return msg.value;
     }""")
     assert out == "RuntimeUnavailableError"
+
+
+def test_the_workers_kept_indexeddb_connection_never_blocks_the_page(page):
+    # pyweb in the worker keeps its IndexedDB connection between operations; the page deleting
+    # the database (TF.js's tests do, and so may an app) must not be blocked by it.
+    assert in_worker(page, """
+pyweb.env.indexed_db().idle_seconds = 60
+_ = await pyweb.asave(art, "indexeddb://w")
+"kept"
+""") == "kept"
+    blocked = page.evaluate("""() => new Promise((resolve, reject) => {
+      let blocked = false;
+      const req = indexedDB.deleteDatabase('tensorflowjs');
+      req.onblocked = () => { blocked = true; };
+      req.onsuccess = () => resolve(blocked);
+      req.onerror = () => reject(new Error(String(req.error)));
+      setTimeout(() => reject(new Error('deleteDatabase did not complete in 10 s')), 10000);
+    })""")
+    assert blocked is False
+    assert in_worker(page, """
+try:
+    await pyweb.aload("indexeddb://w")
+    out = "loaded?"
+except pyweb.errors.ModelNotFoundError:
+    out = "gone"
+_ = await pyweb.asave(art, "indexeddb://w")
+out + " " + str((await pyweb.aload("indexeddb://w")).weight_data == bytes(range(16)))
+""") == "gone True"
