@@ -59,7 +59,7 @@ sys.path.insert(0, str(ROOT))
 MiB = 1 << 20
 BUILD = "0.27.7"  # the default Pyodide build (--build picks another from playwright.config.py)
 TARGETS = {"localstorage": {"tfjs": 0.5}, "indexeddb": {"tfjs": 1.1, "raw": 1.3}}
-LARGE_MIB, LARGE_TARGETS = 16, {"indexeddb": {"tfjs": 1.05, "raw": 1.3}}  # issue 14: big models stay close
+LARGE_MIB, LARGE_TARGETS = 16, {"indexeddb": {"tfjs": 1.05, "raw": 1.3}}  # big models stay close
 
 
 def targets(store: str, mib: float) -> dict[str, float]:

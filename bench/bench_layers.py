@@ -25,7 +25,7 @@ by ``await pyweb.aload_layers_model(url)`` (timed in Python in the page) and
 by ``await tf.loadLayersModel(url)`` (timed in JS; the models are disposed
 after the timed loop), in the same runs and turns as predict. pyweb keeps its
 IndexedDB connection between back-to-back loads, as it does for any caller;
-TF.js opens one per load. Target (issue 14): pyweb <= 1.5x TF.js.
+TF.js opens one per load. Target: pyweb <= 1.5x TF.js.
 
 Usage::
 
@@ -56,7 +56,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 BUILD = "0.27.7"
-LOAD_TARGET = 1.5  # aload_layers_model <= 1.5x tf.loadLayersModel (issue 14)
+LOAD_TARGET = 1.5  # aload_layers_model <= 1.5x tf.loadLayersModel
 BATCH = {"mlp": 64, "cnn": 32}
 INPUT_SHAPE = {"mlp": (784,), "cnn": (28, 28, 1)}
 CNN_CLASSES = ("Conv2D", "MaxPooling2D", "GlobalAveragePooling2D")

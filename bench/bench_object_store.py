@@ -15,7 +15,7 @@ peak RSS (``ru_maxrss``) is its own:
 Every row shows the median time over ``--repeat`` runs (methods in turn) and
 the highest peak RSS, as a multiple of the weights and as what the process
 held before the operation (interpreter, libraries, and for saves the weights).
-Targets (issue 16): time <= 1.1x s3fs; peak RSS <= 1.2x the weights.
+Targets: time <= 1.1x s3fs; peak RSS <= 1.2x the weights.
 
 Usage::
 

@@ -427,10 +427,10 @@ def test_http_timeout_aborts_the_browser_request(pyodide):
             try:
                 await pyweb.aload(url, timeout=0.5)
             except pyweb.errors.StorageError as exc:
-                out = [type(exc).__name__, exc.url]
+                out = [type(exc).__name__, exc.url, isinstance(exc, TimeoutError), exc.timeout]
             out
         """, url=url)
-        assert got == ["StorageError", url]
+        assert got == ["RequestTimeoutError", url, True, 0.5]
         assert closed.wait(10), "the browser kept the connection open: the fetch was not aborted"
         assert time.monotonic() - t0 < 10
     finally:
