@@ -16,6 +16,7 @@ from ._run import run_sync
 from .artifacts import split_shards
 from .errors import (
     CorruptModelError,
+    HandlerUnavailableError,
     InvalidURLError,
     OperationNotSupportedError,
     RuntimeUnavailableError,
@@ -23,7 +24,7 @@ from .errors import (
     StorageError,
     StoreUnavailableWarning,
 )
-from .registry import get_factory, known_schemes
+from .registry import EXTRA_SCHEMES, get_factory, known_schemes
 from .types import (
     Handler,
     ModelArtifacts,
@@ -386,5 +387,7 @@ def _stores(url: str | None, options: dict[str, Any]) -> tuple[list[tuple[str, M
             if getattr(factory, "global_store", False):
                 stores.append((scheme, factory.open_store("")))
         except (RuntimeUnavailableError, SchemeError) as exc:  # not in this runtime (CPython without emulation)
+            if isinstance(exc, HandlerUnavailableError) and scheme in EXTRA_SCHEMES:
+                continue  # an extra that is not installed: no store to report
             absent[scheme] = f"{type(exc).__name__}: {exc}"
     return stores, absent

@@ -27,6 +27,10 @@ _FSSPEC_HINT = "object stores need the fsspec extra: pip install 'pyweb[fsspec]'
 # Object-store schemes named in the error when fsspec is missing; with fsspec, all of its protocols work.
 _FSSPEC_SCHEMES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "hf", "oci", "oss", "webdav"})
 
+#: Built-in schemes that need an optional extra; without it they are simply not there (list_models()
+#: leaves them out rather than reporting them unreachable).
+EXTRA_SCHEMES = frozenset({"fsspec"})
+
 # scheme -> (dotted path "module:attr", hint shown when it cannot be loaded)
 _BUILTINS: dict[str, tuple[str, str]] = {
     "downloads": (

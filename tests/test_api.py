@@ -284,3 +284,16 @@ def test_model_artifacts_repr_is_short():
     art.weight_data = bytes(10_000_000)
     text = repr(art)
     assert len(text) < 400 and "10,000,000 bytes" in text and "\\x00" not in text
+
+
+def test_list_models_leaves_out_an_extra_that_is_not_installed(monkeypatch):
+    # Without fsspec, fsspec:// is not a store here: not listed, and not reported unreachable.
+    import sys
+
+    registry = sys.modules["pyweb.registry"]
+    monkeypatch.setitem(sys.modules, "fsspec", None)
+    monkeypatch.delitem(registry._loaded, "fsspec", raising=False)
+    monkeypatch.delitem(sys.modules, "pyweb.handlers.object_store", raising=False)
+    with pytest.raises(pyweb.errors.HandlerUnavailableError):
+        pyweb.load("fsspec://memory://m")
+    assert "fsspec" not in pyweb.list_models().unreachable
