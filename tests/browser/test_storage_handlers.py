@@ -20,6 +20,7 @@ import pytest
 import pyweb
 from pyweb.server import ModelServer
 from pyweb.testing import BUNDLE_DIR
+from tests.browser.test_idb_connection import COUNT
 from tests.handlers.test_local_storage_unit import INFO_TAIL, METADATA_TEXT, SPECS_TEXT, TOPOLOGY_TEXT
 from tests.test_artifacts import REFERENCE_SPECS, REFERENCE_TOPOLOGY
 
@@ -78,25 +79,6 @@ READ_IDB_RECORDS = (
 }"""
 )
 
-# JS: count the IndexedDB connections the page opens and closes, until
-# pywebStopCounting() restores the prototypes and returns the counts. (Deleting
-# the database cannot tell: pyweb's connections close on versionchange.)
-COUNT_CONNECTIONS = """() => {
-  const counts = {opened: 0, closed: 0};
-  const open = IDBFactory.prototype.open, close = IDBDatabase.prototype.close;
-  IDBFactory.prototype.open = function (...args) {
-    const req = open.apply(this, args);
-    req.addEventListener('success', () => { counts.opened += 1; });
-    return req;
-  };
-  IDBDatabase.prototype.close = function () { counts.closed += 1; return close.call(this); };
-  globalThis.pywebStopCounting = () => {
-    IDBFactory.prototype.open = open;
-    IDBDatabase.prototype.close = close;
-    return counts;
-  };
-}"""
-
 LOCAL_STORAGE_ITEMS = "() => Object.fromEntries(Object.keys(localStorage).map((k) => [k, localStorage.getItem(k)]))"
 
 
@@ -110,11 +92,11 @@ def run(pyodide, code: str, **globals):
 def counting_connections(pyodide):
     """A dict that, after the block, holds the IndexedDB connections ``opened`` and ``closed`` in it."""
     counts: dict[str, int] = {}
-    pyodide.run_js(COUNT_CONNECTIONS)
+    pyodide.run_js(COUNT)  # (deleting the database cannot tell: pyweb's connections close on versionchange)
     try:
         yield counts
     finally:
-        counts.update(pyodide.run_js("() => globalThis.pywebStopCounting()"))
+        counts.update(pyodide.run_js("() => globalThis.idbCounts.stop()"))
 
 
 def load_tfjs(pyodide) -> None:
