@@ -172,7 +172,13 @@ class FsspecHandler(Handler):
             previous = await _named_keys(mover, self.folder, self.json_key)
             try:
                 await mover.put_many([(layout.join(self.folder, rel), piece) for rel, piece in files])
-                await mover.put(self.json_key, [memoryview(text)])  # the commit point
+                try:
+                    await mover.put(self.json_key, [memoryview(text)])  # the commit point
+                except BaseException:
+                    # A PUT can fail on the way back after the store took it (a timeout, a reset): then
+                    # model.json names this save's shards, and removing them would break the model.
+                    if not await _committed(mover, self.json_key, text):
+                        raise
             except BaseException as exc:  # KeyboardInterrupt and cancellation too: take back what was written
                 await _quietly(mover.rm_tree(layout.join(self.folder, generation)))
                 if isinstance(exc, OSError) and not isinstance(exc, PyWebError):
@@ -444,6 +450,14 @@ async def _translated(coro: Coroutine[Any, Any, T], url: str) -> T:
         raise ModelNotFoundError(f"nothing at {url}", url=url) from None
     except OSError as exc:
         raise StorageError(f"{url}: {exc}", url=url) from exc
+
+
+async def _committed(mover: Any, json_key: str, text: bytes) -> bool:
+    """Whether the store holds exactly this save's model.json (its PUT went through after all)."""
+    try:
+        return bytes(await mover.cat(json_key)) == text
+    except Exception:  # unreadable: not committed as far as we can tell, so clean up
+        return False
 
 
 async def _quietly(coro: Coroutine[Any, Any, Any]) -> None:

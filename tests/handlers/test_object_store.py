@@ -294,6 +294,25 @@ def test_failed_save_removes_its_shards(s3, monkeypatch):
     assert _keys(s3, url[5:]) == before
 
 
+def test_a_commit_that_fails_on_the_way_back_keeps_the_new_model(s3, monkeypatch):
+    # The store took model.json but the reply was lost: the save's shards must stay, the model loads.
+    url = f"s3://{BUCKET}/lost-reply/m{next(_ids)}"
+    pyweb.save(make_artifacts(1), url)
+    real = _object_io.AsyncMover.put
+
+    async def lose_the_reply(self, key, views):
+        await real(self, key, views)
+        if key.endswith("/model.json"):
+            raise ConnectionResetError(104, "Connection reset by peer")
+
+    monkeypatch.setattr(_object_io.AsyncMover, "put", lose_the_reply)
+    pyweb.save(make_artifacts(2), url, shard_bytes=8)
+    monkeypatch.undo()
+    assert_same_model(pyweb.load(url), make_artifacts(2))
+    pyweb.save(make_artifacts(3), url)  # and the next save finds nothing broken to trip on
+    assert_same_model(pyweb.load(url), make_artifacts(3))
+
+
 # -- integrity and damage -----------------------------------------------------------------
 
 
