@@ -26,8 +26,9 @@ Fixtures with defaults a subclass may override:
 ``call_style``
     ``"sync"`` (``pyweb.save``/``load``/...) and ``"async"`` (the a-twins, run to
     completion; needs a runtime that can block: CPython outside a running loop, or
-    Pyodide with JSPI). Each test that takes it runs once per style; override with a
-    fixture returning one style to run only that one.
+    Pyodide with JSPI). Every test runs once per style, calling pyweb through the
+    ``verbs`` fixture (a :class:`PublicVerbs`); override ``call_style`` with a fixture
+    returning one style to run only that one.
 ``load_from``
     A callable mapping a saved URL to what ``pyweb.load`` reads it back from
     (default: the URL itself; a save-only scheme maps it to a load handler).
