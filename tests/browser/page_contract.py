@@ -10,6 +10,8 @@ The classes are the ones CPython runs against ``pyweb.emulation``, from the bund
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from pyodide.code import run_js
@@ -24,12 +26,12 @@ class _InPage:
     scheme = ""
 
     @pytest.fixture
-    def model_url(self):
+    def model_url(self) -> Callable[[str], str]:
         folder = f"{self.scheme}://contract/t{next(_ids)}"
         return lambda name: f"{folder}/{name}"
 
     @pytest.fixture
-    def list_url(self):
+    def list_url(self) -> str:
         return f"{self.scheme}://"
 
 
@@ -37,14 +39,14 @@ class TestRealLocalStorage(_InPage, HandlerContract):
     scheme = "localstorage"
 
     @pytest.fixture(autouse=True)
-    def _clear(self):
+    def _clear(self) -> Iterator[None]:
         run_js("localStorage.clear()")
         yield
         run_js("localStorage.clear()")
 
     @pytest.fixture
-    def fail_next_save(self):
-        def arm():  # fill the real quota (5,242,880 units of key + value) to the last unit
+    def fail_next_save(self) -> Callable[[], None]:
+        def arm() -> None:  # fill the real quota (5,242,880 units of key + value) to the last unit
             run_js("""{
               let used = 0;
               for (const k of Object.keys(localStorage)) used += k.length + localStorage.getItem(k).length;
@@ -58,15 +60,15 @@ class TestRealIndexedDB(_InPage, HandlerContract):
     scheme = "indexeddb"
 
     @pytest.fixture
-    def fail_next_save(self, monkeypatch):
+    def fail_next_save(self, monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
         from pyweb.browser import idb
 
         real = idb.BrowserIDBTransaction.complete
 
-        def arm():  # the next transaction aborts after its requests were issued
+        def arm() -> None:  # the next transaction aborts after its requests were issued
             factory = pyweb.env.indexed_db()
 
-            async def complete(tx):
+            async def complete(tx: Any) -> None:
                 monkeypatch.setattr(idb.BrowserIDBTransaction, "complete", real)
                 monkeypatch.setattr(factory, "whole_operations", True)
                 tx.abort()
@@ -82,11 +84,11 @@ class TestPageMemory(_InPage, HandlerContract):
     scheme = "memory"
 
     @pytest.fixture
-    def fail_next_save(self, monkeypatch):
+    def fail_next_save(self, monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
         from pyweb.handlers import memory
 
-        def arm():
-            def boom(artifacts, *, date=None):
+        def arm() -> None:
+            def boom(artifacts: object, *, date: object = None) -> None:
                 raise OSError("out of memory")
 
             monkeypatch.setattr(memory, "artifacts_info", boom)
@@ -98,26 +100,26 @@ class TestPageFileSystem(HandlerContract):
     """file:// on Pyodide's in-memory file system (Emscripten's MEMFS)."""
 
     @pytest.fixture
-    def folder(self):
+    def folder(self) -> str:
         return f"/tmp/contract/t{next(_ids)}"
 
     @pytest.fixture
-    def model_url(self, folder):
+    def model_url(self, folder: str) -> Callable[[str], str]:
         return lambda name: f"file://{folder}/{name}"
 
     @pytest.fixture
-    def list_url(self, folder):
+    def list_url(self, folder: str) -> str:
         return f"file://{folder}"
 
     @pytest.fixture
-    def fail_next_save(self, monkeypatch):
+    def fail_next_save(self, monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
         from pyweb import _atomic
 
-        def arm():  # the second file written fails, as a full disk would
+        def arm() -> None:  # the second file written fails, as a full disk would
             real = _atomic.write_file
-            calls = []
+            calls: list[str] = []
 
-            def fail_after_first(path, parts, progress):
+            def fail_after_first(path: str, parts: Any, progress: Any) -> None:
                 calls.append(path)
                 if len(calls) > 1:
                     raise OSError(28, "No space left on device")

@@ -12,6 +12,7 @@ import itertools
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ _ids = itertools.count()
 
 
 @pytest.fixture
-def shelf_registered():
+def shelf_registered() -> Iterator[None]:
     pyweb.register_handler("shelf", "tests.handlers.shelf_handler:ShelfHandler")
     yield
     pyweb.unregister_handler("shelf")
@@ -34,23 +35,23 @@ def shelf_registered():
 
 class TestShelf(HandlerContract):
     @pytest.fixture
-    def model_url(self, shelf_registered):
+    def model_url(self, shelf_registered: None) -> Callable[[str], str]:
         folder = f"shelf://tests/t{next(_ids)}"
         return lambda name: f"{folder}/{name}"
 
     @pytest.fixture
-    def list_url(self, shelf_registered):
+    def list_url(self, shelf_registered: None) -> str:
         return "shelf://tests"
 
     @pytest.fixture
-    def fail_next_save(self):
-        def arm():
+    def fail_next_save(self) -> Callable[[], None]:
+        def arm() -> None:
             SHELF.refuse_next = True
 
         return arm
 
 
-def test_the_scheme_is_unknown_without_its_registration():
+def test_the_scheme_is_unknown_without_its_registration() -> None:
     with pytest.raises(SchemeError):
         pyweb.load("shelf://tests/m")
 
@@ -114,7 +115,7 @@ def _pytest(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize("plugin", [[], ["-p", "pyweb.testing.plugin"]], ids=["without-plugin", "with-plugin"])
-def test_a_foreign_suite_runs_the_contract(tmp_path, plugin):
+def test_a_foreign_suite_runs_the_contract(tmp_path: Path, plugin: list[str]) -> None:
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     (tmp_path / "test_shelf_elsewhere.py").write_text(FOREIGN_SUITE)
     run = _pytest(tmp_path, *plugin)
@@ -124,7 +125,7 @@ def test_a_foreign_suite_runs_the_contract(tmp_path, plugin):
     assert any("test_failed_save_keeps_previous_model[async]" in line for line in passed)
 
 
-def test_a_missing_fixture_is_an_error_that_names_it(tmp_path):
+def test_a_missing_fixture_is_an_error_that_names_it(tmp_path: Path) -> None:
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     (tmp_path / "test_incomplete.py").write_text(INCOMPLETE_SUITE)
     run = _pytest(tmp_path)
