@@ -1,8 +1,9 @@
 """The handler contract against the browser's own stores, run by pytest inside the page.
 
-Not collected on the host (the name has no ``test_`` prefix, and it imports
-Pyodide's ``pyodide.code``): pyproject's ``pyweb_bundle`` ships it to the page and
-tests/browser/test_storage_handlers.py runs it there with ``PyodidePage.run_pytest``.
+Not collected on the host (the name has no ``test_`` prefix; its tests need the
+page's ``pyodide`` and ``js``): pyproject's ``pyweb_bundle`` ships it to the page and
+tests/browser/test_storage_handlers.py runs it there with ``PyodidePage.run_pytest``,
+after putting the URL of a ``pyweb serve`` on the host in ``SERVER_ENV``.
 The classes are the ones CPython runs against ``pyweb.emulation``, from the bundled
 ``pyweb.testing.contract``, so the stand-ins and the real stores answer to one contract.
 """
@@ -10,16 +11,25 @@ The classes are the ones CPython runs against ``pyweb.emulation``, from the bund
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from pyodide.code import run_js
 
 import pyweb.env
 from pyweb.testing.contract import HandlerContract
 
 _ids = itertools.count()
+
+#: The environment variable holding the host's model server URL, for http://.
+SERVER_ENV = "PYWEB_CONTRACT_SERVER"
+
+
+def run_js(code: str) -> Any:
+    from pyodide.code import run_js as page_run_js  # the page's; imported late so the host can read SERVER_ENV
+
+    return page_run_js(code)
 
 
 class _InPage:
@@ -126,5 +136,38 @@ class TestPageFileSystem(HandlerContract):
                 real(path, parts, progress)
 
             monkeypatch.setattr(_atomic, "write_file", fail_after_first)
+
+        return arm
+
+
+class TestPageHTTP(HandlerContract):
+    """http:// through the browser's fetch, against ``pyweb serve`` on the host."""
+
+    @pytest.fixture
+    def server(self) -> str:
+        return os.environ[SERVER_ENV]
+
+    @pytest.fixture
+    def model_url(self, server: str) -> Callable[[str], str]:
+        folder = f"{server}/models/t{next(_ids)}"
+        return lambda name: f"{folder}/{name}/model.json"
+
+    @pytest.fixture
+    def list_url(self, server: str) -> str:
+        return server + "/"
+
+    @pytest.fixture
+    def fail_next_save(self, monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+        from pyweb.browser import fetch
+
+        real = fetch.browser_fetch
+
+        def arm() -> None:  # the next request carries half its body: a broken upload
+            async def cut(url: str, init: Any = None) -> Any:
+                monkeypatch.setattr(fetch, "browser_fetch", real)
+                body = bytes(init["body"])
+                return await real(url, {**init, "body": body[: len(body) // 2]})
+
+            monkeypatch.setattr(fetch, "browser_fetch", cut)
 
         return arm

@@ -19,6 +19,7 @@ import pytest
 
 import pyweb
 from pyweb.server import ModelServer
+from tests.browser.page_contract import SERVER_ENV
 from tests.browser.test_idb_connection import COUNT
 from tests.handlers.test_local_storage_unit import INFO_TAIL, METADATA_TEXT, SPECS_TEXT, TOPOLOGY_TEXT
 from tests.test_artifacts import REFERENCE_SPECS, REFERENCE_TOPOLOGY
@@ -432,14 +433,16 @@ def test_file_scheme_in_pyodides_file_system(pyodide):
 # -- the handler contract against the real stores (it needs numpy) ----------------------
 
 
-def test_handler_contract_holds_for_the_real_stores(pyodide):
+def test_handler_contract_holds_for_the_real_stores(pyodide, tmp_path):
     # tests/browser/page_contract.py (shipped through pyproject's pyweb_bundle) subclasses
-    # pyweb.testing.contract for localStorage, IndexedDB, memory:// and MEMFS file://.
-    result = pyodide.run_pytest("tests/browser/page_contract.py", "-q")
+    # pyweb.testing.contract for localStorage, IndexedDB, memory://, MEMFS file:// and http://.
+    with ModelServer(tmp_path, cors_origin="*") as server:
+        pyodide.run("import os; os.environ[name] = url", name=SERVER_ENV, url=server.url)
+        result = pyodide.run_pytest("tests/browser/page_contract.py", "-q")
     outcomes = result["outcomes"]
     classes = {nodeid.split("::")[1] for nodeid in outcomes}
-    assert classes == {"TestRealLocalStorage", "TestRealIndexedDB", "TestPageMemory", "TestPageFileSystem"}
-    assert len(outcomes) == 4 * 16 and set(outcomes.values()) == {"passed"}, outcomes
+    assert classes == {"TestRealLocalStorage", "TestRealIndexedDB", "TestPageMemory", "TestPageFileSystem", "TestPageHTTP"}
+    assert len(outcomes) == 5 * 16 and set(outcomes.values()) == {"passed"}, outcomes
 
 
 # -- indexeddb:// whole operations: one JS call each (pyweb.browser.idb) ------------------
