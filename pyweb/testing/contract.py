@@ -74,7 +74,7 @@ point in group ``pyweb.handlers`` the registration fixture is not needed)::
         @pytest.fixture
         def fail_next_save(self, monkeypatch):
             def arm():
-                monkeypatch.setattr("mypkg.vault.write_blob", broken_write)
+                monkeypatch.setattr("mypkg.vault.write_blob", broken_write)  # raises OSError
             return arm
 """
 
