@@ -1,14 +1,15 @@
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
 import pyweb
-import importlib
 
 reg = importlib.import_module("pyweb.registry")
 from pyweb.errors import HandlerUnavailableError, SchemeError
+from pyweb.testing.contract import assert_same_model, make_artifacts
 from pyweb.types import Handler, ModelStore
-from tests.contract import assert_same_model, make_artifacts
 
 
 class DictHandler(Handler):
