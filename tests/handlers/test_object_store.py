@@ -16,13 +16,12 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 # fsspec, s3fs and moto[server] are in the dev extra: missing, this module fails to import (no silent skip).
 import fsspec
 import moto.server as moto_server
 import pytest
-import s3fs  # noqa: F401  (the s3:// backend under test)
+import s3fs  # the s3:// backend under test
 
 import pyweb
 from pyweb import _object_layout as layout
@@ -219,16 +218,20 @@ _SAVER = textwrap.dedent(
 
     real = _object_io.AsyncMover.put
 
-    async def slow(self, key, views):  # widen the window between shards and model.json
-        await asyncio.sleep(0.1)
+    async def told(self, key, views):  # say where the save is, so the test can kill it there
+        print("start", key.rsplit("/", 1)[-1], flush=True)
+        await asyncio.sleep(0.05)  # a PUT in flight: a kill now lands mid-upload
         await real(self, key, views)
+        print("done", key.rsplit("/", 1)[-1], flush=True)
 
-    _object_io.AsyncMover.put = slow
-    print("ready", flush=True)
+    _object_io.AsyncMover.put = told
     pyweb.save(make_artifacts(int(sys.argv[2]), n=40), sys.argv[1], shard_bytes=64, max_concurrency=2)
     print("saved", flush=True)
     """
 )
+# make_artifacts(n=40) in 64-byte shards: 11 shards + model.json, a start and a done line each,
+# then "saved". Lines 3-22 fall after the first shard went up and before model.json started.
+_MID_SAVE, _LINES = range(3, 23), 25
 
 
 @pytest.mark.slow
@@ -236,13 +239,14 @@ def test_killed_saves_never_leave_half_a_model(s3, s3_server):
     url = f"s3://{BUCKET}/killed/m{next(_ids)}"
     pyweb.save(make_artifacts(1), url)
     rng = random.Random(16)
-    outcomes = []
+    # Two kills surely mid-save, the rest anywhere: before the first shard, during a PUT, between
+    # the commit and the cleanup, or never (the saver finishes first).
+    points = [rng.choice(_MID_SAVE) for _ in range(2)] + [rng.randint(0, _LINES) for _ in range(4)]
     env = {**os.environ, **s3_server, "PYTHONPATH": os.getcwd()}
-    for attempt in range(5):
+    for attempt, point in enumerate(points):
         proc = subprocess.Popen([sys.executable, "-c", _SAVER, url, str(100 + attempt)], env=env,
                                 stdout=subprocess.PIPE, text=True)
-        assert proc.stdout.readline().strip() == "ready"
-        time.sleep(rng.uniform(0.0, 1.6))  # the save takes about 1 s: killed before, during or after it
+        seen = [proc.stdout.readline().strip() for _ in range(point)]
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         proc.stdout.close()
@@ -250,8 +254,12 @@ def test_killed_saves_never_leave_half_a_model(s3, s3_server):
         seed = got.user_defined_metadata["seed"]
         want = make_artifacts(seed) if seed == 1 else make_artifacts(seed, n=40)
         assert_same_model(got, want)
-        outcomes.append(seed)
-    assert len(_generations(s3, url)) > 1  # some kill landed mid-save and left shards behind
+        if "done model.json" in seen:
+            assert seed == 100 + attempt
+        elif "start model.json" not in seen:
+            assert seed != 100 + attempt
+        assert list(pyweb.list_models(f"s3://{BUCKET}/killed")) == [url]  # leftovers are never models
+    assert len(_generations(s3, url)) > 1  # the mid-save kills left shards behind
     pyweb.save(make_artifacts(2), url, leftover_seconds=0)
     assert len(_generations(s3, url)) == 1
     assert_same_model(pyweb.load(url), make_artifacts(2))
@@ -260,16 +268,16 @@ def test_killed_saves_never_leave_half_a_model(s3, s3_server):
 def test_load_restarts_when_a_save_replaces_the_model_meanwhile(monkeypatch):
     url = f"fsspec://memory://pyweb-tests/race{next(_ids)}"
     pyweb.save(make_artifacts(1), url)
-    real = _object_io.SyncMover.cat
+    real = _object_io.SyncMover.read_into
     replaced = []
 
-    async def replace_before_first_shard(self, key):
-        if key.endswith(".bin") and not replaced:
+    async def replace_before_first_shard(self, key, view):
+        if not replaced:  # sized already, but the save below deletes it before it is read
             replaced.append(key)
             pyweb.save(make_artifacts(2), url)
-        return await real(self, key)
+        return await real(self, key, view)
 
-    monkeypatch.setattr(_object_io.SyncMover, "cat", replace_before_first_shard)
+    monkeypatch.setattr(_object_io.SyncMover, "read_into", replace_before_first_shard)
     assert_same_model(pyweb.load(url), make_artifacts(2))
     assert replaced
 
@@ -314,6 +322,77 @@ def test_a_commit_that_fails_on_the_way_back_keeps_the_new_model(s3, monkeypatch
 
 
 # -- integrity and damage -----------------------------------------------------------------
+
+
+def test_load_streams_every_shard_into_one_buffer(s3, monkeypatch):
+    url = f"s3://{BUCKET}/streamed/m{next(_ids)}"
+    pyweb.save(make_artifacts(1, n=40), url, shard_bytes=64)
+    opened = []
+    real_open = s3fs.S3FileSystem.open_async
+
+    async def spy(self, path, *args, **kwargs):
+        opened.append(path)
+        return await real_open(self, path, *args, **kwargs)
+
+    real_cat = s3fs.S3FileSystem._cat_file
+
+    async def model_json_only(self, path, *args, **kwargs):
+        assert path.endswith("model.json"), f"{path} read whole into bytes"
+        return await real_cat(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(s3fs.S3FileSystem, "open_async", spy)
+    monkeypatch.setattr(s3fs.S3FileSystem, "_cat_file", model_json_only)
+    got = pyweb.load(url)
+    assert isinstance(got.weight_data, memoryview)  # one buffer, not a list of per-shard bytes
+    assert len(opened) == 11 and all(p.endswith(".bin") for p in opened)
+    assert_same_model(got, make_artifacts(1, n=40))
+
+
+def test_backends_without_streamed_reads_read_ranges(s3, monkeypatch):
+    url = f"s3://{BUCKET}/ranged/m{next(_ids)}"
+    pyweb.save(make_artifacts(1, n=40), url, shard_bytes=64)
+    ranges = []
+    real_cat = s3fs.S3FileSystem._cat_file
+
+    async def no_streams(self, path, *args, **kwargs):
+        raise NotImplementedError  # as fsspec's AsyncFileSystem.open_async
+
+    async def spy(self, path, start=None, end=None, **kwargs):
+        if not path.endswith("model.json"):
+            ranges.append((start, end))
+        return await real_cat(self, path, start=start, end=end, **kwargs)
+
+    monkeypatch.setattr(s3fs.S3FileSystem, "open_async", no_streams)
+    monkeypatch.setattr(s3fs.S3FileSystem, "_cat_file", spy)
+    monkeypatch.setattr(_object_io, "RANGE_CHUNK", 24)
+    assert_same_model(pyweb.load(url), make_artifacts(1, n=40))
+    assert (0, 24) in ranges and (24, 48) in ranges and (48, 64) in ranges
+    assert all(start is not None and end - start <= 24 for start, end in ranges)
+
+
+# A ranged read of a grown object takes its first bytes: only integrity digests see that one.
+@pytest.mark.parametrize(("streamed", "delta"), [(True, +3), (True, -3), (False, -3)])
+def test_a_shard_replaced_while_read_is_corrupt(s3, monkeypatch, streamed, delta):
+    url = f"s3://{BUCKET}/replaced/m{next(_ids)}"
+    pyweb.save(make_artifacts(1), url, shard_bytes=16)
+    shard = next(k for k in _keys(s3, url[5:]) if k.endswith("shard2of6.bin"))
+    if not streamed:
+        async def no_streams(self, path, *args, **kwargs):
+            raise NotImplementedError
+
+        monkeypatch.setattr(s3fs.S3FileSystem, "open_async", no_streams)
+    real = _object_io.AsyncMover.read_into
+
+    async def replace_after_sizing(self, key, view):
+        if key.endswith(shard):  # sized already; another writer puts other bytes there now
+            await self.fs._pipe_file(key, b"x" * (view.nbytes + delta))
+        return await real(self, key, view)
+
+    monkeypatch.setattr(_object_io.AsyncMover, "read_into", replace_after_sizing)
+    with pytest.raises(CorruptModelError) as info:
+        pyweb.load(url)
+    assert info.value.part == shard
+
 
 
 def test_integrity_digests_are_checked(s3):
