@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import itertools
+import json
 import logging
 import os
 import random
@@ -492,6 +493,77 @@ def test_cli_cp_and_ls(tmp_path, s3_server, capsys):
     assert url in out
     assert main(["cp", url, str(tmp_path / "back")]) == 0
     assert_same_model(pyweb.load(f"file://{tmp_path / 'back'}"), make_artifacts(1))
+
+
+def _without_aws_env(monkeypatch, s3_server):
+    for name in s3_server:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no wait for a metadata server
+
+
+def test_cli_storage_options_reach_every_object_store_url(tmp_path, s3_server, monkeypatch, capsys):
+    _without_aws_env(monkeypatch, s3_server)
+    local = tmp_path / "m"
+    pyweb.save(make_artifacts(1), f"file://{local}")
+    folder = f"s3://{BUCKET}/cli-options/f{next(_ids)}"
+    url, moved = f"{folder}/m", f"{folder}/moved"
+    flags = ["-o", f"endpoint_url={s3_server['AWS_ENDPOINT_URL']}", "-o", "key=testing", "-o", "secret=testing",
+             "-o", "client_kwargs.region_name=us-east-1"]
+    as_json = ["--storage-options-json", json.dumps({"endpoint_url": s3_server["AWS_ENDPOINT_URL"], "key": "testing",
+                                                      "secret": "testing"})]
+    assert main(["cp", str(local), url, *flags]) == 0  # the file:// side gets no storage options
+    assert main(["ls", folder, *as_json]) == 0
+    assert url in capsys.readouterr().out
+    assert main(["inspect", url, *flags]) == 0
+    assert "dense/kernel" in capsys.readouterr().out
+    assert main(["mv", url, moved, *as_json]) == 0
+    assert main(["convert", moved, str(tmp_path / "back"), *flags]) == 0
+    assert_same_model(pyweb.load(f"file://{tmp_path / 'back'}"), make_artifacts(1))
+    assert main(["rm", moved, *flags]) == 0
+    capsys.readouterr()
+    # -o goes on top of the JSON: a refused endpoint there is an error, so the options were used.
+    assert main(["ls", folder, *as_json, "-o", "endpoint_url=http://127.0.0.1:9"]) == 1
+    assert "pyweb: error:" in capsys.readouterr().err
+    options = {"endpoint_url": s3_server["AWS_ENDPOINT_URL"], "key": "testing", "secret": "testing"}
+    assert pyweb.list_models(folder, storage_options=options) == {}
+
+
+@pytest.mark.parametrize(("flag", "want"), [
+    ("anon=true", {"anon": True}),
+    ("max_concurrency=3", {"max_concurrency": 3}),
+    ("endpoint_url=http://h:1", {"endpoint_url": "http://h:1"}),
+    ('client_kwargs={"region_name": "x"}', {"client_kwargs": {"region_name": "x"}}),
+    ("client_kwargs.region_name=x", {"client_kwargs": {"region_name": "x"}}),
+    ("profile=", {"profile": ""}),
+])
+def test_cli_storage_option_values_are_json_when_they_parse(flag, want, monkeypatch):
+    from pyweb import cli
+
+    seen = []
+    monkeypatch.setattr(cli.api, "remove_model", lambda url, **options: seen.append(options))
+    assert main(["rm", "fsspec://memory://x/m", "-o", flag]) == 0
+    assert seen == [{"storage_options": want}]
+
+
+@pytest.mark.parametrize("bad", [["-o", "novalue"], ["-o", "=1"], ["-o", "a..b=1"],
+                                 ["--storage-options-json", "[1]"], ["--storage-options-json", "{"]])
+def test_cli_malformed_storage_options_are_usage_errors(bad, capsys):
+    assert main(["ls", f"s3://{BUCKET}/x", *bad]) == 2
+    assert "usage:" in capsys.readouterr().err
+
+
+def test_fsspec_config_environment_variables_are_honoured(tmp_path, s3_server):
+    """fsspec's own FSSPEC_S3 (JSON) / FSSPEC_S3_<KEY> variables configure s3:// in a fresh process."""
+    url = f"s3://{BUCKET}/fsspec-env/m{next(_ids)}"
+    pyweb.save(make_artifacts(1), url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(PYTHONPATH=os.getcwd(), AWS_EC2_METADATA_DISABLED="true",
+               FSSPEC_S3=json.dumps({"key": "testing", "secret": "testing"}),
+               FSSPEC_S3_ENDPOINT_URL=s3_server["AWS_ENDPOINT_URL"])
+    out = subprocess.run([sys.executable, "-m", "pyweb", "ls", f"s3://{BUCKET}/fsspec-env"], env=env, check=False,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert url in out.stdout
 
 
 def test_missing_backend_names_its_package():
