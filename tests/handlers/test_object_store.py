@@ -7,6 +7,7 @@ reached by s3fs through the standard ``AWS_*`` environment variables.
 from __future__ import annotations
 
 import asyncio
+import base64
 import importlib
 import itertools
 import json
@@ -21,6 +22,7 @@ import textwrap
 # fsspec, s3fs and moto[server] are in the dev extra: missing, this module fails to import (no silent skip).
 import fsspec
 import moto.server as moto_server
+import numpy as np
 import pytest
 import s3fs  # the s3:// backend under test
 
@@ -30,6 +32,8 @@ from pyweb.cli import main
 from pyweb.errors import CorruptModelError, HandlerUnavailableError, ModelNotFoundError, StorageError
 from pyweb.handlers import _object_io
 from tests.contract import HandlerContract, assert_same_model, make_artifacts
+from tests.test_tfjs_interop import dense_model
+from tests.tfjs_node import load_check
 
 BUCKET = "pyweb-tests"
 _ids = itertools.count()
@@ -174,6 +178,25 @@ def test_the_folder_is_servable_over_http(s3, s3_server):
         s3.chmod(key, acl="public-read")
     http_url = f"{s3_server['AWS_ENDPOINT_URL']}/{url[5:]}/model.json"  # moto: path-style, no auth
     assert_same_model(pyweb.load(http_url), make_artifacts(3))
+
+
+@pytest.mark.node
+@pytest.mark.parametrize("options", [{}, {"shard_bytes": 16, "integrity": True}], ids=["one-file", "sharded"])
+def test_tfjs_loads_a_pyweb_saved_model_from_the_bucket(s3, s3_server, options):
+    """TF.js 4.22 under Node: loadLayersModel on the bucket's model.json URL, shards in their generation folder."""
+    artifacts, weights = dense_model(7)
+    url = f"s3://{BUCKET}/tfjs/m{next(_ids)}"
+    pyweb.save(artifacts, url, **options)
+    for key in s3.find(url[5:]):  # readable by anyone, as a bucket serving browsers is
+        s3.chmod(key, acl="public-read")
+    seen = load_check(f"{s3_server['AWS_ENDPOINT_URL']}/{url[5:]}/model.json")  # moto: path-style, plain http
+    assert seen["model_loaded"] is True
+    assert [w["name"] for w in seen["weights"]] == list(weights)
+    for entry in seen["weights"]:
+        got = np.frombuffer(base64.b64decode(entry["values_b64"]), "<f4").reshape(entry["shape"])
+        np.testing.assert_array_equal(got, weights[entry["name"]])
+    want = np.ones((1, 3), np.float32) @ weights["dense_Dense1/kernel"] + weights["dense_Dense1/bias"]
+    np.testing.assert_allclose(np.array(seen["predict"]["output"]), want, rtol=1e-6)
 
 
 def test_interrupted_save_keeps_previous_and_next_save_sweeps(s3, monkeypatch):
