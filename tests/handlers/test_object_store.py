@@ -18,6 +18,9 @@ import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 # fsspec, s3fs and moto[server] are in the dev extra: missing, this module fails to import (no silent skip).
 import fsspec
@@ -40,7 +43,7 @@ _ids = itertools.count()
 
 
 @pytest.fixture(scope="session")
-def s3_server():
+def s3_server() -> Iterator[dict[str, str]]:
     """moto's S3 server on 127.0.0.1, one bucket; the AWS_* variables point s3fs at it."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -62,12 +65,12 @@ def s3_server():
 
 
 @pytest.fixture
-def s3(s3_server):
+def s3(s3_server: dict[str, str]) -> Any:
     """A blocking s3fs client for looking at the bucket."""
     return fsspec.filesystem("s3", skip_instance_cache=True)
 
 
-def _keys(fs, prefix):
+def _keys(fs: Any, prefix: str) -> list[str]:
     fs.invalidate_cache()
     return sorted(k[len(prefix) + 1 :] for k in fs.find(prefix))
 
@@ -77,23 +80,23 @@ def _keys(fs, prefix):
 
 class TestS3(HandlerContract):
     @pytest.fixture
-    def url(self, s3_server):
+    def url(self, s3_server: dict[str, str]) -> str:
         return f"s3://{BUCKET}/models/m{next(_ids)}"
 
     @pytest.fixture
-    def missing_url(self, s3_server):
+    def missing_url(self, s3_server: dict[str, str]) -> str:
         return f"s3://{BUCKET}/nothing-here"
 
     @pytest.fixture
-    def list_url(self, s3_server):
+    def list_url(self, s3_server: dict[str, str]) -> str:
         return f"s3://{BUCKET}/models"
 
     @pytest.fixture
-    def fail_next_save(self, monkeypatch):
-        def arm():
+    def fail_next_save(self, monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+        def arm() -> None:
             real = _object_io.AsyncMover.put
 
-            async def fail_at_commit(self, key, views):
+            async def fail_at_commit(self: Any, key: str, views: list[memoryview]) -> None:
                 if key.endswith("/model.json"):
                     raise OSError(28, "No space left on device")
                 await real(self, key, views)
@@ -105,24 +108,24 @@ class TestS3(HandlerContract):
 
 class TestFsspecMemory(HandlerContract):
     @pytest.fixture
-    def url(self):
+    def url(self) -> str:
         return f"fsspec://memory://pyweb-tests/m{next(_ids)}"
 
     @pytest.fixture
-    def missing_url(self):
+    def missing_url(self) -> str:
         return "fsspec://memory://pyweb-tests/nothing-here"
 
     @pytest.fixture
-    def list_url(self):
+    def list_url(self) -> str:
         return "fsspec://memory://pyweb-tests"
 
     @pytest.fixture
-    def fail_next_save(self, monkeypatch):
-        def arm():
+    def fail_next_save(self, monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+        def arm() -> None:
             real = _object_io.SyncMover.put
             calls = []
 
-            async def fail_after_first(self, key, views):
+            async def fail_after_first(self: Any, key: str, views: list[memoryview]) -> None:
                 calls.append(key)
                 if len(calls) > 1:
                     raise OSError(28, "No space left on device")
@@ -136,7 +139,7 @@ class TestFsspecMemory(HandlerContract):
 # -- the commit point --------------------------------------------------------------------
 
 
-def test_shards_first_model_json_last_then_old_shards_go(s3, monkeypatch):
+def test_shards_first_model_json_last_then_old_shards_go(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"s3://{BUCKET}/order/m{next(_ids)}"
     pyweb.save(make_artifacts(1), url, shard_bytes=16)
     old = _keys(s3, url[5:])
@@ -144,7 +147,7 @@ def test_shards_first_model_json_last_then_old_shards_go(s3, monkeypatch):
     for name in ("put", "rm"):
         real = getattr(_object_io.AsyncMover, name)
 
-        async def spy(self, key, *rest, _real=real, _name=name):
+        async def spy(self: Any, key: str, *rest: Any, _real: Any = real, _name: str = name) -> Any:
             events.append((_name, key.rsplit("/", 1)[-1]))
             return await _real(self, key, *rest)
 
@@ -161,7 +164,7 @@ def test_shards_first_model_json_last_then_old_shards_go(s3, monkeypatch):
     assert_same_model(pyweb.load(url), make_artifacts(2))
 
 
-def test_layout_is_file_layout_in_a_generation_folder(s3):
+def test_layout_is_file_layout_in_a_generation_folder(s3: Any) -> None:
     url = f"s3://{BUCKET}/layout/m{next(_ids)}"
     pyweb.save(make_artifacts(1), url)
     keys = _keys(s3, url[5:])
@@ -170,7 +173,7 @@ def test_layout_is_file_layout_in_a_generation_folder(s3):
     assert layout.GENERATION.match(generation) and name == "weights.bin"
 
 
-def test_the_folder_is_servable_over_http(s3, s3_server):
+def test_the_folder_is_servable_over_http(s3: Any, s3_server: dict[str, str]) -> None:
     """TF.js resolves manifest paths against model.json's URL; so does pyweb's http:// handler."""
     url = f"s3://{BUCKET}/served/m{next(_ids)}"
     pyweb.save(make_artifacts(3), url, shard_bytes=32)
@@ -182,7 +185,7 @@ def test_the_folder_is_servable_over_http(s3, s3_server):
 
 @pytest.mark.node
 @pytest.mark.parametrize("options", [{}, {"shard_bytes": 16, "integrity": True}], ids=["one-file", "sharded"])
-def test_tfjs_loads_a_pyweb_saved_model_from_the_bucket(s3, s3_server, options):
+def test_tfjs_loads_a_pyweb_saved_model_from_the_bucket(s3: Any, s3_server: dict[str, str], options: dict[str, Any]) -> None:
     """TF.js 4.22 under Node: loadLayersModel on the bucket's model.json URL, shards in their generation folder."""
     artifacts, weights = dense_model(7)
     url = f"s3://{BUCKET}/tfjs/m{next(_ids)}"
@@ -199,17 +202,17 @@ def test_tfjs_loads_a_pyweb_saved_model_from_the_bucket(s3, s3_server, options):
     np.testing.assert_allclose(np.array(seen["predict"]["output"]), want, rtol=1e-6)
 
 
-def test_interrupted_save_keeps_previous_and_next_save_sweeps(s3, monkeypatch):
+def test_interrupted_save_keeps_previous_and_next_save_sweeps(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"s3://{BUCKET}/interrupted/m{next(_ids)}"
     pyweb.save(make_artifacts(1), url, shard_bytes=16)
     real_put, real_rm_tree = _object_io.AsyncMover.put, _object_io.AsyncMover.rm_tree
 
-    async def interrupt_at_commit(self, key, views):
+    async def interrupt_at_commit(self: Any, key: str, views: list[memoryview]) -> None:
         if key.endswith("/model.json"):
             raise KeyboardInterrupt  # as if the process were stopped here
         await real_put(self, key, views)
 
-    async def no_cleanup(self, prefix):  # a killed process cleans nothing up
+    async def no_cleanup(self: Any, prefix: str) -> None:  # a killed process cleans nothing up
         return None
 
     monkeypatch.setattr(_object_io.AsyncMover, "put", interrupt_at_commit)
@@ -229,7 +232,7 @@ def test_interrupted_save_keeps_previous_and_next_save_sweeps(s3, monkeypatch):
     assert_same_model(pyweb.load(url), make_artifacts(4))
 
 
-def _generations(fs, url):
+def _generations(fs: Any, url: str) -> set[str]:
     return {k.split("/")[0] for k in _keys(fs, url[5:]) if "/" in k}
 
 
@@ -259,7 +262,7 @@ _MID_SAVE, _LINES = range(3, 23), 25
 
 
 @pytest.mark.slow
-def test_killed_saves_never_leave_half_a_model(s3, s3_server):
+def test_killed_saves_never_leave_half_a_model(s3: Any, s3_server: dict[str, str]) -> None:
     url = f"s3://{BUCKET}/killed/m{next(_ids)}"
     pyweb.save(make_artifacts(1), url)
     rng = random.Random(16)
@@ -270,11 +273,13 @@ def test_killed_saves_never_leave_half_a_model(s3, s3_server):
     for attempt, point in enumerate(points):
         proc = subprocess.Popen([sys.executable, "-c", _SAVER, url, str(100 + attempt)], env=env,
                                 stdout=subprocess.PIPE, text=True)
+        assert proc.stdout is not None
         seen = [proc.stdout.readline().strip() for _ in range(point)]
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         proc.stdout.close()
         got = pyweb.load(url)  # whole: the model before, or (killed after the commit) the new one
+        assert got.user_defined_metadata is not None
         seed = got.user_defined_metadata["seed"]
         want = make_artifacts(seed) if seed == 1 else make_artifacts(seed, n=40)
         assert_same_model(got, want)
@@ -289,13 +294,13 @@ def test_killed_saves_never_leave_half_a_model(s3, s3_server):
     assert_same_model(pyweb.load(url), make_artifacts(2))
 
 
-def test_load_restarts_when_a_save_replaces_the_model_meanwhile(monkeypatch):
+def test_load_restarts_when_a_save_replaces_the_model_meanwhile(monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"fsspec://memory://pyweb-tests/race{next(_ids)}"
     pyweb.save(make_artifacts(1), url)
     real = _object_io.SyncMover.read_into
-    replaced = []
+    replaced: list[str] = []
 
-    async def replace_before_first_shard(self, key, view):
+    async def replace_before_first_shard(self: Any, key: str, view: memoryview) -> bool:
         if not replaced:  # sized already, but the save below deletes it before it is read
             replaced.append(key)
             pyweb.save(make_artifacts(2), url)
@@ -306,14 +311,14 @@ def test_load_restarts_when_a_save_replaces_the_model_meanwhile(monkeypatch):
     assert replaced
 
 
-def test_failed_save_removes_its_shards(s3, monkeypatch):
+def test_failed_save_removes_its_shards(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"s3://{BUCKET}/failed/m{next(_ids)}"
     pyweb.save(make_artifacts(1), url)
     before = _keys(s3, url[5:])
     real = _object_io.AsyncMover.put
     calls = []
 
-    async def fail_third(self, key, views):
+    async def fail_third(self: Any, key: str, views: list[memoryview]) -> None:
         calls.append(key)
         if len(calls) == 3:
             raise PermissionError(13, "Access Denied")
@@ -326,13 +331,13 @@ def test_failed_save_removes_its_shards(s3, monkeypatch):
     assert _keys(s3, url[5:]) == before
 
 
-def test_a_commit_that_fails_on_the_way_back_keeps_the_new_model(s3, monkeypatch):
+def test_a_commit_that_fails_on_the_way_back_keeps_the_new_model(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     # The store took model.json but the reply was lost: the save's shards must stay, the model loads.
     url = f"s3://{BUCKET}/lost-reply/m{next(_ids)}"
     pyweb.save(make_artifacts(1), url)
     real = _object_io.AsyncMover.put
 
-    async def lose_the_reply(self, key, views):
+    async def lose_the_reply(self: Any, key: str, views: list[memoryview]) -> None:
         await real(self, key, views)
         if key.endswith("/model.json"):
             raise ConnectionResetError(104, "Connection reset by peer")
@@ -348,19 +353,19 @@ def test_a_commit_that_fails_on_the_way_back_keeps_the_new_model(s3, monkeypatch
 # -- integrity and damage -----------------------------------------------------------------
 
 
-def test_load_streams_every_shard_into_one_buffer(s3, monkeypatch):
+def test_load_streams_every_shard_into_one_buffer(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"s3://{BUCKET}/streamed/m{next(_ids)}"
     pyweb.save(make_artifacts(1, n=40), url, shard_bytes=64)
     opened = []
     real_open = s3fs.S3FileSystem.open_async
 
-    async def spy(self, path, *args, **kwargs):
+    async def spy(self: Any, path: str, *args: Any, **kwargs: Any) -> Any:
         opened.append(path)
         return await real_open(self, path, *args, **kwargs)
 
     real_cat = s3fs.S3FileSystem._cat_file
 
-    async def model_json_only(self, path, *args, **kwargs):
+    async def model_json_only(self: Any, path: str, *args: Any, **kwargs: Any) -> Any:
         assert path.endswith("model.json"), f"{path} read whole into bytes"
         return await real_cat(self, path, *args, **kwargs)
 
@@ -372,16 +377,16 @@ def test_load_streams_every_shard_into_one_buffer(s3, monkeypatch):
     assert_same_model(got, make_artifacts(1, n=40))
 
 
-def test_backends_without_streamed_reads_read_ranges(s3, monkeypatch):
+def test_backends_without_streamed_reads_read_ranges(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"s3://{BUCKET}/ranged/m{next(_ids)}"
     pyweb.save(make_artifacts(1, n=40), url, shard_bytes=64)
     ranges = []
     real_cat = s3fs.S3FileSystem._cat_file
 
-    async def no_streams(self, path, *args, **kwargs):
+    async def no_streams(self: Any, path: str, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError  # as fsspec's AsyncFileSystem.open_async
 
-    async def spy(self, path, start=None, end=None, **kwargs):
+    async def spy(self: Any, path: str, start: int | None = None, end: int | None = None, **kwargs: Any) -> Any:
         if not path.endswith("model.json"):
             ranges.append((start, end))
         return await real_cat(self, path, start=start, end=end, **kwargs)
@@ -391,23 +396,23 @@ def test_backends_without_streamed_reads_read_ranges(s3, monkeypatch):
     monkeypatch.setattr(_object_io, "RANGE_CHUNK", 24)
     assert_same_model(pyweb.load(url), make_artifacts(1, n=40))
     assert (0, 24) in ranges and (24, 48) in ranges and (48, 64) in ranges
-    assert all(start is not None and end - start <= 24 for start, end in ranges)
+    assert all(start is not None and end is not None and end - start <= 24 for start, end in ranges)
 
 
 # A ranged read of a grown object takes its first bytes: only integrity digests see that one.
 @pytest.mark.parametrize(("streamed", "delta"), [(True, +3), (True, -3), (False, -3)])
-def test_a_shard_replaced_while_read_is_corrupt(s3, monkeypatch, streamed, delta):
+def test_a_shard_replaced_while_read_is_corrupt(s3: Any, monkeypatch: pytest.MonkeyPatch, streamed: bool, delta: int) -> None:
     url = f"s3://{BUCKET}/replaced/m{next(_ids)}"
     pyweb.save(make_artifacts(1), url, shard_bytes=16)
     shard = next(k for k in _keys(s3, url[5:]) if k.endswith("shard2of6.bin"))
     if not streamed:
-        async def no_streams(self, path, *args, **kwargs):
+        async def no_streams(self: Any, path: str, *args: Any, **kwargs: Any) -> Any:
             raise NotImplementedError
 
         monkeypatch.setattr(s3fs.S3FileSystem, "open_async", no_streams)
     real = _object_io.AsyncMover.read_into
 
-    async def replace_after_sizing(self, key, view):
+    async def replace_after_sizing(self: Any, key: str, view: memoryview) -> bool:
         if key.endswith(shard):  # sized already; another writer puts other bytes there now
             await self.fs._pipe_file(key, b"x" * (view.nbytes + delta))
         return await real(self, key, view)
@@ -419,7 +424,7 @@ def test_a_shard_replaced_while_read_is_corrupt(s3, monkeypatch, streamed, delta
 
 
 
-def test_integrity_digests_are_checked(s3):
+def test_integrity_digests_are_checked(s3: Any) -> None:
     url = f"s3://{BUCKET}/integrity/m{next(_ids)}"
     pyweb.save(make_artifacts(1), url, shard_bytes=16, integrity=True)
     shard = next(k for k in _keys(s3, url[5:]) if k.endswith("shard2of6.bin"))
@@ -431,7 +436,7 @@ def test_integrity_digests_are_checked(s3):
     assert info.value.part == shard
 
 
-def test_missing_shard_is_corrupt_not_not_found(s3):
+def test_missing_shard_is_corrupt_not_not_found(s3: Any) -> None:
     url = f"s3://{BUCKET}/damaged/m{next(_ids)}"
     pyweb.save(make_artifacts(1), url, shard_bytes=16)
     shard = next(k for k in _keys(s3, url[5:]) if k.endswith("shard3of6.bin"))
@@ -441,7 +446,7 @@ def test_missing_shard_is_corrupt_not_not_found(s3):
     assert info.value.part == shard and not isinstance(info.value, FileNotFoundError)
 
 
-def test_manifest_paths_outside_the_folder_are_refused(s3):
+def test_manifest_paths_outside_the_folder_are_refused(s3: Any) -> None:
     url = f"s3://{BUCKET}/escape/m{next(_ids)}"
     s3.pipe_file(f"{BUCKET}/escape/secret.bin", b"\0" * 4)
     doc = b'{"modelTopology":{},"weightsManifest":[{"paths":["../secret.bin"],' \
@@ -453,7 +458,7 @@ def test_manifest_paths_outside_the_folder_are_refused(s3):
     assert s3.exists(f"{BUCKET}/escape/secret.bin")
 
 
-def test_save_leaves_foreign_objects_alone(s3):
+def test_save_leaves_foreign_objects_alone(s3: Any) -> None:
     url = f"s3://{BUCKET}/foreign/m{next(_ids)}"
     s3.pipe_file(f"{url[5:]}/README.txt", b"mine")
     pyweb.save(make_artifacts(1), url, leftover_seconds=0)
@@ -465,7 +470,7 @@ def test_save_leaves_foreign_objects_alone(s3):
 # -- options, schemes, errors ----------------------------------------------------------------
 
 
-def test_storage_options_reach_the_filesystem(s3_server, monkeypatch):
+def test_storage_options_reach_the_filesystem(s3_server: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     for name in s3_server:
         monkeypatch.delenv(name)
     options = {
@@ -480,13 +485,13 @@ def test_storage_options_reach_the_filesystem(s3_server, monkeypatch):
     assert url in pyweb.list_models(f"s3://{BUCKET}/options", storage_options=options)
 
 
-def test_async_twins_copy_move_list_remove(s3_server):
+def test_async_twins_copy_move_list_remove(s3_server: dict[str, str]) -> None:
     src = f"memory://async{next(_ids)}"
     dst = f"s3://{BUCKET}/async/m{next(_ids)}"
     moved = f"s3://{BUCKET}/async/m{next(_ids)}"
     pyweb.save(make_artifacts(1), src)
 
-    async def go():
+    async def go() -> dict[str, Any]:
         await pyweb.acopy_model(src, dst)
         await pyweb.amove_model(dst, moved)
         listed = await pyweb.alist_models(f"s3://{BUCKET}/async")
@@ -499,14 +504,14 @@ def test_async_twins_copy_move_list_remove(s3_server):
         pyweb.load(moved)
 
 
-def test_same_model_spelled_twice_is_refused(s3_server):
+def test_same_model_spelled_twice_is_refused(s3_server: dict[str, str]) -> None:
     url = f"s3://{BUCKET}/same/m{next(_ids)}"
     pyweb.save(make_artifacts(1), url)
     with pytest.raises(pyweb.errors.InvalidURLError):
         pyweb.copy_model(url, url + "/model.json")
 
 
-def test_cli_cp_and_ls(tmp_path, s3_server, capsys):
+def test_cli_cp_and_ls(tmp_path: Path, s3_server: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
     local = tmp_path / "m"
     pyweb.save(make_artifacts(1), f"file://{local}")
     url = f"s3://{BUCKET}/cli/m{next(_ids)}"
@@ -518,13 +523,13 @@ def test_cli_cp_and_ls(tmp_path, s3_server, capsys):
     assert_same_model(pyweb.load(f"file://{tmp_path / 'back'}"), make_artifacts(1))
 
 
-def _without_aws_env(monkeypatch, s3_server):
+def _without_aws_env(monkeypatch: pytest.MonkeyPatch, s3_server: dict[str, str]) -> None:
     for name in s3_server:
         monkeypatch.delenv(name)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no wait for a metadata server
 
 
-def test_cli_storage_options_reach_every_object_store_url(tmp_path, s3_server, monkeypatch, capsys):
+def test_cli_storage_options_reach_every_object_store_url(tmp_path: Path, s3_server: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     _without_aws_env(monkeypatch, s3_server)
     local = tmp_path / "m"
     pyweb.save(make_artifacts(1), f"file://{local}")
@@ -559,23 +564,26 @@ def test_cli_storage_options_reach_every_object_store_url(tmp_path, s3_server, m
     ("client_kwargs.region_name=x", {"client_kwargs": {"region_name": "x"}}),
     ("profile=", {"profile": ""}),
 ])
-def test_cli_storage_option_values_are_json_when_they_parse(flag, want, monkeypatch):
-    from pyweb import cli
+def test_cli_storage_option_values_are_json_when_they_parse(flag: str, want: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyweb import api
 
-    seen = []
-    monkeypatch.setattr(cli.api, "remove_model", lambda url, **options: seen.append(options))
+    seen: list[dict[str, Any]] = []
+    def remove_model(url: str, **options: Any) -> None:
+        seen.append(options)
+
+    monkeypatch.setattr(api, "remove_model", remove_model)
     assert main(["rm", "fsspec://memory://x/m", "-o", flag]) == 0
     assert seen == [{"storage_options": want}]
 
 
 @pytest.mark.parametrize("bad", [["-o", "novalue"], ["-o", "=1"], ["-o", "a..b=1"],
                                  ["--storage-options-json", "[1]"], ["--storage-options-json", "{"]])
-def test_cli_malformed_storage_options_are_usage_errors(bad, capsys):
+def test_cli_malformed_storage_options_are_usage_errors(bad: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ls", f"s3://{BUCKET}/x", *bad]) == 2
     assert "usage:" in capsys.readouterr().err
 
 
-def test_fsspec_config_environment_variables_are_honoured(tmp_path, s3_server):
+def test_fsspec_config_environment_variables_are_honoured(tmp_path: Path, s3_server: dict[str, str]) -> None:
     """fsspec's own FSSPEC_S3 (JSON) / FSSPEC_S3_<KEY> variables configure s3:// in a fresh process."""
     url = f"s3://{BUCKET}/fsspec-env/m{next(_ids)}"
     pyweb.save(make_artifacts(1), url)
@@ -589,14 +597,14 @@ def test_fsspec_config_environment_variables_are_honoured(tmp_path, s3_server):
     assert url in out.stdout
 
 
-def test_missing_backend_names_its_package():
+def test_missing_backend_names_its_package() -> None:
     with pytest.raises(HandlerUnavailableError) as info:
         pyweb.load("gs://bucket/m")
     assert isinstance(info.value, ImportError)
     assert "gcsfs" in str(info.value)  # the package to install is the data this error carries
 
 
-def test_without_fsspec_object_store_schemes_say_what_to_install(monkeypatch):
+def test_without_fsspec_object_store_schemes_say_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     registry = importlib.import_module("pyweb.registry")
     for name in [m for m in sys.modules if m == "fsspec" or m.startswith(("fsspec.", "pyweb.handlers.object_store"))]:
         monkeypatch.delitem(sys.modules, name)
@@ -611,9 +619,13 @@ def test_without_fsspec_object_store_schemes_say_what_to_install(monkeypatch):
         pyweb.load("nope://m")
 
 
-def test_pyweb_schemes_keep_their_handlers():
+def test_pyweb_schemes_keep_their_handlers() -> None:
+    from pyweb.handlers.file import FileHandler
+    from pyweb.handlers.memory import MemoryHandler
+    from pyweb.handlers.object_store import FsspecHandler
     from pyweb.registry import get_factory
 
-    assert get_factory("memory").__name__ == "MemoryHandler"
-    assert get_factory("file").__name__ == "FileHandler"
-    assert get_factory("s3").protocol == "s3"
+    assert get_factory("memory") is MemoryHandler
+    assert get_factory("file") is FileHandler
+    s3_handler = get_factory("s3")
+    assert isinstance(s3_handler, type) and issubclass(s3_handler, FsspecHandler) and s3_handler.protocol == "s3"
