@@ -504,6 +504,39 @@ def test_async_twins_copy_move_list_remove(s3_server: dict[str, str]) -> None:
         pyweb.load(moved)
 
 
+@pytest.mark.parametrize("failure", ["save", "verify"])
+def test_move_keeps_the_source_until_the_copy_is_verified(s3_server: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+                                                          failure: str) -> None:
+    src, dst = f"s3://{BUCKET}/move/m{next(_ids)}", f"s3://{BUCKET}/move/m{next(_ids)}"
+    pyweb.save(make_artifacts(1), src, shard_bytes=32)
+    real_put, real_read = _object_io.AsyncMover.put, _object_io.AsyncMover.read_into
+
+    async def refuse_dst(self: Any, key: str, views: list[memoryview]) -> None:
+        if key.startswith(dst[5:] + "/"):
+            raise PermissionError(13, "Access Denied")
+        await real_put(self, key, views)
+
+    async def damage_dst(self: Any, key: str, view: memoryview) -> bool:
+        done = await real_read(self, key, view)
+        if key.startswith(dst[5:] + "/"):
+            view[0] ^= 0xFF  # what a store returning other bytes than it was given would do
+        return done
+
+    if failure == "save":
+        monkeypatch.setattr(_object_io.AsyncMover, "put", refuse_dst)
+    else:
+        monkeypatch.setattr(_object_io.AsyncMover, "read_into", damage_dst)
+    with pytest.raises(StorageError if failure == "save" else CorruptModelError) as info:
+        pyweb.move_model(src, dst)
+    assert info.value.url == dst
+    monkeypatch.undo()
+    assert_same_model(pyweb.load(src), make_artifacts(1))
+    pyweb.move_model(src, dst)
+    assert_same_model(pyweb.load(dst), make_artifacts(1))
+    with pytest.raises(ModelNotFoundError):
+        pyweb.load(src)
+
+
 def test_same_model_spelled_twice_is_refused(s3_server: dict[str, str]) -> None:
     url = f"s3://{BUCKET}/same/m{next(_ids)}"
     pyweb.save(make_artifacts(1), url)
