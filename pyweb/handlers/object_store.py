@@ -74,7 +74,8 @@ __all__ = ["GENERIC_SCHEME", "MAX_CONCURRENCY", "FsspecHandler", "FsspecStore", 
 
 #: The scheme that takes a whole fsspec URL as its path.
 GENERIC_SCHEME = "fsspec"
-#: Shards moving at once; each holds up to one shard's bytes in memory while it moves.
+#: Shards moving at once. Loads stream into the model's one buffer; saves of backends other than s3fs
+#: join each shard moving into one ``bytes`` first, so there memory grows with this.
 MAX_CONCURRENCY = 8
 _LOAD_ATTEMPTS = 3  # model.json replaced under a load this many times in a row: give up
 
@@ -105,7 +106,8 @@ class FsspecHandler(Handler):
     integrity
         Record a sha256 per shard in the manifest; loads check them.
     max_concurrency
-        Shards moving at once (async backends); memory use grows with it.
+        Shards moving at once (async backends); saves to backends other than
+        s3fs hold a copy of each shard in flight.
     leftover_seconds
         Remove other saves' unnamed shard folders once this old.
 
