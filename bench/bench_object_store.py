@@ -7,7 +7,7 @@ peak RSS (``ru_maxrss``) is its own:
 
 - pyweb: save = ``pyweb.save(artifacts, "s3://...", shard_bytes=64 MiB)`` of
   weights that are views onto the tensors' bytes (no copy); load =
-  ``pyweb.load`` + ``decode_weights``.
+  ``pyweb.load`` (shards streamed into one buffer) + ``decode_weights``.
 - s3fs: save = ``fs.pipe({key: bytes})`` of the same shard bytes; load =
   ``fs.cat([keys])``. Both through s3fs's async core, s3fs batching as it
   does by default.
@@ -63,7 +63,7 @@ def _reset_peak() -> None:
         f.write("5")
 
 
-def _worker(method: str, op: str, mib: int, prefix: str) -> dict:
+def _worker(method: str, op: str, mib: int, prefix: str) -> dict[str, float]:
     import fsspec
     import numpy as np
 
@@ -101,12 +101,13 @@ def _worker(method: str, op: str, mib: int, prefix: str) -> dict:
 # -- the parent: server, runs, table -------------------------------------------------------
 
 
-def _run(env: dict, method: str, op: str, mib: int, prefix: str) -> dict:
+def _run(env: dict[str, str], method: str, op: str, mib: int, prefix: str) -> dict[str, float]:
     out = subprocess.run(
         [sys.executable, __file__, "--worker", method, op, str(mib), prefix],
         env=env, capture_output=True, text=True, check=True, cwd=ROOT,
     )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    row: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return row
 
 
 def main() -> None:
@@ -134,7 +135,7 @@ def main() -> None:
     os.environ.update(aws)
     env = {**os.environ, "PYTHONPATH": ROOT}
     fsspec.filesystem("s3", skip_instance_cache=True).mkdir(BUCKET)
-    results: dict[tuple[str, str], list[dict]] = {}
+    results: dict[tuple[str, str], list[dict[str, float]]] = {}
     try:
         for run in range(args.repeat):
             for op in ("save", "load"):
@@ -145,7 +146,7 @@ def main() -> None:
     _table(results, args.mib)
 
 
-def _table(results: dict[tuple[str, str], list[dict]], mib: int) -> None:
+def _table(results: dict[tuple[str, str], list[dict[str, float]]], mib: int) -> None:
     print(f"{mib} MiB of weights in {SHARD // MiB} MiB shards, moto S3 server on 127.0.0.1")
     print(f"{'':12}{'median s':>10}{'MiB/s':>8}{'vs s3fs':>9}{'peak RSS':>10}{'x weights':>10}{'before':>8}")
     for op in ("save", "load"):

@@ -13,6 +13,7 @@ Examples
     pyweb inspect ./my-model
     pyweb convert ./my-model ./small --quantize uint8 --shard-bytes 4194304
     pyweb ls /srv/models
+    pyweb cp ./my-model s3://bucket/models/m -o endpoint_url=http://127.0.0.1:9000 -o anon=false
     pyweb clean /srv/models
     pyweb serve /srv/models --port 8000
     pyweb demo --pyodide https://cdn.jsdelivr.net/pyodide/v0.27.7/full/
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as _dt
+import json
 import math
 import os
 import sys
@@ -89,12 +91,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"pyweb {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    stores = _storage_options_parser()
 
-    p = sub.add_parser("inspect", help="show a model's metadata, weights and files")
+    p = sub.add_parser("inspect", help="show a model's metadata, weights and files", parents=[stores])
     p.add_argument("url", metavar="URL")
     p.set_defaults(run=_inspect)
 
-    p = sub.add_parser("convert", help="load SRC and save it to DST, optionally quantized or sharded")
+    p = sub.add_parser("convert", help="load SRC and save it to DST, optionally quantized or sharded", parents=[stores])
     p.add_argument("src", metavar="SRC")
     p.add_argument("dst", metavar="DST")
     p.add_argument("--quantize", choices=["uint8", "uint16", "float16"], help="store float32 weights quantized")
@@ -102,17 +105,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--integrity", action="store_true", help="record a sha256 per weight file")
     p.set_defaults(run=_convert)
 
-    p = sub.add_parser("ls", help="list models (default: under the current directory)")
+    p = sub.add_parser("ls", help="list models (default: under the current directory)", parents=[stores])
     p.add_argument("url", metavar="URL", nargs="?", default=None)
     p.set_defaults(run=_ls)
 
     for name, verb, run in (("cp", "copy", _cp), ("mv", "move", _mv)):
-        p = sub.add_parser(name, help=f"{verb} a model from SRC to DST (any two schemes)")
+        p = sub.add_parser(name, help=f"{verb} a model from SRC to DST (any two schemes)", parents=[stores])
         p.add_argument("src", metavar="SRC")
         p.add_argument("dst", metavar="DST")
         p.set_defaults(run=run)
 
-    p = sub.add_parser("rm", help="remove a model")
+    p = sub.add_parser("rm", help="remove a model", parents=[stores])
     p.add_argument("url", metavar="URL")
     p.set_defaults(run=_rm)
 
@@ -166,6 +169,71 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _storage_options_parser() -> argparse.ArgumentParser:
+    """``-o KEY=VALUE`` and ``--storage-options-json``: fsspec's ``storage_options`` for object-store URLs."""
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("object stores (s3://, gs://, az://, fsspec://URL)")
+    group.add_argument(
+        "-o", "--storage-option", dest="storage_option", metavar="KEY=VALUE", action="append", default=[],
+        type=_storage_option,
+        help="an fsspec storage option for every object-store URL here (repeatable); VALUE is JSON when it "
+        "parses as JSON (true, 3, {...}), else a string; KEY may be dotted: client_kwargs.region_name=eu-west-1",
+    )
+    group.add_argument(
+        "--storage-options-json", metavar="JSON", type=_storage_options_json,
+        help="the storage options as one JSON object; -o options are applied on top",
+    )
+    return parent
+
+
+def _storage_option(text: str) -> tuple[list[str], Any]:
+    key, sep, raw = text.partition("=")
+    path = key.strip().split(".")
+    if not sep or not all(path):
+        raise argparse.ArgumentTypeError(f"not KEY=VALUE: {text!r}")
+    try:
+        value: Any = json.loads(raw)
+    except ValueError:
+        value = raw
+    return path, value
+
+
+def _storage_options_json(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"not a JSON object: {text!r}")
+    return value
+
+
+def _storage_options(args: argparse.Namespace) -> dict[str, Any]:
+    options: dict[str, Any] = dict(args.storage_options_json or {})
+    for path, value in args.storage_option:
+        here = options
+        for part in path[:-1]:
+            if not isinstance(here.get(part), dict):
+                here[part] = {}
+            here = here[part]
+        here[path[-1]] = value
+    return options
+
+
+def _store_options(args: argparse.Namespace, url: str) -> dict[str, Any]:
+    """``{"storage_options": ...}`` if the command has some and ``url`` is an object store, else ``{}``."""
+    options = _storage_options(args)
+    if not options:
+        return {}
+    from .handlers.object_store import FsspecHandler  # needs fsspec, as storage options do
+    from .registry import get_factory
+
+    factory = get_factory(parse_url(url).scheme)
+    if isinstance(factory, type) and issubclass(factory, FsspecHandler):
+        return {"storage_options": options}
+    return {}
+
+
 def _url(text: str) -> str:
     """``text`` as a URL: a plain path (no ``scheme://``) becomes ``file://`` + path."""
     return str(parse_url(text, default_scheme="file", allow_empty_path=True))
@@ -176,7 +244,7 @@ def _url(text: str) -> str:
 
 def _inspect(args: argparse.Namespace) -> None:
     url = _url(args.url)
-    artifacts = _load(url)
+    artifacts = _load(url, _store_options(args, url))
     out = sys.stdout
     print(f"{'url:':<14}{url}", file=out)
     head, extras = FIELDS[1:4], FIELDS[4:]
@@ -247,8 +315,8 @@ def _print_shards(artifacts: ModelArtifacts, out: Any) -> None:
 
 def _convert(args: argparse.Namespace) -> None:
     src, dst = _url(args.src), _url(args.dst)
-    artifacts = _load(src)
-    options: dict[str, Any] = {}
+    artifacts = _load(src, _store_options(args, src))
+    options: dict[str, Any] = _store_options(args, dst)
     if args.shard_bytes is not None:
         options["shard_bytes"] = args.shard_bytes
     if args.integrity:
@@ -266,7 +334,8 @@ def _convert(args: argparse.Namespace) -> None:
 
 
 def _ls(args: argparse.Namespace) -> None:
-    models = api.list_models(_url(args.url) if args.url else "file://")
+    url = _url(args.url) if args.url else "file://"
+    models = api.list_models(url, **_store_options(args, url))
     rows = [
         (url, _date(info.date_saved), _num(info.model_topology_bytes), _num(info.weight_data_bytes))
         for url, info in models.items()
@@ -289,19 +358,19 @@ def _num(value: int | None) -> str:
 
 def _cp(args: argparse.Namespace) -> None:
     src, dst = _url(args.src), _url(args.dst)
-    api.copy_model(src, dst)
+    api.copy_model(src, dst, src_options=_store_options(args, src), dst_options=_store_options(args, dst))
     print(f"copied {src} -> {dst}")
 
 
 def _mv(args: argparse.Namespace) -> None:
     src, dst = _url(args.src), _url(args.dst)
-    api.move_model(src, dst)
+    api.move_model(src, dst, src_options=_store_options(args, src), dst_options=_store_options(args, dst))
     print(f"moved {src} -> {dst}")
 
 
 def _rm(args: argparse.Namespace) -> None:
     url = _url(args.url)
-    api.remove_model(url)
+    api.remove_model(url, **_store_options(args, url))
     print(f"removed {url}")
 
 
@@ -407,11 +476,11 @@ def _serve_until_ctrl_c(command: str, url: str) -> int:
 # -- helpers -----------------------------------------------------------------------
 
 
-def _load(url: str) -> ModelArtifacts:
+def _load(url: str, options: dict[str, Any]) -> ModelArtifacts:
     with _bar("load", parse_url(url).scheme in _PROGRESS_LOAD) as progress:
         if progress is None:
-            return api.load(url)
-        return api.load(url, on_progress=progress)
+            return api.load(url, **options)
+        return api.load(url, on_progress=progress, **options)
 
 
 @contextlib.contextmanager

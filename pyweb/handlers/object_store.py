@@ -18,7 +18,8 @@ The layout is ``file://``'s (``model.json`` + ``weights.bin`` or
 - a save writes its shards (in parallel, through the backend's async API
   where it has one), then ``model.json``; then it removes the shards of the
   model it replaced and leftovers of failed saves;
-- a load reads ``model.json`` and then the shards it names; a shard that is
+- a load reads ``model.json`` and then the shards it names, streamed in
+  parallel straight into one buffer of their total size; a shard that is
   gone because a save replaced the model meanwhile makes the load start
   again from the new ``model.json``; ``sha256`` digests are checked when the
   manifest records them (``integrity=True``);
@@ -40,6 +41,7 @@ import fsspec
 from fsspec.core import split_protocol, url_to_fs
 
 from .. import _object_layout as layout
+from .._buffers import allocate
 from .._run import run_sync
 from ..artifacts import (
     MODEL_JSON,
@@ -65,13 +67,15 @@ from ..errors import (
 )
 from ..types import Handler, ModelArtifacts, ModelArtifactsInfo, ModelStore, SaveResult
 from ._object_io import AsyncMover, Mover, SyncMover, aclose
+from ._object_io import Changed as _Changed
 from ._object_io import Missing as _Missing
 
 __all__ = ["GENERIC_SCHEME", "MAX_CONCURRENCY", "FsspecHandler", "FsspecStore", "handler_for_protocol"]
 
 #: The scheme that takes a whole fsspec URL as its path.
 GENERIC_SCHEME = "fsspec"
-#: Shards moving at once; each holds up to one shard's bytes in memory while it moves.
+#: Shards moving at once. Loads stream into the model's one buffer; saves of backends other than s3fs
+#: join each shard moving into one ``bytes`` first, so there memory grows with this.
 MAX_CONCURRENCY = 8
 _LOAD_ATTEMPTS = 3  # model.json replaced under a load this many times in a row: give up
 
@@ -102,7 +106,8 @@ class FsspecHandler(Handler):
     integrity
         Record a sha256 per shard in the manifest; loads check them.
     max_concurrency
-        Shards moving at once (async backends); memory use grows with it.
+        Shards moving at once (async backends); saves to backends other than
+        s3fs hold a copy of each shard in flight.
     leftover_seconds
         Remove other saves' unnamed shard folders once this old.
 
@@ -189,7 +194,7 @@ class FsspecHandler(Handler):
             await _quietly(_sweep(mover, self.folder, keep, self.leftover_seconds))
         return SaveResult(info)
 
-    def _plan(self, artifacts: ModelArtifacts, generation: str) -> tuple[list[tuple[str, list[memoryview]]], list[dict] | None]:
+    def _plan(self, artifacts: ModelArtifacts, generation: str) -> tuple[list[tuple[str, list[memoryview]]], list[dict[str, Any]] | None]:
         if artifacts.weight_specs is None and artifacts.weight_data is None:
             return [], None  # topology only: no manifest, no shards
         pieces = split_shards(artifacts.weight_data, self.shard_bytes)
@@ -221,22 +226,31 @@ class FsspecHandler(Handler):
                 except _ShardGone as gone:
                     newer = await _read_model_json(mover, self.json_key, self.url)
                     if newer == text:  # not a save replacing the model: the model is broken
-                        raise CorruptModelError(f"weight file {gone.rel!r} of {self.url} is missing",
+                        why = "changed while it was read" if gone.changed else "is missing"
+                        raise CorruptModelError(f"weight file {gone.rel!r} of {self.url} {why}",
                                                 part=gone.rel, url=self.url) from None
                     text = newer
         raise StorageError(f"{self.url} was replaced {_LOAD_ATTEMPTS} times while loading it", url=self.url)
 
-    async def _read_shards(self, mover: Mover, manifest: list[dict]) -> list[bytes] | bytes:
-        refs = [(group, i, rel, _inside(rel, self.url)) for group in manifest for i, rel in enumerate(group["paths"])]
+    async def _read_shards(self, mover: Mover, manifest: list[dict[str, Any]]) -> memoryview:
+        """Every shard, in manifest order, read straight into one buffer (no per-shard ``bytes``)."""
+        refs = [(group, i, rel, layout.join(self.folder, _inside(rel, self.url)))
+                for group in manifest for i, rel in enumerate(group["paths"])]
         try:
-            datas = await mover.cat_many([layout.join(self.folder, key) for *_, key in refs])
-        except _Missing as exc:
-            raise _ShardGone(refs[exc.index][2]) from None
+            sizes = await mover.sizes([key for *_, key in refs])
+            view = allocate(sum(sizes))
+            pieces, pos = [], 0
+            for size in sizes:
+                pieces.append(view[pos : pos + size])
+                pos += size
+            await mover.read_many_into([(key, piece) for (*_, key), piece in zip(refs, pieces)])
+        except _Missing as exc:  # gone, or replaced while read: a save replacing the model?
+            raise _ShardGone(refs[exc.index][2], changed=isinstance(exc, _Changed)) from None
         except OSError as exc:
             raise StorageError(f"cannot read the weights of {self.url}: {exc}", url=self.url) from exc
-        for (group, index, _, _), data in zip(refs, datas):
-            check_integrity(group, index, data, url=self.url)
-        return datas[0] if len(datas) == 1 else datas
+        for (group, index, _, _), piece in zip(refs, pieces):
+            check_integrity(group, index, piece, url=self.url)
+        return view
 
 
 class FsspecStore(ModelStore):
@@ -296,6 +310,8 @@ class FsspecStore(ModelStore):
 
 class _Target:
     """Which filesystem class, options and key a URL names; opens a mover per operation."""
+
+    cls: Any  # the fsspec filesystem class; None for a chained URL, which fsspec resolves
 
     def __init__(self, scheme_protocol: str, path: str, storage_options: dict[str, Any], concurrency: int) -> None:
         self.protocol_scheme = scheme_protocol
@@ -359,7 +375,8 @@ def _drive(coro: Coroutine[Any, Any, T]) -> T:
     try:
         coro.send(None)
     except StopIteration as done:
-        return done.value
+        value: T = done.value
+        return value
     coro.close()
     raise RuntimeError("a sync filesystem operation suspended; use the async twin")
 
@@ -368,9 +385,9 @@ def _drive(coro: Coroutine[Any, Any, T]) -> T:
 
 
 class _ShardGone(Exception):
-    def __init__(self, rel: str) -> None:
+    def __init__(self, rel: str, *, changed: bool = False) -> None:
         super().__init__(rel)
-        self.rel = rel
+        self.rel, self.changed = rel, changed
 
 
 def _inside(rel: str, url: str) -> str:
@@ -417,7 +434,7 @@ def _is_model_json(key: str, root: str) -> bool:
     return not any(layout.GENERATION.match(part) for part in rel.split("/")[:-1])
 
 
-def _stored_info(text: bytes, found: dict[str, dict], folder: str, json_key: str, url: str, *,
+def _stored_info(text: bytes, found: dict[str, dict[str, Any]], folder: str, json_key: str, url: str, *,
                  strict: bool = False) -> ModelArtifactsInfo:
     """What is stored, from the listing and model.json alone (date = model.json's modification time)."""
     date = _modified(found.get(json_key, {}))
@@ -433,7 +450,7 @@ def _stored_info(text: bytes, found: dict[str, dict], folder: str, json_key: str
     return info
 
 
-def _modified(entry: dict) -> _dt.datetime:
+def _modified(entry: dict[str, Any]) -> _dt.datetime:
     for name in ("LastModified", "mtime", "last_modified", "created"):  # s3fs, local/memory, adlfs, gcsfs
         value = entry.get(name)
         if isinstance(value, _dt.datetime):
@@ -456,7 +473,7 @@ async def _committed(mover: Any, json_key: str, text: bytes) -> bool:
     """Whether the store holds exactly this save's model.json (its PUT went through after all)."""
     try:
         return bytes(await mover.cat(json_key)) == text
-    except Exception:  # unreadable: not committed as far as we can tell, so clean up
+    except Exception:  # noqa: BLE001  (whatever the backend raised: not committed as far as we can tell)
         return False
 
 
