@@ -12,7 +12,7 @@ import pyweb
 from pyweb.emulation import ENGINES, FakeLocalStorage, install
 from pyweb.emulation.local_storage import storage_units, webkit_bytes
 from pyweb.errors import QuotaExceededError
-from tests.contract import make_artifacts
+from pyweb.testing.contract import make_artifacts
 
 
 @pytest.mark.parametrize(
