@@ -27,7 +27,9 @@ setup: system $(VENV)/.installed node_modules/.installed $(PYODIDE_027)/.install
 	$(PUBLISHED)/.installed
 
 # Debian packages the tests and the demo drive: Node for TF.js, the browsers Playwright
-# launches (it may not download its own). Installed only when missing, as root or via sudo.
+# launches (it may not download its own), WebKitGTK's WebDriver and the X server it needs
+# (webkit2gtk-driver, xvfb, xauth: without recommends, about 200 MB). Installed only when
+# missing, as root or via sudo.
 system:
 	@missing=""; \
 	command -v node >/dev/null || missing="$$missing nodejs"; \
@@ -35,11 +37,18 @@ system:
 	$(PYTHON) -c "import venv, ensurepip" 2>/dev/null || missing="$$missing python3-venv"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v firefox-esr >/dev/null || missing="$$missing firefox-esr"; \
-	if [ -n "$$missing" ]; then \
+	norec=""; \
+	command -v WebKitWebDriver >/dev/null || norec="$$norec webkit2gtk-driver"; \
+	command -v Xvfb >/dev/null || norec="$$norec xvfb"; \
+	command -v xauth >/dev/null || norec="$$norec xauth"; \
+	if [ -n "$$missing$$norec" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo=sudo; \
-	  else echo "missing:$$missing; install them as root: apt-get install$$missing"; exit 1; fi; \
-	  echo "apt-get install$$missing"; \
-	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
+	  else echo "missing:$$missing$$norec; install them as root: apt-get install$$missing$$norec"; exit 1; fi; \
+	  $$sudo apt-get update -qq || exit 1; \
+	  if [ -n "$$missing" ]; then echo "apt-get install$$missing"; \
+	    DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing || exit 1; fi; \
+	  if [ -n "$$norec" ]; then echo "apt-get install --no-install-recommends$$norec"; \
+	    DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$norec || exit 1; fi; \
 	fi
 
 $(VENV)/.installed: pyproject.toml

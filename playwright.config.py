@@ -7,7 +7,7 @@ this file. Nothing here is downloaded at test time: ``make setup`` fills
 """
 
 # name -> engine (Playwright browser type), launch kwargs, new_context kwargs.
-# Playwright must not download browsers here, so both use the Debian packages.
+# Playwright must not download browsers here, so all use the Debian packages.
 BROWSERS = {
     "chromium": {
         "engine": "chromium",
@@ -37,6 +37,18 @@ BROWSERS = {
         },
         "install": "apt-get install firefox-esr",
     },
+    # Playwright's own webkit needs its patched build (not downloadable here), so the Debian
+    # WebKitGTK is driven over W3C WebDriver with Selenium, under Xvfb (no headless mode).
+    "webkit": {
+        "engine": "webkit",
+        "driver": "webdriver",
+        "launch": {
+            "executable_path": "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser",
+            "driver_path": "/usr/bin/WebKitWebDriver",
+            "args": ["--automation"],
+        },
+        "install": "apt-get install --no-install-recommends webkit2gtk-driver xvfb xauth",
+    },
 }
 
 # name -> where pyodide.js lives. A local "path" is served at /pyodide/<name>/;
@@ -51,6 +63,11 @@ TARGETS = [
     ("chromium", "0.27.7"),
     ("firefox", "0.27.7"),
     ("chromium", "314"),
+]
+
+# Selectable with --pyweb-targets (e.g. --pyweb-targets webkit-0.27.7) but not run by default.
+EXTRA_TARGETS = [
+    ("webkit", "0.27.7"),
 ]
 
 # Seconds. run: one PyodidePage.run(); js: one run_js(); start: page + Pyodide boot;

@@ -34,10 +34,11 @@ from urllib.parse import urlsplit
 from .. import env
 from .downloads import FolderDownloads
 from .indexed_db import FakeIndexedDB
-from .local_storage import DEFAULT_QUOTA_UNITS, FakeLocalStorage
+from .local_storage import DEFAULT_QUOTA_UNITS, ENGINES, FakeLocalStorage
 
 __all__ = [
     "DEFAULT_ORIGIN",
+    "ENGINES",
     "Emulation",
     "FakeIndexedDB",
     "FakeLocalStorage",
@@ -85,6 +86,9 @@ class Origin:
         Stores to use; fresh ones (persisted if ``persist_dir``) when ``None``.
     persist_dir
         Keep this origin's stores in ``persist_dir/<scheme>_<host>_<port>/``.
+    engine
+        Whose localStorage accounting a fresh store reproduces: ``"chromium"``,
+        ``"firefox"`` or ``"webkit"`` (:class:`FakeLocalStorage`).
 
     Examples
     --------
@@ -100,12 +104,13 @@ class Origin:
         local_storage: Any | None = None,
         indexed_db: Any | None = None,
         persist_dir: str | os.PathLike[str] | None = None,
+        engine: str = "chromium",
     ) -> None:
         self.url = normalize_origin(url)
         self.directory = Path(persist_dir) / self.slug if persist_dir is not None else None
         if local_storage is None:
             path = self.directory / "localStorage.json" if self.directory else None
-            local_storage = FakeLocalStorage(quota_units=DEFAULT_QUOTA_UNITS, persist_path=path)
+            local_storage = FakeLocalStorage(quota_units=DEFAULT_QUOTA_UNITS, persist_path=path, engine=engine)
         if indexed_db is None:
             path = self.directory / "indexedDB.json" if self.directory else None
             indexed_db = FakeIndexedDB(persist_path=path)
@@ -185,6 +190,7 @@ def install(
     origin: str | Origin = DEFAULT_ORIGIN,
     persist_dir: str | os.PathLike[str] | None = None,
     downloads_dir: str | os.PathLike[str] | None = None,
+    engine: str | None = None,
 ) -> Emulation:
     """Serve ``localstorage://`` and ``indexeddb://`` from stand-ins in this process.
 
@@ -203,6 +209,10 @@ def install(
     downloads_dir
         Also serve ``downloads://``, writing the files into this folder
         (:class:`FolderDownloads`); without it ``downloads://`` stays unavailable.
+    engine
+        Whose localStorage accounting and errors the fresh store reproduces:
+        ``"chromium"`` (the default) or ``"firefox"`` (5,242,880 UTF-16 units),
+        or ``"webkit"`` (5,242,880 bytes: 1 a Latin-1 character, else 2 a unit).
 
     Returns
     -------
@@ -214,7 +224,9 @@ def install(
     Raises
     ------
     TypeError
-        An :class:`Origin` was given together with stores or ``persist_dir``.
+        An :class:`Origin` was given together with stores, ``persist_dir`` or ``engine``.
+    ValueError
+        ``engine`` is not one of :data:`ENGINES`.
 
     Examples
     --------
@@ -223,10 +235,18 @@ def install(
     ...     em.local_storage.remaining_units
     """
     if isinstance(origin, Origin):
-        if local_storage is not None or indexed_db is not None or persist_dir is not None:
-            raise TypeError("pass an Origin, or stores/persist_dir for a new one, not both")
+        if local_storage is not None or indexed_db is not None or persist_dir is not None or engine is not None:
+            raise TypeError("pass an Origin, or stores/persist_dir/engine for a new one, not both")
     else:
-        origin = Origin(origin, local_storage=local_storage, indexed_db=indexed_db, persist_dir=persist_dir)
+        if engine is not None and local_storage is not None:
+            raise TypeError("engine sets up a fresh localStorage; pass local_storage or engine, not both")
+        origin = Origin(
+            origin,
+            local_storage=local_storage,
+            indexed_db=indexed_db,
+            persist_dir=persist_dir,
+            engine=engine or "chromium",
+        )
     emulation = Emulation(origin, FolderDownloads(downloads_dir) if downloads_dir is not None else None)
     emulation._install()
     return emulation

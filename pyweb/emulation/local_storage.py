@@ -6,6 +6,14 @@ What it reproduces (measured in Chromium and Firefox, see the browser facts):
 - the quota is 5,242,880 UTF-16 code units per origin, counted over every key
   plus every value; characters outside the BMP count 2; lone surrogates are
   stored as they are;
+- ``engine="webkit"`` counts as WebKit (Safari) does, measured in WebKitGTK 2.50:
+  5,242,880 *bytes*, where a key or value whose characters are all Latin-1
+  (U+0000-U+00FF) costs 1 byte a character and any other string 2 bytes a
+  UTF-16 unit (its whole length: one CJK character makes every unit cost 2).
+  WebKit really counts how it holds the string, 8 or 16 bits a character: text
+  JavaScript cut from 16-bit text (say, parsed from JSON that also holds CJK)
+  can cost 2 a character though all Latin-1; what pyweb writes from Pyodide
+  counts as modelled here (tests/browser/test_quota.py);
 - a ``setItem`` that does not fit raises QuotaExceededError and changes
   nothing (an overwritten value survives);
 - ``key(i)`` out of range (negative included) and ``getItem`` of a missing
@@ -33,10 +41,34 @@ from typing import Any
 from ..artifacts import js_number, utf16_units
 from ..errors import CorruptModelError, QuotaExceededError, StorageError
 
-__all__ = ["DEFAULT_QUOTA_UNITS", "FakeLocalStorage", "utf16_units"]
+__all__ = ["DEFAULT_QUOTA_UNITS", "ENGINES", "FakeLocalStorage", "storage_units", "utf16_units", "webkit_bytes"]
 
-#: Both browsers: 5 Mi UTF-16 code units per origin (Chromium: 10 MiB of UTF-16 bytes).
+#: Every engine: 5 Mi units per origin (Chromium and Firefox: UTF-16 code units; WebKit: bytes).
 DEFAULT_QUOTA_UNITS = 5_242_880
+
+
+def webkit_bytes(text: str) -> int:
+    """Bytes WebKit's localStorage counts for a key or value: 1 a character if all are Latin-1, else 2 a unit."""
+    units = utf16_units(text)
+    # WebKit keeps a string in 8 bits when every character fits, else in 16 (a pair per astral one).
+    return units if text.isascii() or max(text) <= "\xff" else 2 * units
+
+
+# engine -> (the units a string costs, bytes per unit for QuotaExceededError's sizes).
+_ACCOUNTING = {"chromium": (utf16_units, 2), "firefox": (utf16_units, 2), "webkit": (webkit_bytes, 1)}
+#: The engines whose localStorage accounting the emulation reproduces.
+ENGINES = tuple(_ACCOUNTING)
+
+
+def storage_units(text: str, engine: str = "chromium") -> int:
+    """What one key or value takes of ``engine``'s localStorage quota (UTF-16 units, or WebKit's bytes)."""
+    return _ACCOUNTING[_engine(engine)][0](text)
+
+
+def _engine(engine: str) -> str:
+    if engine not in _ACCOUNTING:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    return engine
 
 _PERSIST_FORMAT = "pyweb-localstorage"
 
@@ -54,6 +86,10 @@ class FakeLocalStorage:
         after every change.
     key_order
         ``"insertion"`` (default) or ``"hashed"`` (stable, unrelated to insertion).
+    engine
+        Whose accounting to reproduce: ``"chromium"`` (default) and ``"firefox"``
+        count UTF-16 units, ``"webkit"`` bytes (see the module docstring);
+        ``quota_units`` and the ``*_units`` properties are in those units.
 
     Examples
     --------
@@ -69,9 +105,12 @@ class FakeLocalStorage:
         quota_units: int = DEFAULT_QUOTA_UNITS,
         persist_path: str | os.PathLike[str] | None = None,
         key_order: str = "insertion",
+        engine: str = "chromium",
     ) -> None:
         if key_order not in ("insertion", "hashed"):
             raise ValueError("key_order must be 'insertion' or 'hashed'")
+        self.engine = _engine(engine)
+        self._units, self._bytes_per_unit = _ACCOUNTING[self.engine]
         self.quota_units = quota_units
         self.persist_path = Path(persist_path) if persist_path is not None else None
         self.key_order = key_order
@@ -103,16 +142,17 @@ class FakeLocalStorage:
     def setItem(self, key: str, value: str) -> None:
         """Store ``value`` under ``key``; QuotaExceededError leaves the store as it was."""
         key, value = _js_string(key), _js_string(value)
-        key_units, value_units = utf16_units(key), utf16_units(value)
+        key_units, value_units = self._units(key), self._units(value)
         old = self._items.get(key)
-        freed = 0 if old is None else key_units + utf16_units(old)
+        freed = 0 if old is None else key_units + self._units(old)
         room = self.quota_units - (self._used - freed)
         if key_units + value_units > room:
+            unit = "UTF-16 units" if self._bytes_per_unit == 2 else "bytes"
             raise QuotaExceededError(
                 f"QuotaExceededError: Setting the value of {key[:80]!r} exceeded the quota "
-                f"({key_units + value_units} UTF-16 units needed, {max(room, 0)} free)",
-                requested_bytes=2 * (key_units + value_units),
-                available_bytes=2 * max(room, 0),
+                f"({key_units + value_units} {unit} needed, {max(room, 0)} free)",
+                requested_bytes=self._bytes_per_unit * (key_units + value_units),
+                available_bytes=self._bytes_per_unit * max(room, 0),
             )
         if old is None:
             self._order = None
@@ -124,7 +164,7 @@ class FakeLocalStorage:
         key = _js_string(key)
         old = self._items.pop(key, None)
         if old is not None:
-            self._used -= utf16_units(key) + utf16_units(old)
+            self._used -= self._units(key) + self._units(old)
             self._order = None
             self._persist()
 
@@ -161,12 +201,12 @@ class FakeLocalStorage:
 
     @property
     def used_units(self) -> int:
-        """UTF-16 code units taken by all keys and values."""
+        """UTF-16 code units (WebKit: bytes) taken by all keys and values."""
         return self._used
 
     @property
     def remaining_units(self) -> int:
-        """UTF-16 code units still free (never negative)."""
+        """UTF-16 code units (WebKit: bytes) still free (never negative)."""
         return max(self.quota_units - self._used, 0)
 
     def __repr__(self) -> str:
@@ -192,7 +232,7 @@ class FakeLocalStorage:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise StorageError(f"cannot read the stored localStorage at {self.persist_path}: {exc}") from exc
         self._items = dict(items)
-        self._used = sum(utf16_units(k) + utf16_units(v) for k, v in self._items.items())
+        self._used = sum(self._units(k) + self._units(v) for k, v in self._items.items())
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -29,9 +29,17 @@ class Browser:
     launch: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     context: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     install_hint: str = ""
+    # "playwright", or "webdriver": Selenium over W3C WebDriver (pyweb.testing.webdriver), for a
+    # browser Playwright cannot drive (the Debian WebKitGTK). launch then has executable_path
+    # (the browser), driver_path (its WebDriver server) and args.
+    driver: str = "playwright"
 
     def missing(self) -> str | None:
         """Why this browser cannot start here, or None."""
+        if self.driver == "webdriver":
+            from .webdriver import webdriver_missing
+
+            return webdriver_missing(self)
         exe = self.launch.get("executable_path")
         if exe and not Path(exe).exists():
             hint = f" ({self.install_hint})" if self.install_hint else ""
@@ -76,12 +84,14 @@ class HarnessConfig:
     timeouts: dict[str, float]
     static: dict[str, Path]
     setup_hint: str
+    # Selectable with --pyweb-targets but not run by default (EXTRA_TARGETS in the file).
+    extra_targets: list[Target] = field(default_factory=list)
 
     def select(self, ids: str | None) -> list[Target]:
         """The targets named in a comma list such as ``"chromium-0.27.7,chromium-314"``."""
         if not ids:
             return list(self.targets)
-        known = {t.id: t for t in self.targets}
+        known = {t.id: t for t in [*self.targets, *self.extra_targets]}
         wanted = [i.strip() for i in ids.split(",") if i.strip()]
         unknown = [i for i in wanted if i not in known]
         if unknown:
@@ -101,12 +111,8 @@ def load_config(path: str | Path) -> HarnessConfig:
             raise ConfigError(f"{path} defines no {key}")
     browsers = {name: _browser(name, spec) for name, spec in data["BROWSERS"].items()}
     builds = {name: _build(name, spec, root) for name, spec in data["PYODIDE_BUILDS"].items()}
-    targets = []
-    for entry in data["TARGETS"]:
-        browser, build = entry
-        if browser not in browsers or build not in builds:
-            raise ConfigError(f"{path}: target {entry!r} names an unknown browser or build")
-        targets.append(Target(browsers[browser], builds[build]))
+    targets = [_target(entry, browsers, builds, path) for entry in data["TARGETS"]]
+    extra = [_target(entry, browsers, builds, path) for entry in data.get("EXTRA_TARGETS", [])]
     return HarnessConfig(
         path=path,
         browsers=browsers,
@@ -115,14 +121,27 @@ def load_config(path: str | Path) -> HarnessConfig:
         timeouts={**_DEFAULT_TIMEOUTS, **data.get("TIMEOUTS", {})},
         static={prefix: root / folder for prefix, folder in data.get("STATIC", {}).items()},
         setup_hint=data.get("SETUP_HINT", "make setup"),
+        extra_targets=extra,
     )
+
+
+def _target(entry: tuple[str, str], browsers: dict[str, Browser], builds: dict[str, Build], path: Path) -> Target:
+    browser, build = entry
+    if browser not in browsers or build not in builds:
+        raise ConfigError(f"{path}: target {entry!r} names an unknown browser or build")
+    return Target(browsers[browser], builds[build])
 
 
 def _browser(name: str, spec: dict[str, Any]) -> Browser:
     engine = spec.get("engine", name)
     if engine not in ("chromium", "firefox", "webkit"):
         raise ConfigError(f"browser {name!r}: engine must be chromium, firefox or webkit, not {engine!r}")
-    return Browser(name, engine, dict(spec.get("launch", {})), dict(spec.get("context", {})), spec.get("install", ""))
+    driver = spec.get("driver", "playwright")
+    if driver not in ("playwright", "webdriver"):
+        raise ConfigError(f"browser {name!r}: driver must be playwright or webdriver, not {driver!r}")
+    return Browser(
+        name, engine, dict(spec.get("launch", {})), dict(spec.get("context", {})), spec.get("install", ""), driver
+    )
 
 
 def _build(name: str, spec: dict[str, Any], root: Path) -> Build:

@@ -56,8 +56,12 @@ def playwright_loop(sync_object: Any) -> Iterator[None]:
     the mark and sets it again only around its own Playwright work (and around
     the body of tests that use the ``pyodide`` fixture, so ``.page`` works there).
     """
+    loop = getattr(sync_object, "_loop", None)  # Playwright's sync objects keep their loop here
+    if loop is None:  # not Playwright's (a WebDriver page's pool): no loop to mark
+        yield
+        return
     previous = asyncio._get_running_loop()
-    asyncio._set_running_loop(sync_object._loop)  # Playwright's sync objects keep their loop here
+    asyncio._set_running_loop(loop)
     try:
         yield
     finally:

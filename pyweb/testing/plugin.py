@@ -32,6 +32,7 @@ from .page import PyodidePage, playwright_loop
 from .quota import pyweb_quota_pages, small_idb_quota, small_localstorage_quota  # noqa: F401 (fixtures)
 from .real_downloads import RealBrowserPool, RealDownloadsPage
 from .server import StaticServer, harness_server
+from .webdriver import WebDriverPool, WebDriverPyodidePage
 
 __all__ = ["BrowserPool"]
 
@@ -101,7 +102,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "pyodide" in names:
         metafunc.parametrize("pyodide", targets, ids=ids, indirect=True, scope="module")
     else:  # real_downloads takes its permission state as its own param; the target comes here
-        targets = [t for t in targets if t.browser.engine in ("chromium", "firefox")]
+        targets = [t for t in targets if t.browser.engine in ("chromium", "firefox") and t.browser.driver == "playwright"]
         metafunc.parametrize("pyweb_target", targets, ids=[t.id for t in targets], scope="function")
 
 
@@ -177,6 +178,8 @@ def _require(target: Target, config: HarnessConfig) -> None:
     problem = target.browser.missing() or target.build.missing()
     if problem:
         _unavailable(f"{problem}; run `{config.setup_hint}`")
+    if target.browser.driver == "webdriver":
+        return
     try:
         import playwright  # noqa: F401
     except ImportError:
@@ -197,6 +200,13 @@ class BrowserPool:
         self.launches = launches
         self._playwright: Any = None
         self._browsers: dict[str, Any] = {}
+        self._webdriver: WebDriverPool | None = None
+
+    def webdriver(self) -> WebDriverPool:
+        """The session's WebDriver pool (its Xvfb display), made on first use."""
+        if self._webdriver is None:
+            self._webdriver = WebDriverPool()
+        return self._webdriver
 
     def playwright(self) -> Any:
         """The session's Playwright, started on first use."""
@@ -219,6 +229,11 @@ class BrowserPool:
         return self._browsers[name]
 
     def close(self) -> None:
+        if self._webdriver is not None:
+            for name, seconds in self._webdriver.launches:
+                self.launches.setdefault(f"{name} (WebDriver session)", seconds)
+            self._webdriver.close()
+            self._webdriver = None
         if self._playwright is None:
             return
         with playwright_loop(self._playwright):
@@ -279,6 +294,14 @@ def pyodide(
     """
     target: Target = request.param
     _require(target, pyweb_browsers.config)
+    if target.browser.driver == "webdriver":
+        page: PyodidePage = WebDriverPyodidePage.open(
+            pyweb_browsers.webdriver(), target, pyweb_server.origin, pyweb_browsers.config.timeouts
+        )
+        request.config.stash[_STATE].starts.append((target.id, dict(page.timings)))
+        yield page
+        page.close()
+        return
     from playwright.sync_api import Error
 
     try:

@@ -56,10 +56,14 @@ class TestRealLocalStorage(_InPage, HandlerContract):
 
     @pytest.fixture
     def fail_next_save(self) -> Callable[[], None]:
-        def arm() -> None:  # fill the real quota (5,242,880 units of key + value) to the last unit
+        def arm() -> None:  # fill the real quota (5,242,880 of key + value) to the last unit
+            # Chromium and Firefox count UTF-16 units; WebKit bytes: 1 a character for an
+            # all-Latin-1 string, else 2 a unit (tests/browser/test_quota.py).
             run_js("""{
+              const ua = navigator.userAgent, byteCounted = /AppleWebKit/.test(ua) && !/Chrome\\//.test(ua);
+              const cost = (s) => (byteCounted && /[^\\u0000-\\u00ff]/.test(s) ? 2 : 1) * s.length;
               let used = 0;
-              for (const k of Object.keys(localStorage)) used += k.length + localStorage.getItem(k).length;
+              for (const k of Object.keys(localStorage)) used += cost(k) + cost(localStorage.getItem(k));
               localStorage.setItem('filler', 'f'.repeat(5242880 - used - 'filler'.length));
             }""")
 

@@ -53,7 +53,10 @@ def model_globals(**more):
 # -- localStorage: the limit, to the character ------------------------------------------
 
 # The largest count of `ch` that fits as the value of `key` in an empty store, by bisection.
-LARGEST_VALUE_JS = """([key, ch, hi]) => {
+# `ch` crosses as a code point: WebKit counts a string's representation, and a Latin-1 key
+# parsed from the same JSON as a CJK character would arrive as 16-bit text (2 bytes a unit).
+LARGEST_VALUE_JS = """([key, code, hi]) => {
+  const ch = String.fromCodePoint(code);
   localStorage.clear();
   let lo = 0;
   while (hi - lo > 1) {
@@ -66,11 +69,11 @@ LARGEST_VALUE_JS = """([key, ch, hi]) => {
 }"""
 
 
-def largest_value_in_emulation(key: str, ch: str, hi: int) -> int:
+def largest_value_in_emulation(key: str, ch: str, hi: int, engine: str = "chromium") -> int:
     lo = 0
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        store = FakeLocalStorage()
+        store = FakeLocalStorage(engine=engine)
         try:
             store.setItem(key, ch * mid)
             lo = mid
@@ -79,19 +82,52 @@ def largest_value_in_emulation(key: str, ch: str, hi: int) -> int:
     return lo
 
 
+def engine_of(pyodide, pyweb_config) -> str:
+    return pyweb_config.browsers[pyodide.browser_name].engine
+
+
+# Expected: (Chromium and Firefox, which count UTF-16 units; WebKit, which counts bytes:
+# 1 a character for an all-Latin-1 string, else 2 a unit). 5,242,880 of them either way.
 @pytest.mark.parametrize(
     ("key", "ch", "expected"),
     [
-        ("k", "x", 5_242_879),
-        ("k", "\U0001f600", 2_621_439),  # a surrogate pair: 2 units each
-        ("k" * 1000, "\u4e00", 5_241_880),  # the key counts as much as the value
+        ("k", "x", (5_242_879, 5_242_879)),
+        ("k", "\u00e9", (5_242_879, 5_242_879)),  # Latin-1: still 1 byte in WebKit
+        ("k", "\u4e00", (5_242_879, 2_621_439)),  # CJK: 2 bytes in WebKit
+        ("\u4e00", "\u4e00", (5_242_879, 2_621_439)),  # a CJK key costs 2 bytes too
+        ("k", "\U0001f600", (2_621_439, 1_310_719)),  # a surrogate pair: 2 units each
+        ("k" * 1000, "\u4e00", (5_241_880, 2_620_940)),  # the key counts as much as the value
     ],
-    ids=["ascii", "non-bmp", "long-key"],
+    ids=["ascii", "latin-1", "cjk", "cjk-key", "non-bmp", "long-key"],
 )
-def test_emulation_limit_equals_the_browsers_to_the_character(pyodide, key, ch, expected):
+def test_emulation_limit_equals_the_browsers_to_the_character(pyodide, pyweb_config, key, ch, expected):
+    engine = engine_of(pyodide, pyweb_config)
     hi = LOCAL_STORAGE_QUOTA_UNITS + 1  # too long for any key
-    in_browser = pyodide.run_js(LARGEST_VALUE_JS, [key, ch, hi])
-    assert in_browser == largest_value_in_emulation(key, ch, hi) == expected
+    in_browser = pyodide.run_js(LARGEST_VALUE_JS, [key, ord(ch), hi])
+    assert in_browser == largest_value_in_emulation(key, ch, hi, engine) == expected[engine == "webkit"]
+
+
+# A value mixing Latin-1 with one other character: WebKit counts the whole string 2 a unit.
+@pytest.mark.parametrize("ch", ["\u00e9", "\u4e00"], ids=["latin-1", "cjk"])
+def test_emulation_counts_a_mixed_value_as_the_browser_does(pyodide, pyweb_config, ch):
+    engine = engine_of(pyodide, pyweb_config)
+    mixed = ch + "x" * 999
+    in_browser = pyodide.run_js(
+        "([mixed, js]) => { localStorage.clear(); localStorage.setItem('m', mixed); return eval('(' + js + ')')(['k', 120, 5242880]); }",
+        [mixed, LARGEST_VALUE_JS.replace("localStorage.clear();", "")],
+    )
+    lo, hi = 0, LOCAL_STORAGE_QUOTA_UNITS
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        store = FakeLocalStorage(engine=engine)
+        store.setItem("m", mixed)
+        try:
+            store.setItem("k", "x" * mid)
+            lo = mid
+        except QuotaExceededError:
+            hi = mid
+    mixed_cost = 2000 if engine == "webkit" and ch > "\u00ff" else 1000
+    assert in_browser == lo == LOCAL_STORAGE_QUOTA_UNITS - 1 - mixed_cost - 1
 
 
 # -- localStorage: a sweep across the limit ----------------------------------------------
@@ -144,9 +180,9 @@ FIRST_LS_MODEL = 3_000
 LS_MID = 30_000  # the budget fits a model with exactly this many weight bytes
 
 
-def ls_units_of_model(n: int) -> int:
-    """UTF-16 units a model with ``n`` weight bytes takes in localStorage (keys + values)."""
-    store = FakeLocalStorage()
+def ls_units_of_model(n: int, engine: str = "chromium") -> int:
+    """Units (WebKit: bytes) a model with ``n`` weight bytes takes in localStorage (keys + values)."""
+    store = FakeLocalStorage(engine=engine)
     with pyweb.emulation.install(local_storage=store):
         namespace = model_globals()
         exec(textwrap.dedent(PRELUDE), namespace)  # noqa: S102 - the page's own code, run on the host
@@ -162,8 +198,8 @@ def ls_sweep_sizes() -> list[int]:
     return sizes
 
 
-def run_ls_sweep_in_emulation(budget: int, sizes: list[int]) -> list:
-    store = FakeLocalStorage()
+def run_ls_sweep_in_emulation(budget: int, sizes: list[int], engine: str = "chromium") -> list:
+    store = FakeLocalStorage(engine=engine)
     store.setItem(FILLER_KEY, "f" * (LOCAL_STORAGE_QUOTA_UNITS - budget - len(FILLER_KEY)))
     with pyweb.emulation.install(local_storage=store):
         namespace = model_globals(first=FIRST_LS_MODEL, sizes=sizes)
@@ -171,12 +207,14 @@ def run_ls_sweep_in_emulation(budget: int, sizes: list[int]) -> list:
     return namespace["outcomes"]
 
 
-def test_localstorage_sweep_around_the_limit_matches_the_emulation(pyodide, small_localstorage_quota):
-    budget = ls_units_of_model(LS_MID)
+def test_localstorage_sweep_around_the_limit_matches_the_emulation(pyodide, pyweb_config, small_localstorage_quota):
+    # The filler is ASCII, so it leaves `budget` units, or bytes in WebKit, in every engine.
+    engine = engine_of(pyodide, pyweb_config)
+    budget = ls_units_of_model(LS_MID, engine)
     sizes = ls_sweep_sizes()
     assert small_localstorage_quota(budget) == LOCAL_STORAGE_QUOTA_UNITS - budget - len(FILLER_KEY)
     in_browser = pyodide.run(LS_SWEEP, **model_globals(first=FIRST_LS_MODEL, sizes=sizes))
-    emulated = run_ls_sweep_in_emulation(budget, sizes)
+    emulated = run_ls_sweep_in_emulation(budget, sizes, engine)
 
     assert len(in_browser) == len(sizes) >= 20
     saved = sorted(n for n, outcome, *_ in in_browser if outcome == "saved")
@@ -185,7 +223,8 @@ def test_localstorage_sweep_around_the_limit_matches_the_emulation(pyodide, smal
         assert outcome == emulated_outcome, n
         if outcome == "quota":
             url, requested, available = error
-            assert url == "localstorage://m" and requested == emulated_error[1] > 2 * budget
+            # requested_bytes counts 2 a UTF-16 unit in every engine (the handler's own measure)
+            assert url == "localstorage://m" and requested == emulated_error[1] > 2 * ls_units_of_model(LS_MID)
             assert available is None and emulated_error[2] >= 0  # the browsers do not say; the emulation does
 
 
@@ -482,3 +521,10 @@ def test_indexeddb_quota_error_surfaces_in_both_browsers(pyodide, small_idb_quot
     assert fitted >= 4
     assert removal == "removed"
     assert not page.console_errors, page.console_errors
+
+
+@pytest.mark.no_numpy
+def test_storage_estimate_is_there_where_the_engine_has_it(pyodide, pyweb_config):
+    # WebKitGTK has no navigator.storage at all (no estimate(), no OPFS) on an http origin.
+    has = pyodide.run_js("() => typeof navigator.storage === 'object' && typeof navigator.storage.estimate")
+    assert has == (False if engine_of(pyodide, pyweb_config) == "webkit" else "function")

@@ -1,0 +1,361 @@
+"""WebDriver targets: the harness page in a browser Playwright cannot drive (WebKitGTK).
+
+Playwright's ``webkit`` needs Playwright's own patched build; the Debian WebKitGTK
+is driven instead over W3C WebDriver (``WebKitWebDriver``, from the package
+``webkit2gtk-driver``) through Selenium, with ``MiniBrowser --automation`` as the
+browser. WebKitGTK has no headless mode, so each pool starts one Xvfb server (a
+free display found with ``-displayfd``) that every session shares.
+
+One WebDriver session (a fresh browser process with empty storage) serves one
+:class:`WebDriverPyodidePage`, so a test module gets one browser and one Pyodide
+boot, as on the Playwright targets. Everything else is the same page and the same
+page-side harness: calls evaluate the same snippets with ``execute_script`` (which
+awaits a returned Promise). The driver does not expose console messages, so the
+page's ``console`` is wrapped and its records are read back after every call.
+
+A stuck page (Python spinning in the page) is handled twice: WebDriver's script
+timeout answers a promise that never settles; a page whose main thread spins
+never answers it, so a host timer then kills the driver's process group (the
+driver and its browser), and the page is replaced either way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from .bundle import BUNDLE_DIR, PAGE_MODULE
+from .config import Browser, Target
+from .errors import PyodideTimeoutError
+from .page import PyodidePage
+from .page_js import BOOT, BUNDLE_PATH, READY, RUN_JS, TIMEOUT_MARK, WIPE
+
+__all__ = ["PageScriptError", "WebDriverPool", "WebDriverPyodidePage", "webdriver_missing"]
+
+DEFAULT_DRIVER = "/usr/bin/WebKitWebDriver"
+XVFB = "Xvfb"
+# Seconds the host waits beyond a call's own timeout before it kills the browser. WebDriver's
+# script timeout does not answer while the page's main thread spins, so this is what fires then.
+_GRACE = 5.0
+
+# Calls one snippet (a function source, as page_js has them) with one argument and
+# settles to {ok, value} or {ok: false, name, message}: JavaScript errors come back
+# as data, so they are told apart from the driver's own failures.
+_CALL = """
+const source = arguments[0], arg = arguments[1];
+return (async () => {
+  try {
+    const value = await (0, eval)('(' + source + '\\n)')(arg);
+    return {ok: true, value: value === undefined ? null : value};
+  } catch (e) {
+    return {ok: false, name: (e && e.name) || 'Error', message: String((e && e.message) || e)};
+  }
+})();
+"""
+
+# Installed after every navigation: keeps console calls and uncaught errors for the host.
+_CONSOLE = """
+if (!globalThis.__pywebConsole) {
+  const records = globalThis.__pywebConsole = [];
+  const text = (args) => args.map((a) => {
+    if (typeof a === 'string') return a;
+    try { return a instanceof Error ? String(a) : JSON.stringify(a); } catch (e) { return String(a); }
+  }).join(' ');
+  for (const type of ['log', 'info', 'warn', 'error', 'debug']) {
+    const original = console[type].bind(console);
+    console[type] = (...args) => { records.push([type === 'warn' ? 'warning' : type, text(args)]); original(...args); };
+  }
+  addEventListener('error', (e) => records.push(['pageerror', 'uncaught Error: ' + e.message]));
+  addEventListener('unhandledrejection', (e) => records.push(['pageerror', 'unhandled rejection: ' + e.reason]));
+}
+return true;
+"""
+_DRAIN = "const r = globalThis.__pywebConsole || []; return r.splice(0, r.length);"
+
+
+class PageScriptError(Exception):
+    """JavaScript evaluated in a WebDriver page threw; ``name`` is the JS error's name."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"{name}: {message}")
+        self.name = name
+        self.message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.name, self.message))
+
+
+def webdriver_missing(browser: Browser) -> str | None:
+    """Why this WebDriver browser cannot start here (browser, driver, Xvfb, Selenium), or None."""
+    hint = f" ({browser.install_hint})" if browser.install_hint else ""
+    exe = browser.launch.get("executable_path")
+    driver = browser.launch.get("driver_path", DEFAULT_DRIVER)
+    for path in (exe, driver):
+        if path and not Path(path).exists():
+            return f"browser {browser.name!r}: {path} does not exist{hint}"
+    if shutil.which(XVFB) is None:
+        return f"browser {browser.name!r}: {XVFB} is not installed{hint}"
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return f"browser {browser.name!r}: Selenium is not installed (pip install selenium)"
+    return None
+
+
+class WebDriverPool:
+    """One Xvfb display for the session's WebDriver browsers; each page starts its own session."""
+
+    def __init__(self) -> None:
+        self._xvfb: subprocess.Popen[bytes] | None = None
+        self.display = ""
+        self.launches: list[tuple[str, float]] = []
+
+    def start_display(self) -> str:
+        """The display (``":N"``) of the pool's Xvfb, started on first use."""
+        if self._xvfb is None or self._xvfb.poll() is not None:
+            read, write = os.pipe()
+            try:
+                self._xvfb = subprocess.Popen(
+                    [XVFB, "-displayfd", str(write), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+                    pass_fds=[write],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                os.close(write)
+                write = -1
+                number = _read_line(read, 30)
+            finally:
+                os.close(read)
+                if write >= 0:
+                    os.close(write)
+            if not number:
+                self.close()
+                raise RuntimeError("Xvfb did not report a display within 30 s")
+            self.display = f":{number}"
+        return self.display
+
+    def new_driver(self, browser: Browser) -> Any:
+        """A new WebDriver session (a fresh browser process) for the config browser ``browser``."""
+        from selenium import webdriver
+        from selenium.webdriver.webkitgtk.service import Service
+
+        if browser.engine != "webkit":
+            raise ValueError(f"browser {browser.name!r}: WebDriver targets support the webkit engine only")
+        env = dict(os.environ, DISPLAY=self.start_display())
+        env.pop("WAYLAND_DISPLAY", None)
+        options = webdriver.WebKitGTKOptions()
+        if browser.launch.get("executable_path"):
+            options.binary_location = browser.launch["executable_path"]
+        for argument in browser.launch.get("args", ["--automation"]):
+            options.add_argument(argument)
+        service = Service(
+            executable_path=browser.launch.get("driver_path", DEFAULT_DRIVER),
+            env=env,
+            log_output=subprocess.DEVNULL,
+            popen_kw={"start_new_session": True},  # the watchdog kills driver and browser as a group
+        )
+        t0 = time.perf_counter()
+        driver = webdriver.WebKitGTK(options=options, service=service)
+        self.launches.append((browser.name, time.perf_counter() - t0))
+        return driver
+
+    def close(self) -> None:
+        if self._xvfb is not None:
+            self._xvfb.terminate()
+            try:
+                self._xvfb.wait(10)
+            except subprocess.TimeoutExpired:
+                self._xvfb.kill()
+                self._xvfb.wait()
+            self._xvfb = None
+
+
+def _read_line(fd: int, seconds: float) -> str:
+    """What Xvfb writes to its -displayfd pipe (the display number), or "" after ``seconds``."""
+    import select
+
+    data = b""
+    deadline = time.monotonic() + seconds
+    while not data.endswith(b"\n"):
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            return ""
+        chunk = os.read(fd, 32)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode().strip()
+
+
+class WebDriverPyodidePage(PyodidePage):
+    """:class:`PyodidePage` in a browser driven over WebDriver (one session per page).
+
+    The API is the Playwright page's (``run``, ``run_js``, ``run_pytest``,
+    ``add_script``, ``wipe_storage``, ``reload``, ``console``...), except that
+    ``page`` is the Selenium WebDriver, ``context`` is None, and JavaScript that
+    throws raises :class:`PageScriptError`.
+    """
+
+    browser: Any  # the WebDriverPool, not a Playwright Browser
+
+    def __init__(self, pool: WebDriverPool, target: Target, origin: str, timeouts: dict[str, float]) -> None:
+        super().__init__(pool, target, origin, timeouts)
+        self.driver: Any = None
+
+    @classmethod
+    def open(cls, browser: Any, target: Target, origin: str, timeouts: dict[str, float]) -> WebDriverPyodidePage:
+        """A new WebDriver session on ``browser`` (a :class:`WebDriverPool`), with Pyodide booted."""
+        page = cls(browser, target, origin, timeouts)
+        page._start()
+        return page
+
+    def run_js(self, expression_or_function: str, arg: Any = None, *, timeout: float | None = None) -> Any:
+        """Evaluate JavaScript in the page (awaiting a Promise), with a timeout; see PyodidePage.run_js."""
+        seconds = self.timeouts["js"] if timeout is None else timeout
+        try:
+            return self._call(
+                RUN_JS, [expression_or_function, arg, seconds * 1000], seconds + 5, "run_js()", restart=True
+            )
+        except PageScriptError as exc:
+            if TIMEOUT_MARK in exc.message:
+                raise PyodideTimeoutError(f"run_js() did not settle within {seconds} s on {self.target}") from None
+            raise
+
+    def add_script(self, path: str) -> None:
+        """Load a script served by the test server, e.g. ``"/tfjs/tf.min.js"``; gone after reload()."""
+        self._call(
+            """(src) => new Promise((resolve, reject) => {
+              const script = document.createElement('script');
+              script.src = src;
+              script.onload = () => resolve(true);
+              script.onerror = () => reject(new Error('could not load ' + src));
+              document.head.appendChild(script);
+            })""",
+            self.origin + path,
+            self.timeouts["js"],
+            "add_script()",
+        )
+
+    def reset(self) -> None:
+        """Before each test: restart a dead or stuck page, wipe storage, clear logs."""
+        if self._stuck or self.driver is None:
+            self.restart()
+        try:
+            self._call(WIPE, None, self.timeouts["wipe"], "wipe_storage()")
+        except Exception:  # noqa: BLE001 - stuck, crashed, or a database left open: start over once
+            self.restart()
+            self.wipe_storage()
+        self.console.clear()
+        self.console_errors.clear()
+        self.timeout = float(self.timeouts["run"])
+
+    def alive(self) -> bool:
+        """True when the page answers and its harness is booted."""
+        if self._stuck or self.driver is None:
+            return False
+        try:
+            return self._call(READY, None, 5, "alive()") is True
+        except Exception:  # noqa: BLE001
+            return False
+
+    def close(self) -> None:
+        """End the WebDriver session (the browser process goes with it)."""
+        driver, self.driver, self.page = self.driver, None, None
+        if driver is None:
+            return
+        if self._stuck:
+            _kill_group(driver)
+        with contextlib.suppress(Exception):  # the browser may already be gone
+            driver.quit()
+        _kill_group(driver)
+
+    # -- internals -------------------------------------------------------
+
+    def _start(self) -> None:
+        t0 = time.perf_counter()
+        self.driver = self.page = self.browser.new_driver(self._target.browser)
+        self._stuck = False
+        session_seconds = time.perf_counter() - t0
+        self._boot()
+        self.timings["session"] = session_seconds
+        self.timings["total"] += session_seconds
+
+    def _boot(self) -> None:
+        t0 = time.perf_counter()
+        self.driver.set_page_load_timeout(self.timeouts["start"])
+        self.driver.get(self.url)
+        self.driver.execute_script(_CONSOLE)
+        goto = time.perf_counter() - t0
+        info = self._call(
+            BOOT,
+            {
+                "bundleURL": self.origin + BUNDLE_PATH,
+                "bundleDir": BUNDLE_DIR,
+                "pageModule": PAGE_MODULE,
+                "numpy": self.has_numpy,
+            },
+            self.timeouts["start"],
+            "starting Pyodide",
+        )
+        self.timings = {"goto": goto, **info["timings"], "total": time.perf_counter() - t0}
+        self.runtime = {"python": info["python"], "pyodide": info["pyodide"]}
+
+    def _call(self, function: str, arg: Any, timeout: float, what: str, *, restart: bool = False) -> Any:
+        from selenium.common.exceptions import TimeoutException
+
+        if self.driver is None:
+            raise RuntimeError(f"the page on {self.target} is closed")
+        driver = self.driver
+        fired = threading.Event()
+
+        def fire() -> None:
+            fired.set()
+            self._stuck = True
+            _kill_group(driver)
+
+        timer = threading.Timer(timeout + _GRACE, fire)
+        timer.daemon = True
+        timer.start()
+        try:
+            driver.set_script_timeout(timeout)
+            result = driver.execute_script(_CALL, function, arg)
+        except TimeoutException:
+            self._stuck = True
+        except Exception:  # after the kill, the driver's connection just drops
+            if not fired.is_set():
+                self._stuck = True
+                self.console_errors.append("the browser session ended")
+                raise
+        else:
+            self._drain_console()
+            if result["ok"]:
+                return result["value"]
+            raise PageScriptError(result["name"], result["message"])
+        finally:
+            timer.cancel()
+        raise self._timed_out(what, timeout, restart=restart) from None
+
+    def _drain_console(self) -> None:
+        with contextlib.suppress(Exception):
+            for kind, text in self.driver.execute_script(_DRAIN):
+                self.console.append(f"[{kind}] {text}")
+                if kind in ("error", "pageerror"):
+                    self.console_errors.append(text)
+
+
+def _kill_group(driver: Any) -> None:
+    """Kill the driver's process group (WebKitWebDriver and the browser it started)."""
+    process = getattr(getattr(driver, "service", None), "process", None)
+    if process is None or process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(Exception):
+        process.wait(10)
