@@ -23,6 +23,9 @@ from pathlib import Path
 import numpy as np
 
 import pyweb
+from pyweb.demo import PAGE_DIR
+
+sys.path.insert(0, str(PAGE_DIR))  # the demo page's toy model, shared with its app.py
 from toy_model import as_artifacts, fit_classifier, predict
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -486,7 +486,8 @@ def run(
 
 
 def _default_config() -> Path:
+    """The checkout's ``playwright.config.py``; without a checkout, the packaged :mod:`pyweb.demo.browsers`."""
+    from . import BROWSERS_CONFIG
+
     path = Path(__file__).resolve().parents[2] / "playwright.config.py"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: pass --config (the browsers' launch options)")
-    return path
+    return path if path.is_file() else BROWSERS_CONFIG

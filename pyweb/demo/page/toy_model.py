@@ -1,6 +1,6 @@
 """The demo's toy model: a 2-16-3 MLP fitted in numpy, as TF.js Layers artifacts.
 
-Shared by demo/cpython_demo.py (``make demo-cpython``) and demo/app.py (the page).
+Shared by the page's app.py and demo/cpython_demo.py (``make demo-cpython``).
 """
 
 from __future__ import annotations

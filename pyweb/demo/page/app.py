@@ -1,6 +1,6 @@
-"""The Python that drives demo/index.html, run in Pyodide.
+"""The Python that drives the demo page (index.html beside it), run in Pyodide.
 
-index.html boots Pyodide, loads numpy, unpacks the pyweb bundle and calls
+index.html's boot.js boots Pyodide, loads numpy, unpacks the pyweb bundle and calls
 :func:`main`. Everything else happens here, through the DOM (``js``) with
 event listeners wrapped by ``create_proxy``: fitting the toy classifier or
 loading the TF.js example, the summary and prediction, saves to every scheme,
