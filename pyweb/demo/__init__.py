@@ -5,7 +5,7 @@
 (:mod:`pyweb.demo.walkthrough`). Nothing here is imported by ``import pyweb``.
 
 The page itself is package data in :data:`PAGE_DIR` (``index.html``, its
-``boot.js``, ``app.py`` run in Pyodide, ``toy_model.py``, ``app.css`` and the
+``boot.js`` and ``meters.js``, ``app.py`` run in Pyodide, ``toy_model.py``, ``app.css`` and the
 example model under ``examples/``), so an installed wheel serves it as a
 checkout does.
 """

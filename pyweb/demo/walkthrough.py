@@ -155,7 +155,10 @@ class DemoPage:
         return int(self.page.get_attribute("#log", "data-count") or 0)
 
     def last_log(self) -> dict[str, str]:
-        return self.page.eval_on_selector("#log li:first-child", "li => ({...li.dataset, text: li.textContent})")
+        entry: dict[str, str] = self.page.eval_on_selector(
+            "#log li:first-child", "li => ({...li.dataset, text: li.textContent})"
+        )
+        return entry
 
     def ls_chars(self) -> int:
         return int(self.page.get_attribute("#ls-used", "data-chars") or 0)

@@ -25,7 +25,15 @@ from pyweb.testing.plugin import _unavailable
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE_FILES = {"index.html", "boot.js", "app.py", "app.css", "toy_model.py", "examples/tfjs-blobs/model.json"}
+PAGE_FILES = {
+    "index.html",
+    "boot.js",
+    "meters.js",
+    "app.py",
+    "app.css",
+    "toy_model.py",
+    "examples/tfjs-blobs/model.json",
+}
 
 
 def _run(argv: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
