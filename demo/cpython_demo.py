@@ -18,11 +18,16 @@ import socket
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 import pyweb
+from pyweb.demo import PAGE_DIR
+
+sys.path.insert(0, str(PAGE_DIR))  # the demo page's toy model, shared with its app.py
 from toy_model import as_artifacts, fit_classifier, predict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,17 +44,24 @@ def same_weights(got: pyweb.ModelArtifacts, want: dict[str, np.ndarray], atol: f
     return list(decoded) == list(want) and all(np.allclose(decoded[k], want[k], rtol=0, atol=atol) if atol else np.array_equal(decoded[k], want[k]) for k in want)
 
 
-def step(scheme: str, action: str, fn) -> object:
+def step(scheme: str, action: str, fn: Callable[[], tuple[Any, int, bool]]) -> Any:
     try:
         value, nbytes, ok = fn()
-    except Exception as exc:  # the report names every failure, then the demo exits 1
+    except Exception as exc:  # noqa: BLE001 - the report names every failure, then the demo exits 1
         report(scheme, action, 0, f"FAILED: {type(exc).__name__}: {exc}")
         return None
     report(scheme, action, nbytes, "ok" if ok else "FAILED: weights differ")
     return value
 
 
-def round_trip(url: str, artifacts: pyweb.ModelArtifacts, weights: dict, load_url: str | None = None, atol: float = 0.0, **options):
+def round_trip(
+    url: str,
+    artifacts: pyweb.ModelArtifacts,
+    weights: dict[str, np.ndarray],
+    load_url: str | None = None,
+    atol: float = 0.0,
+    **options: Any,
+) -> tuple[pyweb.ModelArtifacts, int, bool]:
     info = pyweb.save(artifacts, url, **options).model_artifacts_info
     got = pyweb.load(load_url or url)
     return got, info.weight_data_bytes or 0, same_weights(got, weights, atol)
@@ -58,15 +70,17 @@ def round_trip(url: str, artifacts: pyweb.ModelArtifacts, weights: dict, load_ur
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
-def start_server(root: Path) -> tuple[subprocess.Popen, str]:
+def start_server(root: Path) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "pyweb", "serve", str(root), "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
+    assert proc.stdout is not None
     line = proc.stdout.readline()
     match = re.search(r"http://127\.0\.0\.1:\d+", line)
     if not match:
@@ -81,7 +95,7 @@ def tfjs_check(model_url: str, weights: dict[str, np.ndarray]) -> None:
         print("(TF.js check skipped: run `make setup` to install Node assets)")
         return
 
-    def run():
+    def run() -> tuple[Any, int, bool]:
         out = subprocess.run(["node", str(script), model_url], capture_output=True, text=True, timeout=120, check=True)
         seen = json.loads(out.stdout)
         import base64

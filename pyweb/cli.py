@@ -150,8 +150,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--models-dir", metavar="DIR", help="where http:// saves go (default: a temporary folder)")
     p.add_argument("--pyodide", metavar="URL", help="load Pyodide from this indexURL (e.g. a CDN) instead of locally")
     p.add_argument("--pyodide-dir", metavar="DIR", help="a local Pyodide 0.27.7 (default: from the config)")
-    p.add_argument("--page-dir", metavar="DIR", help="the folder holding index.html (default: the checkout's demo/)")
-    p.add_argument("--config", metavar="PATH", help="browser-test config (default: the checkout's Playwright config)")
+    p.add_argument("--page-dir", metavar="DIR", help="the folder holding index.html (default: the packaged page)")
+    p.add_argument("--config", metavar="PATH", help="browser config (default: the checkout's, else pyweb.demo.browsers)")
     p.add_argument("--headless", action="store_true", help="click through every action in a headless browser")
     p.add_argument("--browser", choices=["chromium", "firefox"], default="chromium", help="with --headless")
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="with --headless: the whole walkthrough's budget")
@@ -395,6 +395,7 @@ def _serve(args: argparse.Namespace) -> None:
 def _lite(args: argparse.Namespace) -> int:
 
     from . import lite
+    from .demo import PAGE_DIR
 
     checkout = Path(__file__).resolve().parents[1]
     pyodide = Path(args.pyodide_dir) if args.pyodide_dir else _config_pyodide(checkout)
@@ -405,7 +406,7 @@ def _lite(args: argparse.Namespace) -> int:
     if not (checkout / "pyproject.toml").is_file():
         raise PyWebError("pyweb lite builds pyweb's wheel from a source checkout; this pyweb is not one")
     tfjs = checkout / "node_modules" / "@tensorflow" / "tfjs" / "dist" / "tf.min.js"
-    files = [p for p in (tfjs, checkout / "demo" / "examples" / "tfjs-blobs") if p.exists()]
+    files = [p for p in (tfjs, PAGE_DIR / "examples" / "tfjs-blobs") if p.exists()]
     notebooks = [Path(n) for n in args.notebook] if args.notebook else [lite.EXAMPLE_NOTEBOOK]
     with tempfile.TemporaryDirectory(prefix="pyweb-wheel-") as tmp:
         wheel = lite.build_wheel(checkout, Path(tmp))

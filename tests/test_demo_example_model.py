@@ -1,4 +1,4 @@
-"""The demo's example model, demo/examples/tfjs-blobs: trained and saved by real TF.js, read by pyweb.
+"""The demo's example model, pyweb/demo/page/examples/tfjs-blobs: trained and saved by real TF.js, read by pyweb.
 
 tools/tfjs/make_demo_model.js wrote it (its header says how to re-run it). The CPython tests need only
 the committed files; the ``node`` ones re-run the script and let TF.js load the folder over HTTP.
@@ -17,7 +17,7 @@ from pyweb.layers.summary import summary_lines
 from pyweb.server import ModelServer
 from tests.tfjs_node import REPO_ROOT, load_check, run_node
 
-EXAMPLES = REPO_ROOT / "demo" / "examples"
+EXAMPLES = REPO_ROOT / "pyweb" / "demo" / "page" / "examples"
 FOLDER = EXAMPLES / "tfjs-blobs"
 MAKE_DEMO_MODEL = REPO_ROOT / "tools" / "tfjs" / "make_demo_model.js"
 WEIGHTS_FILE = "group1-shard1of1.bin"

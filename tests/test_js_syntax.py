@@ -1,28 +1,57 @@
-"""Page-side JavaScript shipped as files is valid JavaScript (``node --check``)."""
+"""Page-side JavaScript shipped as files is valid JavaScript (``node --check``) and is package data."""
 
 from __future__ import annotations
 
+import fnmatch
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = sorted([*(ROOT / "pyweb").rglob("*.js"), *(ROOT / "demo").rglob("*.js")])
+PACKAGED = sorted((ROOT / "pyweb").rglob("*.js"))
+SOURCES = sorted([*PACKAGED, *(ROOT / "demo").rglob("*.js")])
 
 
 @pytest.mark.node
 @pytest.mark.parametrize("path", SOURCES, ids=[str(p.relative_to(ROOT)) for p in SOURCES])
-def test_javascript_files_parse(path):
+def test_javascript_files_parse(path: Path) -> None:
     node = shutil.which("node")
     if node is None:
         pytest.fail("node is needed to check pyweb's JavaScript (apt-get install nodejs)")
-    done = subprocess.run([node, "--check", str(path)], capture_output=True, text=True)
+    done = subprocess.run([node, "--check", str(path)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
 
 
-def test_the_package_ships_its_page_helper():
+def _package_data() -> dict[str, list[str]]:
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        data: dict[str, list[str]] = tomllib.load(f)["tool"]["setuptools"]["package-data"]
+    return data
+
+
+@pytest.mark.parametrize("path", PACKAGED, ids=[str(p.relative_to(ROOT)) for p in PACKAGED])
+def test_javascript_files_are_package_data(path: Path) -> None:
+    # A .js file no package-data glob names would be missing from the wheel (and from `pyweb demo` there).
+    shipped = [
+        package
+        for package, patterns in _package_data().items()
+        if path.is_relative_to(package_dir := ROOT / package.replace(".", "/"))
+        and any(fnmatch.fnmatch(path.relative_to(package_dir).as_posix(), p) for p in patterns)
+    ]
+    assert shipped, f"{path.relative_to(ROOT)} matches no [tool.setuptools.package-data] glob"
+
+
+def test_the_package_ships_its_page_helper() -> None:
     from pyweb.browser._sources import page_js
 
     assert "globalThis.pywebPage" in page_js()
+
+
+def test_the_test_page_snippets_come_from_their_files() -> None:
+    from pyweb.testing import page_js
+
+    assert page_js.HARNESS_JS.startswith(b"'use strict';") and b"globalThis.pywebHarness" in page_js.HARNESS_JS
+    # PyodidePage.run_js tells its own timeout from the page's errors by this mark.
+    assert f"'{page_js.TIMEOUT_MARK} after '" in page_js.RUN_JS

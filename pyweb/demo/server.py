@@ -1,6 +1,6 @@
 """The two loopback servers behind ``pyweb demo``: the demo page and a model server.
 
-The page (``demo/index.html``) boots Pyodide, unpacks pyweb from a zip and saves
+The page (``index.html`` in :data:`pyweb.demo.PAGE_DIR`) boots Pyodide, unpacks pyweb from a zip and saves
 models to browser storage and, over ``http://``, to a :class:`~pyweb.server.ModelServer`.
 Its query string says where each of those lives::
 
@@ -29,6 +29,7 @@ from ..server import ModelServer
 from ..testing.bundle import build_bundle
 from ..testing.config import CONFIG_NAME, load_config
 from ..testing.server import StaticServer
+from . import BROWSERS_CONFIG, PAGE_DIR
 
 __all__ = ["BUNDLE_PATH", "PYODIDE_PATH", "PYODIDE_VERSION", "DemoServer"]
 
@@ -39,8 +40,8 @@ PYODIDE_VERSION = "0.27.7"
 PYODIDE_PATH = f"/pyodide/{PYODIDE_VERSION}/"
 BUNDLE_PATH = "/pyweb-bundle.zip"
 
-# The source checkout holding demo/, playwright.config.py and .assets/; an
-# installed pyweb has none of them, hence --page-dir and --pyodide.
+# The source checkout holding playwright.config.py and .assets/; an installed
+# pyweb has neither, hence the packaged config and --pyodide-dir / --pyodide.
 _REPO = Path(pyweb.__file__).resolve().parents[1]
 
 
@@ -53,7 +54,7 @@ class DemoServer:
         The page server's port; 0 picks a free one. The model server always
         gets a free port.
     page_dir
-        The folder holding ``index.html``; default: the checkout's ``demo/``.
+        The folder holding ``index.html``; default: the packaged page, :data:`pyweb.demo.PAGE_DIR`.
     pyodide_dir
         A local Pyodide 0.27.7 folder (holding ``pyodide.js``), served at
         ``/pyodide/0.27.7/``; default: the config's build ``"0.27.7"``.
@@ -66,7 +67,8 @@ class DemoServer:
         removed on close.
     config_path
         The browser-test config naming the Pyodide builds; default: the
-        checkout's ``playwright.config.py`` (if there is one).
+        checkout's ``playwright.config.py``, or without a checkout
+        :mod:`pyweb.demo.browsers` (Pyodide from its CDN).
 
     Raises
     ------
@@ -172,12 +174,9 @@ def _start(server: StaticServer) -> StaticServer:
 
 
 def _page_dir(page_dir: str | Path | None) -> Path:
-    path = Path(page_dir) if page_dir is not None else _REPO / "demo"
+    path = Path(page_dir) if page_dir is not None else PAGE_DIR
     if not (path / "index.html").is_file():
-        raise FileNotFoundError(
-            f"demo page {path / 'index.html'} does not exist; pass --page-dir DIR (page_dir=) "
-            "or run pyweb from a source checkout"
-        )
+        raise FileNotFoundError(f"demo page {path / 'index.html'} does not exist; pass --page-dir DIR (page_dir=)")
     return path.resolve()
 
 
@@ -185,7 +184,7 @@ def _configured_pyodide(config_path: str | Path | None) -> tuple[Path | None, st
     """The local folder or remote indexURL of the config's Pyodide 0.27.7 build."""
     default = _REPO / CONFIG_NAME
     if config_path is None and not default.is_file():
-        return _REPO / ".assets" / f"pyodide-{PYODIDE_VERSION}", None
+        default = BROWSERS_CONFIG  # an installed wheel: Pyodide from its CDN
     build = load_config(config_path or default).builds.get(PYODIDE_VERSION)
     if build is None:
         return _REPO / ".assets" / f"pyodide-{PYODIDE_VERSION}", None

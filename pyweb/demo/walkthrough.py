@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -31,6 +32,10 @@ __all__ = ["DemoPage", "Downloads", "Line", "run", "walk"]
 TOY_WEIGHT_BYTES = (2 * 16 + 16 + 16 * 3 + 3) * 4  # the 2-16-3 classifier in float32
 ACTION_TIMEOUT = 120.0  # seconds for one action (a 5 MiB save in Firefox takes a few)
 SCHEMES = ("localstorage", "indexeddb", "file", "http", "downloads", "upload")
+
+
+# The stored-models table's rows as dicts, read in the page.
+_MODELS_TABLE_JS = resources.files(__package__ or __name__).joinpath("models_table.js").read_text("utf-8")
 
 
 class ActionFailed(AssertionError):
@@ -139,11 +144,7 @@ class DemoPage:
             (r["scheme"], r["name"]): r
             for r in self.page.eval_on_selector_all(
                 "#models tbody tr",
-                """rows => rows.map(r => ({
-                    scheme: r.dataset.scheme, name: r.dataset.name, url: r.dataset.url,
-                    topology: r.querySelector('td.topology-bytes').textContent,
-                    weights: r.querySelector('td.weight-bytes').textContent,
-                    date: r.querySelector('td.date').textContent}))""",
+                _MODELS_TABLE_JS,
             )
         }
 
@@ -154,7 +155,10 @@ class DemoPage:
         return int(self.page.get_attribute("#log", "data-count") or 0)
 
     def last_log(self) -> dict[str, str]:
-        return self.page.eval_on_selector("#log li:first-child", "li => ({...li.dataset, text: li.textContent})")
+        entry: dict[str, str] = self.page.eval_on_selector(
+            "#log li:first-child", "li => ({...li.dataset, text: li.textContent})"
+        )
+        return entry
 
     def ls_chars(self) -> int:
         return int(self.page.get_attribute("#ls-used", "data-chars") or 0)
@@ -486,7 +490,8 @@ def run(
 
 
 def _default_config() -> Path:
+    """The checkout's ``playwright.config.py``; without a checkout, the packaged :mod:`pyweb.demo.browsers`."""
+    from . import BROWSERS_CONFIG
+
     path = Path(__file__).resolve().parents[2] / "playwright.config.py"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: pass --config (the browsers' launch options)")
-    return path
+    return path if path.is_file() else BROWSERS_CONFIG

@@ -50,6 +50,7 @@ import pytest
 
 from .config import HarnessConfig
 from .page import PyodidePage, playwright_loop
+from .page_js import js_source
 
 __all__ = ["CapturedDownloads", "DownloadBrowsers", "captured_downloads", "feed_file_input", "set_input_files"]
 
@@ -203,17 +204,7 @@ def _complete_files(folder: Path) -> list[tuple[str, Path]]:
 
 # -- uploads ------------------------------------------------------------------------
 
-_ENSURE_INPUT = """(id) => {
-  let el = document.getElementById(id);
-  if (!el) {
-    el = document.createElement('input');
-    el.type = 'file';
-    el.multiple = true;
-    el.id = id;
-    document.body.appendChild(el);
-  }
-  return el instanceof HTMLInputElement && el.type === 'file';
-}"""
+_ENSURE_INPUT = js_source("ensure_file_input.js")
 
 
 def feed_file_input(page: PyodidePage, selector_or_name: str, files: Iterable[Any]) -> str:

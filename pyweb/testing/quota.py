@@ -72,6 +72,7 @@ import pytest
 
 from .config import HarnessConfig, Target
 from .page import PyodidePage, playwright_loop
+from .page_js import js_source
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, CDPSession
@@ -93,16 +94,8 @@ LOCAL_STORAGE_QUOTA_UNITS = 5_242_880
 FILLER_KEY = "pyweb-quota-filler"
 FIREFOX_QUOTA_PREF = "dom.quotaManager.temporaryStorage.fixedLimit"
 
-# Sets the filler after checking that the other items fit in what is left,
-# so a too-small budget is a clear error rather than a failed setItem.
-_FILL = """([key, units, total]) => {
-  let used = 0;
-  for (const k of Object.keys(localStorage)) {
-    if (k !== key) used += k.length + localStorage.getItem(k).length;
-  }
-  if (used > units) throw new Error(`localStorage already holds ${used} units, more than the ${units} asked for`);
-  localStorage.setItem(key, 'f'.repeat(total - units - key.length));
-}"""
+# Sets the filler after checking that the other items fit in what is left.
+_FILL = js_source("fill_local_storage.js")
 _ESTIMATE = "async () => { const e = await navigator.storage.estimate(); return [e.quota, e.usage]; }"
 
 

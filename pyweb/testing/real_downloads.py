@@ -56,6 +56,7 @@ from urllib.parse import quote
 from .commands import CommandError, CommandServer, CommandTimeout
 from .config import Browser, Target
 from .page import PyodidePage, playwright_loop
+from .page_js import js_source
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -365,10 +366,4 @@ class RealDownloadsPage(PyodidePage):
 
 
 _ACTIVE = "() => !!(navigator.userActivation && navigator.userActivation.isActive)"
-_ADD_SCRIPT = """(src) => new Promise((resolve, reject) => {
-  const s = document.createElement('script');
-  s.src = src;
-  s.onload = () => resolve(null);
-  s.onerror = () => reject(new Error('could not load ' + src));
-  document.head.appendChild(s);
-})"""
+_ADD_SCRIPT = js_source("add_script.js")

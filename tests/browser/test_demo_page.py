@@ -1,6 +1,6 @@
 """The demo page clicked through in headless Chromium and Firefox, as ``pyweb demo`` serves it.
 
-A :class:`~pyweb.demo.server.DemoServer` serves demo/ with the local Pyodide
+A :class:`~pyweb.demo.server.DemoServer` serves the packaged demo page with the local Pyodide
 0.27.7 and the pyweb bundle, plus the upload server. Every test opens the page
 in a browser started as a fresh install (a new profile, so storage starts
 empty) that applies its own multiple-download permission

@@ -39,7 +39,7 @@ def site(tmp_path_factory, pyweb_config):
     work = tmp_path_factory.mktemp("lite")
     wheel = lite.build_wheel(ROOT, work / "wheels")
     out = lite.build_site(work / "site", pyodide_dir=build.path, wheels=[wheel, *wheels],
-                          files=[tfjs, ROOT / "demo" / "examples" / "tfjs-blobs"])
+                          files=[tfjs, ROOT / "pyweb" / "demo" / "page" / "examples" / "tfjs-blobs"])
     with StaticServer({"/": out}) as server:
         yield server
 

@@ -4,9 +4,9 @@
  *
  * Re-run (it overwrites the committed files):
  *
- *   node tools/tfjs/make_demo_model.js demo/examples/tfjs-blobs
+ *   node tools/tfjs/make_demo_model.js pyweb/demo/page/examples/tfjs-blobs
  *
- * The toy problem is demo/toy_model.py's: three Gaussian blobs in 2-D centred at (0,2), (-2,-1) and
+ * The toy problem is pyweb/demo/page/toy_model.py's: three Gaussian blobs in 2-D centred at (0,2), (-2,-1) and
  * (2,-1), classes ["north", "west", "east"], 60 points each, std 0.6. The points come from a seeded
  * LCG + Box-Muller, so they are the same on every run (not the same points as numpy's generator).
  * The model is tf.sequential Dense(12, relu) -> Dropout(0.1) -> Dense(3, softmax) with seeded

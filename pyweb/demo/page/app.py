@@ -1,6 +1,6 @@
-"""The Python that drives demo/index.html, run in Pyodide.
+"""The Python that drives the demo page (index.html beside it), run in Pyodide.
 
-index.html boots Pyodide, loads numpy, unpacks the pyweb bundle and calls
+index.html's boot.js boots Pyodide, loads numpy, unpacks the pyweb bundle and calls
 :func:`main`. Everything else happens here, through the DOM (``js``) with
 event listeners wrapped by ``create_proxy``: fitting the toy classifier or
 loading the TF.js example, the summary and prediction, saves to every scheme,
@@ -20,9 +20,12 @@ Query parameters (read by index.html and here):
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import time
 import traceback
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import js
@@ -52,10 +55,10 @@ STORES = ("localstorage", "indexeddb", "file", "http")
 LOG_LIMIT = 200
 
 document = js.document
-state: dict = {"fitted": None, "artifacts": None, "server": None}
-_busy: dict = {"lock": asyncio.Lock(), "waiting": 0}  # actions queued or running
-_static_proxies: list = []  # live as long as the page
-_row_proxies: list = []  # replaced each time the table is drawn
+state: dict[str, Any] = {"fitted": None, "artifacts": None, "server": None}
+_busy: dict[str, Any] = {"lock": asyncio.Lock(), "waiting": 0}  # actions queued or running
+_static_proxies: list[Any] = []  # live as long as the page
+_row_proxies: list[Any] = []  # replaced each time the table is drawn
 
 
 # -- URLs ---------------------------------------------------------------
@@ -84,7 +87,7 @@ def split_url(url: str) -> tuple[str, str]:
 
 
 def model_name() -> str:
-    name = _el("model-name").value.strip()
+    name = str(_el("model-name").value).strip()
     if not name:
         raise ValueError("give the model a name first")
     return name
@@ -154,11 +157,11 @@ async def load_example() -> tuple[str, int]:
 # -- the page -----------------------------------------------------------
 
 
-def _el(id_: str):
+def _el(id_: str) -> Any:
     return document.getElementById(id_)
 
 
-def _tag(name: str, text: str, cls: str = ""):
+def _tag(name: str, text: str, cls: str = "") -> Any:
     element = document.createElement(name)
     element.textContent = text
     if cls:
@@ -205,7 +208,7 @@ def log(scheme: str, action: str, nbytes: int, outcome: str, ok: bool) -> None:
     entries.dataset.count = str(int(entries.dataset.count or 0) + 1)
 
 
-def on(element, event: str, scheme: str, action: str, coroutine_fn, proxies: list) -> None:
+def on(element: Any, event: str, scheme: str, action: str, coroutine_fn: Callable[[], Any], proxies: list[Any]) -> None:
     """Run ``coroutine_fn()`` on ``event``; it returns (scheme, bytes). One log entry either way."""
 
     async def guarded() -> None:
@@ -237,7 +240,7 @@ def on(element, event: str, scheme: str, action: str, coroutine_fn, proxies: lis
     proxies.append((element, event, proxy))
 
 
-async def _quietly(refresh) -> None:
+async def _quietly(refresh: Awaitable[Any]) -> None:
     """Await a redraw after an action; its own failure goes to the console, not over the action's."""
     try:
         await refresh
@@ -248,7 +251,7 @@ async def _quietly(refresh) -> None:
 # -- progress -------------------------------------------------------------
 
 
-async def with_progress(label: str, start):
+async def with_progress(label: str, start: Callable[[Callable[[float], None]], Awaitable[Any]]) -> Any:
     """Await ``start(on_progress)`` with the progress bar showing ``label``.
 
     Handlers that report progress (http and file loads, file saves) fill the
@@ -279,7 +282,7 @@ async def save_to(scheme: str, *, single_file: bool = False) -> tuple[str, int]:
     if state["artifacts"] is None:
         raise RuntimeError("build or load a model first")
     name = model_name()
-    options: dict = {}
+    options: dict[str, Any] = {}
     if scheme == "downloads":
         url = f"downloads://{name}"
         options["single_file"] = single_file
@@ -287,7 +290,7 @@ async def save_to(scheme: str, *, single_file: bool = False) -> tuple[str, int]:
         url = store_url(scheme, name)
     label = f"Saving {url}" + (" as one file" if single_file else "")
 
-    def start(on_progress):
+    def start(on_progress: Callable[[float], None]) -> Awaitable[Any]:
         if scheme == "file":  # the one store whose saves report progress
             options["on_progress"] = on_progress
         return pyweb.asave(state["artifacts"], url, **options)
@@ -329,9 +332,9 @@ def _drop_row_proxies() -> None:
     _row_proxies.clear()
 
 
-async def list_all() -> tuple[dict, list[str]]:
+async def list_all() -> tuple[dict[str, Any], list[str]]:
     """Every stored model, and a message per store that could not be listed."""
-    found: dict = {}
+    found: dict[str, Any] = {}
     problems: list[str] = []
     sources = [("browser storage", None), ("file", f"file://{FILE_ROOT}")]
     if state["server"]:
@@ -379,7 +382,14 @@ async def refresh_table() -> None:
         _el("list-problems").hidden = True
 
 
-def _row_actions(url: str, scheme: str, name: str):
+def _transfer_on_click(
+    fn: Callable[[str, str], Awaitable[Any]], verb: str, url: str, name: str, select: Any
+) -> Callable[[], Awaitable[tuple[str, int]]]:
+    """The row button's action: ``transfer`` to the store chosen in ``select`` when clicked."""
+    return lambda: transfer(fn, verb, url, name, select.value)
+
+
+def _row_actions(url: str, scheme: str, name: str) -> Any:
     cell = document.createElement("td")
     cell.className = "row-actions"
     cell.dataset.label = "Actions"
@@ -407,7 +417,7 @@ def _row_actions(url: str, scheme: str, name: str):
         button.className = label.lower()
         on(
             button, "click", scheme, f"{label.lower()} {name}",
-            lambda fn=fn, verb=label, sel=target: transfer(fn, verb, url, name, sel.value),
+            _transfer_on_click(fn, label, url, name, target),
             _row_proxies,
         )
         buttons.appendChild(button)
@@ -430,7 +440,9 @@ async def load_model(url: str) -> tuple[str, int]:
     return scheme, weight_bytes(artifacts)
 
 
-async def transfer(fn, verb: str, url: str, name: str, target: str) -> tuple[str, int]:
+async def transfer(
+    fn: Callable[[str, str], Awaitable[Any]], verb: str, url: str, name: str, target: str
+) -> tuple[str, int]:
     dst = store_url(target, name)
     info = await with_progress(f"{verb[:-1]}ing {url} to {dst}", lambda _cb: fn(url, dst))
     set_status(f"{verb.rstrip('e')}ed {url} to {dst}.")
@@ -448,17 +460,8 @@ async def delete_model(url: str) -> tuple[str, int]:
 # -- storage meters --------------------------------------------------------------
 
 
-# UTF-16 code units of every key and value: what the 5,242,880 quota counts. Counted in JS,
-# so the (megabytes of) stored text is not copied into Python after every action.
-_ls_units = js.Function.new(
-    "let n = 0;"
-    " for (let i = 0; i < localStorage.length; i++) { const k = localStorage.key(i); n += k.length + localStorage.getItem(k).length; }"
-    " return n;"
-)
-
-
 async def refresh_storage() -> None:
-    used = int(_ls_units())
+    used = int(js.localStorageUnits())  # meters.js: counted in the page, the text stays there
     _el("ls-meter").value = used
     _el("ls-used").textContent = f"{used:,}"
     _el("ls-used").dataset.chars = str(used)
@@ -479,13 +482,13 @@ async def refresh_storage() -> None:
 
 
 def _bind_static() -> None:
-    def bind(id_: str, scheme: str, action: str, fn, event: str = "click") -> None:
+    def bind(id_: str, scheme: str, action: str, fn: Callable[[], Any], event: str = "click") -> None:
         on(_el(id_), event, scheme, action, fn, _static_proxies)
 
     bind("build-toy", "numpy", "fit toy classifier", build_toy)
     bind("load-example", "http", "load TF.js example", load_example)
     for scheme in STORES:
-        bind(f"save-{scheme}", scheme, f"save to {LABELS[scheme]}", lambda s=scheme: save_to(s))
+        bind(f"save-{scheme}", scheme, f"save to {LABELS[scheme]}", functools.partial(save_to, scheme))
     bind("save-downloads", "downloads", "save (model.json + weights.bin)", lambda: save_to("downloads"))
     bind("save-downloads-single", "downloads", "save (one file)", lambda: save_to("downloads", single_file=True))
     bind("upload-input", "upload", "load uploaded files", upload_files, event="change")

@@ -1,6 +1,6 @@
 """The demo's toy model: a 2-16-3 MLP fitted in numpy, as TF.js Layers artifacts.
 
-Shared by demo/cpython_demo.py (``make demo-cpython``) and demo/app.py (the page).
+Shared by the page's app.py and demo/cpython_demo.py (``make demo-cpython``).
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ def predict(w: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
     h = np.maximum(x @ w["dense_Dense1/kernel"] + w["dense_Dense1/bias"], 0)
     logits = h @ w["dense_Dense2/kernel"] + w["dense_Dense2/bias"]
     p = np.exp(logits - logits.max(1, keepdims=True))
-    return p / p.sum(1, keepdims=True)
+    probabilities: np.ndarray = p / p.sum(1, keepdims=True)
+    return probabilities
 
 
 def as_model(weights: dict[str, np.ndarray]) -> Sequential:
@@ -80,6 +81,6 @@ def as_model(weights: dict[str, np.ndarray]) -> Sequential:
 
 
 def as_artifacts(weights: dict[str, np.ndarray]) -> pyweb.ModelArtifacts:
-    artifacts = as_model(weights).to_artifacts()
+    artifacts: pyweb.ModelArtifacts = as_model(weights).to_artifacts()
     artifacts.generated_by = "pyweb demo"  # pyweb.layers writes TF.js's own string; say who made this one
     return artifacts
