@@ -64,8 +64,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from ..artifacts import artifacts_info, embed_weights, to_model_json
-from ..errors import ArtifactError
+from ..artifacts import artifacts_info, embed_weights, require_json_topology, to_model_json
 from ..types import Handler, ModelArtifacts, SaveResult
 
 __all__ = ["BINARY_MIME", "JSON_MIME", "SCHEME", "DownloadTarget", "DownloadsHandler", "download_files"]
@@ -195,8 +194,7 @@ def download_files(artifacts: ModelArtifacts, prefix: str, *, single_file: bool 
     ArtifactError
         A binary (GraphDef) topology: like TF.js, only JSON topologies download.
     """
-    if isinstance(artifacts.model_topology, (bytes, bytearray, memoryview)):
-        raise ArtifactError("downloads:// cannot save a binary (GraphDef) model topology; only JSON topologies")
+    require_json_topology(artifacts, "downloads://")
     weights_name = prefix + WEIGHTS_EXTENSION
     text = to_model_json(artifacts, ["./" + weights_name], layout="browser").encode("utf-8")
     has_weights = artifacts.weight_data is not None

@@ -52,19 +52,18 @@ import warnings
 from typing import Any
 
 from .. import _confined
-from .._buffers import allocate
 from .._atomic import (
     CHUNK,
     Progress,
     ProgressCallback,
     is_leftover,
     staging,
+    swap_in,
     sweep_stale,
     sweep_tree,
-    swap_in,
     write_all,
 )
-from ..env import IN_PYODIDE
+from .._buffers import allocate
 from ..artifacts import (
     MODEL_JSON,
     NODE_WEIGHTS_PATH,
@@ -74,10 +73,12 @@ from ..artifacts import (
     check_shard_bytes,
     manifest_paths,
     parse_model_json,
+    require_json_topology,
     shard_paths,
     split_shards,
     to_model_json,
 )
+from ..env import IN_PYODIDE
 from ..errors import (
     ArtifactError,
     CorruptModelError,
@@ -139,8 +140,7 @@ class FileHandler(Handler):
     # -- save ------------------------------------------------------------------
 
     def save(self, artifacts: ModelArtifacts) -> SaveResult:
-        if isinstance(artifacts.model_topology, (bytes, bytearray, memoryview)):
-            raise ArtifactError("file:// cannot save a binary (GraphDef) topology; only JSON topologies")
+        require_json_topology(artifacts, "file://")
         info = artifacts_info(artifacts)
         target = self._save_dir()
         files, manifest = self._plan(artifacts)

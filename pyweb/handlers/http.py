@@ -57,6 +57,7 @@ from ..artifacts import (
     load_json,
     manifest_paths,
     parse_model_json,
+    require_json_topology,
     shard_paths,
     split_shards,
     to_model_json,
@@ -295,8 +296,7 @@ class HTTPHandler(Handler):
     # -- save ----------------------------------------------------------------
 
     async def asave(self, artifacts: ModelArtifacts) -> SaveResult:
-        if isinstance(artifacts.model_topology, (bytes, bytearray, memoryview)):
-            raise ArtifactError("HTTP save does not support binary (GraphDef) model topologies; use a JSON topology")
+        require_json_topology(artifacts, self.url)
         info = artifacts_info(artifacts)
         parts = self._weight_parts(artifacts)
         group: dict[str, Any] = {"paths": [name for name, _ in parts] if parts is not None else [HTTP_WEIGHTS_PATH]}

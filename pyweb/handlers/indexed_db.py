@@ -49,9 +49,9 @@ from ..artifacts import (
     info_to_json,
     js_iso,
     now_ms,
+    require_json_topology,
 )
 from ..errors import (
-    ArtifactError,
     CorruptModelError,
     InvalidURLError,
     ModelNotFoundError,
@@ -121,8 +121,7 @@ class IndexedDBHandler(Handler):
         return self._factory if self._factory is not None else _default_factory()
 
     async def asave(self, artifacts: ModelArtifacts) -> SaveResult:
-        if isinstance(artifacts.model_topology, (bytes, bytearray, memoryview)):
-            raise ArtifactError("indexeddb:// cannot save a binary (GraphDef) model topology; only JSON topologies")
+        require_json_topology(artifacts, "indexeddb://")
         # As TF.js: weightData becomes one buffer (empty when absent) before the info is taken.
         joined = dataclasses.replace(artifacts, weight_data=join_weight_data(artifacts.weight_data))
         info = artifacts_info(joined, date=now_ms())

@@ -44,6 +44,7 @@ from ..artifacts import (
     js_dumps,
     load_json,
     now_ms,
+    require_json_topology,
     utf16_units,
 )
 from ..errors import ArtifactError, CorruptModelError, InvalidURLError, ModelNotFoundError, QuotaExceededError
@@ -118,8 +119,7 @@ class LocalStorageHandler(Handler):
     # -- save ----------------------------------------------------------------
 
     def save(self, artifacts: ModelArtifacts) -> SaveResult:
-        if isinstance(artifacts.model_topology, (bytes, bytearray, memoryview)):
-            raise ArtifactError("localstorage:// cannot save a binary (GraphDef) model topology; only JSON topologies")
+        require_json_topology(artifacts, "localstorage://")
         info = artifacts_info(artifacts, date=now_ms())
         texts, weights = self._values(artifacts, info)
         storage = self.storage

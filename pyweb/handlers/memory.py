@@ -12,8 +12,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from ..artifacts import artifacts_info
-from ..errors import ArtifactError, ModelNotFoundError
+from ..artifacts import artifacts_info, require_json_topology
+from ..errors import ModelNotFoundError
 from ..types import Handler, ModelArtifacts, ModelArtifactsInfo, ModelStore, SaveResult
 
 __all__ = ["MemoryHandler", "MemoryStore", "from_memory", "with_save_handler"]
@@ -34,8 +34,7 @@ class MemoryHandler(Handler):
         self.location = path  # two URLs naming one model agree here
 
     def save(self, artifacts: ModelArtifacts) -> SaveResult:
-        if isinstance(artifacts.model_topology, (bytes, bytearray, memoryview)):
-            raise ArtifactError("memory:// stores JSON topologies only, not binary GraphDefs")
+        require_json_topology(artifacts, "memory://")
         stored = _snapshot(artifacts)
         info = artifacts_info(stored)
         _MODELS[self.path] = (stored, info)

@@ -50,6 +50,7 @@ from ..artifacts import (
     check_shard_bytes,
     manifest_paths,
     parse_model_json,
+    require_json_topology,
     shard_paths,
     split_shards,
     to_model_json,
@@ -162,8 +163,7 @@ class FsspecHandler(Handler):
         return await self._save(artifacts)
 
     async def _save(self, artifacts: ModelArtifacts) -> SaveResult:
-        if isinstance(artifacts.model_topology, (bytes, bytearray, memoryview)):
-            raise ArtifactError(f"{self.url}: only JSON topologies can be saved, not a binary GraphDef")
+        require_json_topology(artifacts, self.url)
         info = artifacts_info(artifacts)
         generation = layout.new_generation()
         files, manifest = self._plan(artifacts, generation)
