@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from ._checks import check_artifacts
 from ._run import run_sync
@@ -31,8 +31,8 @@ from .types import (
     ModelArtifactsInfo,
     ModelStore,
     SaveResult,
+    StoreFactory,
     WeightData,
-    _overrides,
     weight_data_nbytes,
 )
 from .urls import ModelURL, parse_url
@@ -46,6 +46,7 @@ __all__ = [
     "aremove_model",
     "asave",
     "copy_model",
+    "handler_options",
     "list_models",
     "load",
     "move_model",
@@ -143,7 +144,7 @@ def list_models(url: str | None = None, **options: Any) -> dict[str, ModelArtifa
     that store (e.g. ``headers=`` for a pyweb server).
     """
     stores, unreachable = _stores(url, options)
-    if any(not _overrides(store, "list_models", ModelStore) for _, store in stores):
+    if any(not store.lists_synchronously for _, store in stores):
         return run_sync(_alist(stores, unreachable, url is None), twin="alist_models")
     listing = ModelListing(unreachable=unreachable)
     for scheme, store in stores:
@@ -281,7 +282,7 @@ def _handler(url: str | Handler, mode: str, options: dict[str, Any]) -> Handler:
         handler = get_factory(parsed.scheme)(parsed.path, **options)
     able = handler.can_save if mode == "save" else handler.can_load
     if not able:
-        raise OperationNotSupportedError(f"{getattr(handler, 'url', '') or type(handler).__name__} cannot {mode} models")
+        raise OperationNotSupportedError(f"{handler.url or type(handler).__name__} cannot {mode} models")
     return handler
 
 
@@ -298,13 +299,19 @@ def _prepare_save(obj: Any, url: str | Handler, quantize: str | None, options: d
     return _handler(url, "save", options), artifacts
 
 
+@runtime_checkable
+class _Savable(Protocol):
+    """What save() takes besides ModelArtifacts: a model that makes its artifacts (pyweb's Layers models)."""
+
+    def to_artifacts(self) -> ModelArtifacts: ...
+
+
 def _as_artifacts(obj: Any) -> ModelArtifacts:
     if isinstance(obj, ModelArtifacts):
         return obj
-    to_artifacts = getattr(obj, "to_artifacts", None)
-    if to_artifacts is None:
+    if not isinstance(obj, _Savable):
         raise TypeError(f"cannot save a {type(obj).__name__}: pass ModelArtifacts or an object with to_artifacts()")
-    artifacts = to_artifacts()
+    artifacts = obj.to_artifacts()
     if inspect.isawaitable(artifacts) or not isinstance(artifacts, ModelArtifacts):
         raise TypeError(f"{type(obj).__name__}.to_artifacts() must return ModelArtifacts")
     return artifacts
@@ -315,7 +322,7 @@ def _pair(src: str, dst: str, src_options: dict | None, dst_options: dict | None
         raise InvalidURLError(f"source and destination are the same: {src!r}")
     source = _handler(src, "load", dict(src_options or {}))
     target = _handler(dst, "save", dict(dst_options or {}))
-    here, there = getattr(source, "location", None), getattr(target, "location", None)
+    here, there = source.location, target.location
     if here is not None and type(source) is type(target) and here == there:
         raise InvalidURLError(f"{src!r} and {dst!r} are the same model ({here})")
     return source, target
@@ -353,21 +360,43 @@ def _same_bytes(a: WeightData | None, b: WeightData | None) -> bool:
 
 def _store_for(parsed: ModelURL, options: dict[str, Any]) -> ModelStore:
     factory = get_factory(parsed.scheme)
-    open_store = getattr(factory, "open_store", None)
-    if open_store is None:
+    if not isinstance(factory, StoreFactory):
         raise OperationNotSupportedError(f"{parsed.scheme}:// cannot list or remove models")
-    return open_store("", **options)
+    return factory.open_store("", **options)
 
 
-def _store_options(src: str, options: dict | None) -> dict[str, Any]:
+def _store_options(src: str, options: dict[str, Any] | None) -> dict[str, Any]:
     # A move's source options are handler options; pass on those its store takes too.
-    open_store = getattr(get_factory(parse_url(src).scheme), "open_store", None)
-    if not options or open_store is None:
+    factory = get_factory(parse_url(src).scheme)
+    if not options or not isinstance(factory, StoreFactory):
         return {}
-    params = inspect.signature(open_store).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return dict(options)
-    return {k: v for k, v in options.items() if k in params}
+    return {k: v for k, v in options.items() if k in factory.store_options}
+
+
+def handler_options(url: str, mode: str) -> frozenset[str]:
+    """The keyword options the handler of ``url`` declares for ``mode`` (``"save"`` or ``"load"``).
+
+    What ``pyweb convert`` asks before it offers ``--shard-bytes`` or a progress
+    bar. A factory that is not a :class:`~pyweb.Handler` subclass declares none.
+
+    Raises
+    ------
+    ValueError
+        ``mode`` is neither ``"save"`` nor ``"load"``.
+    InvalidURLError, SchemeError
+        As :func:`load`.
+
+    Examples
+    --------
+    >>> sorted(handler_options("file:///tmp/m", "load"))
+    ['on_progress']
+    """
+    if mode not in ("save", "load"):
+        raise ValueError(f"mode must be 'save' or 'load', not {mode!r}")
+    factory = get_factory(parse_url(url).scheme)
+    if not (isinstance(factory, type) and issubclass(factory, Handler)):
+        return frozenset()
+    return factory.save_options if mode == "save" else factory.load_options
 
 
 def _stores(url: str | None, options: dict[str, Any]) -> tuple[list[tuple[str, ModelStore]], dict[str, str]]:
@@ -375,7 +404,7 @@ def _stores(url: str | None, options: dict[str, Any]) -> tuple[list[tuple[str, M
     if url is not None:
         parsed = parse_url(url, allow_empty_path=True)
         factory = get_factory(parsed.scheme)
-        if not hasattr(factory, "open_store"):
+        if not isinstance(factory, StoreFactory):
             raise OperationNotSupportedError(f"{parsed.scheme}:// cannot list models")
         return [(parsed.scheme, factory.open_store(parsed.path, **options))], {}
     if options:
@@ -384,7 +413,7 @@ def _stores(url: str | None, options: dict[str, Any]) -> tuple[list[tuple[str, M
     for scheme in known_schemes():
         try:
             factory = get_factory(scheme)
-            if getattr(factory, "global_store", False):
+            if isinstance(factory, StoreFactory) and factory.global_store:
                 stores.append((scheme, factory.open_store("")))
         except (RuntimeUnavailableError, SchemeError) as exc:  # not in this runtime (CPython without emulation)
             if isinstance(exc, HandlerUnavailableError) and scheme in EXTRA_SCHEMES:

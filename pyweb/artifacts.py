@@ -20,6 +20,7 @@ import datetime as _dt
 from collections.abc import Iterable
 from typing import Any
 
+from .data import ModelArtifacts, ModelArtifactsInfo, WeightData, join_weight_data, weight_data_nbytes
 from .errors import ArtifactError, CorruptModelError
 from .jsjson import (
     MAX_JSON_DEPTH,
@@ -34,7 +35,6 @@ from .jsjson import (
     utf16_units,
 )
 from .shards import add_integrity, check_integrity, check_shard_bytes, sha256_hex, shard_paths, split_shards
-from .types import ModelArtifacts, ModelArtifactsInfo, WeightData, join_weight_data, weight_data_nbytes
 
 __all__ = [
     "EMBEDDED_WEIGHTS_KEY",

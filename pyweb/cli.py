@@ -41,10 +41,6 @@ from .urls import parse_url
 
 __all__ = ["main"]
 
-# Schemes whose handlers take on_progress=, for loading and for saving.
-_PROGRESS_LOAD = frozenset({"file", "http", "https"})
-_PROGRESS_SAVE = frozenset({"file"})
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``pyweb`` command line; returns the exit status.
@@ -253,15 +249,15 @@ def _convert(args: argparse.Namespace) -> None:
         options["shard_bytes"] = args.shard_bytes
     if args.integrity:
         options["integrity"] = True
-    with _bar("save", parse_url(dst).scheme in _PROGRESS_SAVE) as progress:
+    takes = api.handler_options(dst, "save")
+    refused = sorted(set(options) - takes)
+    if refused:
+        flags = ", ".join("--" + name.replace("_", "-") for name in refused)
+        raise PyWebError(f"{dst} does not take {flags}")
+    with _bar("save", "on_progress" in takes) as progress:
         if progress is not None:
             options["on_progress"] = progress
-        try:
-            info = api.save(artifacts, dst, quantize=args.quantize, **options).model_artifacts_info
-        except TypeError as exc:
-            if "unexpected keyword" not in str(exc):
-                raise
-            raise PyWebError(f"{dst} does not take --shard-bytes/--integrity ({exc})") from exc
+        info = api.save(artifacts, dst, quantize=args.quantize, **options).model_artifacts_info
     print(f"saved {dst} ({info.weight_data_bytes} weight bytes)")
 
 
@@ -408,7 +404,7 @@ def _serve_until_ctrl_c(command: str, url: str) -> int:
 
 
 def _load(url: str) -> ModelArtifacts:
-    with _bar("load", parse_url(url).scheme in _PROGRESS_LOAD) as progress:
+    with _bar("load", "on_progress" in api.handler_options(url, "load")) as progress:
         if progress is None:
             return api.load(url)
         return api.load(url, on_progress=progress)

@@ -8,8 +8,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from .data import WeightData, _byte_view
 from .errors import CorruptModelError
-from .types import WeightData, _byte_view
 
 __all__ = ["add_integrity", "check_integrity", "check_shard_bytes", "sha256_hex", "shard_paths", "split_shards"]
 

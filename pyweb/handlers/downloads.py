@@ -67,7 +67,7 @@ from typing import Any, Protocol, runtime_checkable
 from ..artifacts import artifacts_info, embed_weights, require_json_topology, to_model_json
 from ..types import Handler, ModelArtifacts, SaveResult
 
-__all__ = ["BINARY_MIME", "JSON_MIME", "SCHEME", "DownloadTarget", "DownloadsHandler", "download_files"]
+__all__ = ["BINARY_MIME", "JSON_MIME", "SCHEME", "AsyncDownloadTarget", "DownloadTarget", "DownloadsHandler", "download_files"]
 
 SCHEME = "downloads://"
 DEFAULT_PREFIX = "model"
@@ -90,11 +90,17 @@ class DownloadTarget(Protocol):
 
     ``download(files, deliver=...)`` takes the files in click order and may
     return a delivery report (``{"clicked": [...], "offered": [...]}``). A
-    target may add ``async adownload(files, deliver=...)``, which ``asave``
-    then awaits.
+    target may also be an :class:`AsyncDownloadTarget`.
     """
 
     def download(self, files: Sequence[DownloadFile], *, deliver: str = "gesture") -> Any: ...
+
+
+@runtime_checkable
+class AsyncDownloadTarget(DownloadTarget, Protocol):
+    """A :class:`DownloadTarget` with an async twin, which ``asave`` awaits (the page's targets)."""
+
+    async def adownload(self, files: Sequence[DownloadFile], *, deliver: str = "gesture") -> Any: ...
 
 
 class DownloadsHandler(Handler):
@@ -129,6 +135,8 @@ class DownloadsHandler(Handler):
     >>> pyweb.save(artifacts, "downloads://my-model")  # doctest: +SKIP
     >>> await pyweb.asave(artifacts, "downloads://my-model", single_file=True)  # doctest: +SKIP
     """
+
+    save_options = frozenset({"single_file", "deliver", "target"})
 
     def __init__(
         self,
@@ -168,9 +176,8 @@ class DownloadsHandler(Handler):
         files = self.files(artifacts)
         info = artifacts_info(artifacts)
         target = self.target
-        adownload = getattr(target, "adownload", None)
-        if adownload is not None:
-            report = await adownload(files, deliver=self.deliver)
+        if isinstance(target, AsyncDownloadTarget):
+            report = await target.adownload(files, deliver=self.deliver)
         else:
             report = target.download(files, deliver=self.deliver)
         return SaveResult(info, delivery=_report(report, files))

@@ -119,7 +119,8 @@ class FileHandler(Handler):
     >>> pyweb.load("file:///tmp/my-model/model.json")  # doctest: +SKIP
     """
 
-    global_store = False
+    save_options = frozenset({"shard_bytes", "integrity", "on_progress"})
+    load_options = frozenset({"on_progress"})
 
     def __init__(
         self,

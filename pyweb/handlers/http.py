@@ -177,6 +177,13 @@ class HTTPHandler(Handler):
     >>> pyweb.load("https://example.com/m/model.json", headers={"Authorization": "Bearer x"})  # doctest: +SKIP
     """
 
+    save_options = frozenset({"request_init", "headers", "fetch_func", "timeout", "method", "shard_bytes", "integrity"})
+    load_options = frozenset({
+        "request_init", "headers", "fetch_func", "timeout",
+        "weight_path_prefix", "weight_url_converter", "on_progress", "max_parallel", "strict_status",
+    })
+    store_options = frozenset({"headers", "request_init", "fetch_func", "timeout"})
+
     def __init__(
         self,
         url: str,
@@ -205,7 +212,6 @@ class HTTPHandler(Handler):
             raise ValueError(f"max_parallel must be a positive integer, not {max_parallel!r}")
         check_shard_bytes(shard_bytes)
         self.url = url
-        self.location = url  # two URLs naming one model agree here
         self.headers = _merge_headers(request_init.pop("headers", None), headers)
         self.method = (method or request_init.pop("method", None) or "POST").upper()
         request_init.pop("method", None)
@@ -241,6 +247,11 @@ class HTTPHandler(Handler):
         if manifest is not None:
             artifacts.weight_data = await self._load_weights(manifest)
         return artifacts
+
+    @property
+    def location(self) -> str:
+        """The model's URL: two URLs naming one model agree here."""
+        return self.url
 
     def _parse(self, body: bytes) -> tuple[ModelArtifacts, list[dict] | None]:
         try:

@@ -62,6 +62,7 @@ from ..types import (
     Handler,
     IDBDatabaseLike,
     IDBFactoryLike,
+    IDBWholeOperations,
     ModelArtifacts,
     ModelArtifactsInfo,
     ModelStore,
@@ -107,6 +108,7 @@ class IndexedDBHandler(Handler):
     >>> await pyweb.asave(artifacts, "indexeddb://my-model")  # doctest: +SKIP
     """
 
+    save_options = load_options = store_options = frozenset({"factory"})
     global_store = True
 
     def __init__(self, path: str, *, factory: IDBFactoryLike | None = None) -> None:
@@ -269,9 +271,11 @@ def _errors_for(url: str, info: ModelArtifactsInfo | None = None) -> Iterator[No
         raise
 
 
-def _operations(factory: IDBFactoryLike) -> Any:
-    # The factory's own one-call operations when it has them, else the protocol.
-    return factory if getattr(factory, "whole_operations", False) else _ByRequest(factory)
+def _operations(factory: IDBFactoryLike) -> IDBWholeOperations | _ByRequest:
+    # The factory's own one-call operations when it has them (and has them on), else the protocol.
+    if isinstance(factory, IDBWholeOperations) and factory.whole_operations:
+        return factory
+    return _ByRequest(factory)
 
 
 def _create_missing(db: IDBDatabaseLike, stores: _Specs) -> None:

@@ -31,7 +31,11 @@ class MemoryHandler(Handler):
     def __init__(self, path: str) -> None:
         self.path = path
         self.url = f"memory://{path}"
-        self.location = path  # two URLs naming one model agree here
+
+    @property
+    def location(self) -> str:
+        """The model's name: two URLs naming one model agree here."""
+        return self.path
 
     def save(self, artifacts: ModelArtifacts) -> SaveResult:
         require_json_topology(artifacts, "memory://")

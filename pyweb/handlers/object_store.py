@@ -121,6 +121,9 @@ class FsspecHandler(Handler):
 
     protocol: ClassVar[str] = ""  # "" is fsspec://, whose path is a whole fsspec URL
     global_store = False
+    save_options = frozenset({"storage_options", "shard_bytes", "integrity", "max_concurrency", "leftover_seconds"})
+    load_options = frozenset({"storage_options", "max_concurrency"})
+    store_options = frozenset({"storage_options", "max_concurrency", "leftover_seconds"})
 
     def __init__(
         self,
