@@ -9,9 +9,9 @@ import pytest
 
 import pyweb
 from pyweb import api
-from pyweb.registry import _BUILTINS
 from pyweb.handlers.downloads import AsyncDownloadTarget, DownloadsHandler
 from pyweb.handlers.memory import MemoryHandler
+from pyweb.registry import _BUILTINS
 from pyweb.types import Base64Storage, Handler, IDBWholeOperations, StoreFactory
 
 from .contract import make_artifacts
