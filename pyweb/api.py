@@ -217,7 +217,7 @@ async def aremove_model(url: str, **options: Any) -> ModelArtifactsInfo:
     return await _store_for(parsed, options).aremove_model(parsed.path)
 
 
-def copy_model(src: str, dst: str, *, src_options: dict | None = None, dst_options: dict | None = None) -> ModelArtifactsInfo:
+def copy_model(src: str, dst: str, *, src_options: dict[str, Any] | None = None, dst_options: dict[str, Any] | None = None) -> ModelArtifactsInfo:
     """Copy the model at ``src`` to ``dst`` (any two schemes); returns the new info.
 
     ``src_options``/``dst_options`` go to the two handlers (e.g. headers).
@@ -232,14 +232,14 @@ def copy_model(src: str, dst: str, *, src_options: dict | None = None, dst_optio
 
 
 async def acopy_model(
-    src: str, dst: str, *, src_options: dict | None = None, dst_options: dict | None = None
+    src: str, dst: str, *, src_options: dict[str, Any] | None = None, dst_options: dict[str, Any] | None = None
 ) -> ModelArtifactsInfo:
     """Async twin of :func:`copy_model`."""
     source, target = _pair(src, dst, src_options, dst_options)
     return (await target.asave(_checked(await source.aload(), source))).model_artifacts_info
 
 
-def move_model(src: str, dst: str, *, src_options: dict | None = None, dst_options: dict | None = None) -> ModelArtifactsInfo:
+def move_model(src: str, dst: str, *, src_options: dict[str, Any] | None = None, dst_options: dict[str, Any] | None = None) -> ModelArtifactsInfo:
     """Move a model: copy, verify the copy loads identically, then delete ``src``.
 
     Unlike TF.js, the source is never deleted before the copy is safe, so a
@@ -257,7 +257,7 @@ def move_model(src: str, dst: str, *, src_options: dict | None = None, dst_optio
 
 
 async def amove_model(
-    src: str, dst: str, *, src_options: dict | None = None, dst_options: dict | None = None
+    src: str, dst: str, *, src_options: dict[str, Any] | None = None, dst_options: dict[str, Any] | None = None
 ) -> ModelArtifactsInfo:
     """Async twin of :func:`move_model`."""
     source, target = _pair(src, dst, src_options, dst_options)
@@ -317,7 +317,7 @@ def _as_artifacts(obj: Any) -> ModelArtifacts:
     return artifacts
 
 
-def _pair(src: str, dst: str, src_options: dict | None, dst_options: dict | None) -> tuple[Handler, Handler]:
+def _pair(src: str, dst: str, src_options: dict[str, Any] | None, dst_options: dict[str, Any] | None) -> tuple[Handler, Handler]:
     if src == dst:
         raise InvalidURLError(f"source and destination are the same: {src!r}")
     source = _handler(src, "load", dict(src_options or {}))
@@ -346,10 +346,11 @@ def _same_bytes(a: WeightData | None, b: WeightData | None) -> bool:
     if weight_data_nbytes(a) != weight_data_nbytes(b):
         return False
     left, right = iter(split_shards(a, None)[0]), iter(split_shards(b, None)[0])
-    x = y = memoryview(b"")
+    x: memoryview | None = memoryview(b"")
+    y: memoryview | None = memoryview(b"")
     while True:
-        x = x if x.nbytes else next(left, None)
-        y = y if y.nbytes else next(right, None)
+        x = x if x is not None and x.nbytes else next(left, None)
+        y = y if y is not None and y.nbytes else next(right, None)
         if x is None or y is None:  # one side is used up; the sizes are equal, so both are
             return True
         n = min(x.nbytes, y.nbytes)

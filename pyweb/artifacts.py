@@ -18,9 +18,9 @@ import base64
 import binascii
 import datetime as _dt
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
-from .data import ModelArtifacts, ModelArtifactsInfo, WeightData, join_weight_data, weight_data_nbytes
+from .data import BytesLike, ModelArtifacts, ModelArtifactsInfo, WeightData, join_weight_data, weight_data_nbytes
 from .errors import ArtifactError, CorruptModelError
 from .jsjson import (
     MAX_JSON_DEPTH,
@@ -191,7 +191,7 @@ def require_json_topology(artifacts: ModelArtifacts, where: str) -> None:
 
 
 def to_model_json(
-    artifacts: ModelArtifacts, weights_manifest: list[dict] | list[str] | None, *, layout: str = "browser"
+    artifacts: ModelArtifacts, weights_manifest: list[dict[str, Any]] | list[str] | None, *, layout: str = "browser"
 ) -> str:
     """The ``model.json`` text TF.js writes for ``artifacts``.
 
@@ -259,7 +259,7 @@ def _put_head(doc: dict[str, Any], artifacts: ModelArtifacts) -> None:
             doc[key] = None
 
 
-def _manifest(artifacts: ModelArtifacts, manifest: list[dict] | list[str] | None) -> list[dict] | None:
+def _manifest(artifacts: ModelArtifacts, manifest: list[dict[str, Any]] | list[str] | None) -> list[dict[str, Any]] | None:
     if manifest is None:
         return None
     if all(isinstance(p, str) for p in manifest):
@@ -267,7 +267,7 @@ def _manifest(artifacts: ModelArtifacts, manifest: list[dict] | list[str] | None
         if artifacts.weight_specs is not None:
             group["weights"] = artifacts.weight_specs
         return [group]
-    return list(manifest)
+    return list(cast("list[dict[str, Any]]", manifest))  # groups, as given
 
 
 def from_model_json(text: str | bytes) -> ModelArtifacts:
@@ -289,7 +289,7 @@ def from_model_json(text: str | bytes) -> ModelArtifacts:
     return parse_model_json(text)[0]
 
 
-def parse_model_json(text: str | bytes, *, url: str | None = None) -> tuple[ModelArtifacts, list[dict] | None]:
+def parse_model_json(text: str | BytesLike, *, url: str | None = None) -> tuple[ModelArtifacts, list[dict[str, Any]] | None]:
     """Like :func:`from_model_json`, and also return the weights manifest."""
     doc = _load_json(text, url)
     manifest = doc.get("weightsManifest")
@@ -348,7 +348,7 @@ def embed_weights(model_json: bytes, data: WeightData | None) -> bytes:
     encoded = base64.b64encode(join_weight_data(data))  # one buffer: encoded in place, not copied first
     return b"".join((model_json[:-1], b',"', EMBEDDED_WEIGHTS_KEY.encode(), b'":"', encoded, b'"}'))
 
-def _load_json(text: str | bytes, url: str | None) -> dict[str, Any]:
+def _load_json(text: str | BytesLike, url: str | None) -> dict[str, Any]:
     doc = load_json(text, part=MODEL_JSON, url=url)
     if not isinstance(doc, dict):
         raise CorruptModelError(f"model.json{_at(url)} must hold a JSON object", part=MODEL_JSON, url=url)
@@ -380,7 +380,7 @@ def _at(url: str | None) -> str:
     return f" at {url}" if url else ""
 
 
-def manifest_paths(manifest: Iterable[dict]) -> list[str]:
+def manifest_paths(manifest: Iterable[dict[str, Any]]) -> list[str]:
     """Every shard path, group by group, in manifest order."""
     return [path for group in manifest for path in group["paths"]]
 

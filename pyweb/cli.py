@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
@@ -206,7 +207,8 @@ def _print_weights(artifacts: ModelArtifacts, out: Any) -> None:
         print("weights:      (none)", file=out)
         return
     data = artifacts.weight_bytes()
-    rows, offset, params = [], 0, 0
+    rows: list[tuple[str, ...]] = []
+    offset = params = 0
     for spec in specs:
         nbytes = weights_nbytes([spec], data[offset:])
         offset += nbytes
@@ -229,6 +231,7 @@ def _print_shards(artifacts: ModelArtifacts, out: Any) -> None:
         return
     data = artifacts.weight_data
     paths = manifest_paths(manifest)
+    sizes: list[int] | None
     sizes = [memoryview(p).nbytes for p in data] if isinstance(data, list) else [artifacts.weight_bytes().nbytes]
     if len(sizes) != len(paths):
         sizes = None  # shards were joined on load: per-file sizes unknown
@@ -274,8 +277,8 @@ def _date(when: Any) -> str:
     if isinstance(when, str):
         return when
     if isinstance(when, _dt.datetime):
-        when = when.astimezone(_dt.UTC) if when.tzinfo else when
-        return when.strftime("%Y-%m-%d %H:%M:%S")
+        moment: _dt.datetime = when.astimezone(_dt.UTC) if when.tzinfo else when
+        return moment.strftime("%Y-%m-%d %H:%M:%S")
     return "-"
 
 
@@ -430,7 +433,7 @@ def _bar(desc: str, supported: bool) -> Iterator[Callable[[float], None] | None]
         bar.close()
 
 
-def _table(header: list[str], rows: list[tuple[str, ...]], out: Any, *, right: set[int] = frozenset()) -> None:
+def _table(header: list[str], rows: Sequence[tuple[str, ...]], out: Any, *, right: AbstractSet[int] = frozenset()) -> None:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         cells = [str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(row, widths))]

@@ -35,17 +35,17 @@ class ModelArtifacts:
     ``"convertedBy":null``); every other field left ``None`` is omitted.
     """
 
-    model_topology: dict | list | bytes | None = None
-    weight_specs: list[dict] | None = None
+    model_topology: dict[str, Any] | list[Any] | bytes | None = None
+    weight_specs: list[dict[str, Any]] | None = None
     weight_data: WeightData | None = None
     format: str | None = None
     generated_by: str | None = None
     converted_by: str | None = None
-    training_config: dict | None = None
-    signature: dict | None = None
-    user_defined_metadata: dict | None = None
-    model_initializer: dict | None = None
-    initializer_signature: dict | None = None
+    training_config: dict[str, Any] | None = None
+    signature: dict[str, Any] | None = None
+    user_defined_metadata: dict[str, Any] | None = None
+    model_initializer: dict[str, Any] | None = None
+    initializer_signature: dict[str, Any] | None = None
     # How the source model.json spelled format/generatedBy/convertedBy when
     # they are None here: absent, or an explicit null. TF.js copies both
     # through, so a re-save writes them back the same way.
@@ -53,7 +53,7 @@ class ModelArtifacts:
     null_keys: frozenset[str] = field(default_factory=frozenset, repr=False, compare=False)
     #: The weights manifest as loaded (groups, paths), for tools; savers
     #: build their own.
-    weights_manifest: list[dict] | None = field(default=None, repr=False, compare=False)
+    weights_manifest: list[dict[str, Any]] | None = field(default=None, repr=False, compare=False)
 
     def weight_bytes(self) -> memoryview:
         """All weight bytes as one buffer; no copy when there is one shard."""

@@ -77,7 +77,7 @@ class PicklesAttributes(Exception):
 
 def _rebuild(cls: type[_E], args: tuple[Any, ...], state: dict[str, Any]) -> _E:
     err = cls.__new__(cls)
-    Exception.__init__(err, *args)  # type: ignore[arg-type]  # cls is an Exception subclass
+    BaseException.__init__(err, *args)
     err.__dict__.update(state)
     return err
 

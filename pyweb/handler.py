@@ -117,7 +117,7 @@ class HandlerFactory(Protocol):
     :class:`StoreFactory` too.
     """
 
-    def __call__(self, path: str, **options: Any) -> Handler: ...
+    def __call__(self, path: str, /, *args: Any, **options: Any) -> Handler: ...
 
 
 @runtime_checkable
@@ -135,4 +135,4 @@ class StoreFactory(Protocol):
     global_store: bool
     store_options: frozenset[str]
 
-    def open_store(self, location: str = "", /, **options: Any) -> ModelStore: ...
+    def open_store(self, location: str = "", /, *args: Any, **options: Any) -> ModelStore: ...

@@ -76,7 +76,7 @@ def _write(value: Any, out: list[str]) -> None:
         raise ArtifactError(f"cannot write a {type(value).__name__} into model JSON: {value!r}")
 
 
-def _write_object(value: dict, out: list[str]) -> None:
+def _write_object(value: dict[str, Any], out: list[str]) -> None:
     for key in value:
         if not isinstance(key, str):
             raise ArtifactError(f"JSON object keys must be strings, not {type(key).__name__}: {key!r}")
@@ -188,7 +188,7 @@ def parse_js_iso(text: str) -> _dt.datetime:
 MAX_JSON_DEPTH = 100
 
 
-def load_json(text: str | bytes, *, part: str, url: str | None = None) -> Any:
+def load_json(text: str | bytes | bytearray | memoryview, *, part: str, url: str | None = None) -> Any:
     """Parse JSON from a stored model as ``JSON.parse`` would, or raise CorruptModelError (``.part``).
 
     Bytes are UTF-8 (a leading BOM is dropped, as ``TextDecoder`` does); ``NaN``

@@ -54,7 +54,7 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, cast
 from urllib.parse import unquote, urlsplit
 
 from . import api
@@ -137,8 +137,8 @@ class ModelServer:
         self.log = log
         server_class = _Server6 if ":" in host else _Server
         self.httpd = server_class((host, port), _Handler)
-        self.httpd.app = self  # type: ignore[attr-defined]
-        self.httpd.slots = threading.BoundedSemaphore(max_connections)  # type: ignore[attr-defined]
+        self.httpd.app = self
+        self.httpd.slots = threading.BoundedSemaphore(max_connections)
         self._name_locks: dict[Path, threading.Lock] = {}
         self._name_locks_guard = threading.Lock()
         self.host = host
@@ -261,7 +261,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     @property
     def app(self) -> ModelServer:
-        return self.server.app  # type: ignore[attr-defined]
+        return cast(_Server, self.server).app  # the _Server this handler was made for
 
     _body_read = _started = False
 

@@ -37,6 +37,7 @@ def split_shards(data: WeightData | None, shard_bytes: int | None) -> list[list[
     views = [_byte_view(b) for b in _buffers(data)]
     if check_shard_bytes(shard_bytes) is None:
         return [views]
+    assert shard_bytes is not None  # for the type checker: check_shard_bytes returned it
     pieces: list[list[memoryview]] = []
     current: list[memoryview] = []
     room = shard_bytes

@@ -219,4 +219,5 @@ def default_target() -> DownloadTarget:
     """The installed stand-in, else the page's downloads in Pyodide."""
     from .. import env
 
-    return env.downloads()
+    target: DownloadTarget = env.downloads()
+    return target

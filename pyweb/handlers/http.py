@@ -71,7 +71,7 @@ from ..errors import (
     ModelNotFoundError,
     RequestTimeoutError,
 )
-from ..types import Handler, ModelArtifacts, ModelArtifactsInfo, ModelStore, SaveResult
+from ..types import BytesLike, Handler, ModelArtifacts, ModelArtifactsInfo, ModelStore, SaveResult
 
 __all__ = ["FetchFunc", "FetchResponse", "HTTPHandler", "HTTPModelStore", "split_weight_prefix", "weight_urls"]
 
@@ -86,7 +86,7 @@ _GONE = (404, 410)
 MAX_MODEL_JSON_BYTES = 256 << 20
 
 
-def _weights_bound(manifest: list[dict], url: str) -> int | None:
+def _weights_bound(manifest: list[dict[str, Any]], url: str) -> int | None:
     """The bytes the specs need (no weight file can usefully hold more), or None with string weights."""
     from ..weights import weights_nbytes
 
@@ -253,7 +253,7 @@ class HTTPHandler(Handler):
         """The model's URL: two URLs naming one model agree here."""
         return self.url
 
-    def _parse(self, body: bytes) -> tuple[ModelArtifacts, list[dict] | None]:
+    def _parse(self, body: BytesLike) -> tuple[ModelArtifacts, list[dict[str, Any]] | None]:
         try:
             return parse_model_json(body, url=self.url)
         except CorruptModelError as exc:
@@ -265,7 +265,7 @@ class HTTPHandler(Handler):
                 url=exc.url,
             ) from exc
 
-    async def _load_weights(self, manifest: list[dict]) -> list[bytes]:
+    async def _load_weights(self, manifest: list[dict[str, Any]]) -> list[BytesLike]:
         paths = manifest_paths(manifest)
         urls = await weight_urls(
             self.url, paths, weight_path_prefix=self.weight_path_prefix, weight_url_converter=self.weight_url_converter
@@ -275,7 +275,7 @@ class HTTPHandler(Handler):
         most = _weights_bound(manifest, self.url)  # no one file can hold more than all the weights
         done = 0
 
-        async def one(url: str, group: dict, index: int) -> bytes:
+        async def one(url: str, group: dict[str, Any], index: int) -> BytesLike:
             nonlocal done
             async with limit:
                 data = await self._fetch_weight(url, group["paths"][index], most)
@@ -289,7 +289,7 @@ class HTTPHandler(Handler):
             return []
         return await _gather_all([one(url, g, i) for url, (g, i) in zip(urls, where)])
 
-    async def _fetch_weight(self, url: str, path: str, max_bytes: int | None) -> bytes:
+    async def _fetch_weight(self, url: str, path: str, max_bytes: int | None) -> BytesLike:
         response = await self._fetch(url, "GET", max_bytes=max_bytes)
         if self.strict_status and response.status in _GONE:
             raise CorruptModelError(
@@ -318,6 +318,7 @@ class HTTPHandler(Handler):
         model_json = to_model_json(artifacts, [group]).encode("utf-8", "surrogatepass")
         fields = [(MODEL_JSON, "application/json", [memoryview(model_json)])]
         fields += [(_field_name(name), "application/octet-stream", views) for name, views in parts or []]
+        body: list[memoryview] | bytearray
         if self.fetch_func is _OWN_FETCH:  # pyweb's client sends the pieces one after another
             body, content_type = multipart_parts(fields)
         else:
@@ -436,7 +437,8 @@ class HTTPModelStore(ModelStore):
         if not response.ok:
             raise HTTPStatusError(f"{method} {url} failed with HTTP {response.status}", url=url, status=response.status)
         try:
-            return load_json(response.body, part="response", url=url)
+            doc: dict[str, Any] = load_json(response.body, part="response", url=url)
+            return doc
         except CorruptModelError as exc:
             raise HTTPStatusError(f"{url} did not answer with JSON", url=url, status=response.status) from exc
 
@@ -477,7 +479,7 @@ async def _with_timeout(awaitable: Awaitable[FetchResponse], timeout: float | No
         raise RequestTimeoutError(f"no answer from {url} within {timeout} s", url=url, timeout=timeout) from exc
 
 
-async def _gather_all(coros: list[Awaitable[bytes]]) -> list[bytes]:
+async def _gather_all(coros: list[Awaitable[BytesLike]]) -> list[BytesLike]:
     """Run all; on the first failure cancel the rest (closing their connections) and raise it."""
     tasks = [asyncio.ensure_future(c) for c in coros]
     try:

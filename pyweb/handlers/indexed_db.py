@@ -133,7 +133,7 @@ class IndexedDBHandler(Handler):
             await _operations(self.factory).put_records(DATABASE_NAME, DATABASE_VERSION, STORES, puts)
         return SaveResult(info)
 
-    def _records(self, artifacts: ModelArtifacts, info: ModelArtifactsInfo) -> tuple[dict, dict]:
+    def _records(self, artifacts: ModelArtifacts, info: ModelArtifactsInfo) -> tuple[dict[str, Any], dict[str, Any]]:
         info_doc = _info_record(info)
         arts = artifacts_to_json_dict(artifacts)
         model = {KEY_PATH: self.path, "modelArtifacts": arts, "modelArtifactsInfo": info_doc}
@@ -205,7 +205,7 @@ class _ByRequest:
     def __init__(self, factory: IDBFactoryLike) -> None:
         self.factory = factory
 
-    async def put_records(self, name: str, version: int, stores: _Specs, puts: Sequence[tuple[str, dict]]) -> None:
+    async def put_records(self, name: str, version: int, stores: _Specs, puts: Sequence[tuple[str, dict[str, Any]]]) -> None:
         async with self._connection(name, version, stores) as db:
             await _all_or_nothing(db, puts, lambda tx, store, value: tx.put(store, value))
 
@@ -221,7 +221,8 @@ class _ByRequest:
             tx = db.transaction([store], "readonly")
             request = tx.get_all(store)
             await tx.complete()
-            return request.result
+            records: list[Any] = request.result
+            return records
 
     async def delete_records(self, name: str, version: int, stores: _Specs, deletes: Sequence[tuple[str, str]]) -> None:
         async with self._connection(name, version, stores) as db:

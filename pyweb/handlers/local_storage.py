@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-from typing import Any
+from typing import Any, cast
 
 from ..artifacts import (
     artifacts_info,
@@ -296,7 +296,7 @@ def _json_or_undefined(value: Any) -> str:
 
 def _write(storage: StorageLike, key: str, text: str | None, weights: memoryview | None) -> None:
     if weights is None:
-        storage.setItem(key, text)
+        storage.setItem(key, cast(str, text))  # every text part is set; only weight_data may be None
     elif isinstance(storage, Base64Storage):
         storage.set_base64(key, weights)  # bytes cross once; the base64 text stays in the store
     else:

@@ -123,10 +123,10 @@ async def _await(awaitable: Any) -> Any:
 
 
 def from_memory(
-    model: ModelArtifacts | dict,
-    weight_specs: list[dict] | None = None,
+    model: ModelArtifacts | dict[str, Any],
+    weight_specs: list[dict[str, Any]] | None = None,
     weight_data: Any = None,
-    training_config: dict | None = None,
+    training_config: dict[str, Any] | None = None,
 ) -> Handler:
     """A load-only handler that returns ``model`` (TF.js ``tf.io.fromMemory``).
 

@@ -158,7 +158,8 @@ def harness_server(
         f"/pyodide/{b.name}/": b.path for b in config.builds.values() if b.path
     }
     mounts.update(config.static)
-    bundle = build_bundle(Path(pyweb.__file__).parent, extra, test_packages=test_packages)
+    files = {arcname: Path(path) for arcname, path in (extra or {}).items()}  # build_bundle takes Path(path) too
+    bundle = build_bundle(Path(pyweb.__file__).parent, files, test_packages=test_packages)
     return StaticServer(mounts, {INDEX_PATH: INDEX_HTML, HARNESS_PATH: HARNESS_JS, BUNDLE_PATH: bundle})
 
 
