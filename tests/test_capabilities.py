@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -22,25 +24,26 @@ BUILTINS = sorted({path for path, _ in _BUILTINS.values()})
 def _load(dotted: str) -> type[Handler]:
     module, _, name = dotted.partition(":")
     try:
-        return getattr(importlib.import_module(module), name)
+        cls: type[Handler] = getattr(importlib.import_module(module), name)
     except ImportError as exc:  # an extra that is not installed
         pytest.skip(f"{dotted}: {exc}")
+    return cls
 
 
-def _keywords(function: object) -> set[str]:
+def _keywords(function: Callable[..., object]) -> set[str]:
     params = inspect.signature(function).parameters.values()
     return {p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
 
 
 @pytest.mark.parametrize("dotted", BUILTINS)
-def test_declared_options_are_the_constructors(dotted):
+def test_declared_options_are_the_constructors(dotted: str) -> None:
     cls = _load(dotted)
     assert cls.save_options | cls.load_options == _keywords(cls.__init__)
     assert cls.save_options <= _keywords(cls.__init__) and cls.load_options <= _keywords(cls.__init__)
 
 
 @pytest.mark.parametrize("dotted", BUILTINS)
-def test_store_factories_declare_their_store_options(dotted):
+def test_store_factories_declare_their_store_options(dotted: str) -> None:
     cls = _load(dotted)
     if "open_store" not in vars(cls):
         assert not isinstance(cls, StoreFactory) and not cls.global_store and not cls.store_options
@@ -49,7 +52,7 @@ def test_store_factories_declare_their_store_options(dotted):
     assert cls.store_options == _keywords(cls.open_store)
 
 
-def test_handler_options_answer_by_scheme():
+def test_handler_options_answer_by_scheme() -> None:
     assert "on_progress" in api.handler_options("file:///tmp/m", "save")
     assert "on_progress" in api.handler_options("https://host/m.json", "load")
     assert "on_progress" not in api.handler_options("https://host/upload", "save")
@@ -58,14 +61,14 @@ def test_handler_options_answer_by_scheme():
         api.handler_options("memory://m", "list")
 
 
-def test_a_plain_function_factory_declares_nothing():
+def test_a_plain_function_factory_declares_nothing() -> None:
     pyweb.register_handler("plainfn", lambda path, **options: MemoryHandler(path))
     assert api.handler_options("plainfn://m", "save") == frozenset()
     with pytest.raises(pyweb.errors.OperationNotSupportedError):
         pyweb.list_models("plainfn://")
 
 
-def test_the_cli_refuses_options_the_handler_does_not_declare(tmp_path, capsys):
+def test_the_cli_refuses_options_the_handler_does_not_declare(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from pyweb.cli import main
 
     pyweb.save(make_artifacts(), f"file://{tmp_path}/m")
@@ -76,24 +79,24 @@ def test_the_cli_refuses_options_the_handler_does_not_declare(tmp_path, capsys):
     assert len(list((tmp_path / "sharded").glob("group1-shard*"))) > 1
 
 
-def test_location_is_declared_on_every_handler():
+def test_location_is_declared_on_every_handler() -> None:
     assert Handler().location is None
     assert MemoryHandler("a").location == "a"
     assert DownloadsHandler("m").location is None
 
 
-def test_fast_paths_are_protocols():
+def test_fast_paths_are_protocols() -> None:
     from pyweb.emulation import FakeIndexedDB, FakeLocalStorage
 
     assert isinstance(FakeLocalStorage(), Base64Storage)
     assert not isinstance(FakeIndexedDB(), IDBWholeOperations)  # request by request
 
     class Sync:
-        def download(self, files, *, deliver="gesture"):
+        def download(self, files: object, *, deliver: str = "gesture") -> None:
             return None
 
     class Both(Sync):
-        async def adownload(self, files, *, deliver="gesture"):
+        async def adownload(self, files: object, *, deliver: str = "gesture") -> None:
             return None
 
     assert not isinstance(Sync(), AsyncDownloadTarget) and isinstance(Both(), AsyncDownloadTarget)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pyweb._atomic import replace_file
 
 
-def test_replaces_whole_and_leaves_no_temporary(tmp_path):
+def test_replaces_whole_and_leaves_no_temporary(tmp_path: Path) -> None:
     target = tmp_path / "state.json"
     target.write_bytes(b"old")
     replace_file(target, b"new", prefix=".state.", suffix=".tmp")
@@ -15,7 +17,7 @@ def test_replaces_whole_and_leaves_no_temporary(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]
 
 
-def test_a_failed_write_keeps_the_old_file(tmp_path):
+def test_a_failed_write_keeps_the_old_file(tmp_path: Path) -> None:
     target = tmp_path / "state.json"
     target.write_bytes(b"old")
 

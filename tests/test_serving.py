@@ -34,7 +34,7 @@ def _port_is_free(port: int) -> bool:
     return True
 
 
-def test_start_serves_close_stops_and_frees_the_port():
+def test_start_serves_close_stops_and_frees_the_port() -> None:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
     port = httpd.server_address[1]
     serving = ServerThread(httpd, name="pyweb-test", poll_interval=0.05)
@@ -48,14 +48,14 @@ def test_start_serves_close_stops_and_frees_the_port():
     assert _port_is_free(port)
 
 
-def test_close_without_start_frees_the_port():
+def test_close_without_start_frees_the_port() -> None:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
     port = httpd.server_address[1]
     ServerThread(httpd, name="never").close()
     assert _port_is_free(port)
 
 
-def test_the_harness_servers_share_it():
+def test_the_harness_servers_share_it() -> None:
     with StaticServer(files={"/a.txt": b"A"}) as static:
         with urllib.request.urlopen(static.url("/a.txt")) as response:
             assert response.read() == b"A"
