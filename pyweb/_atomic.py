@@ -1,6 +1,8 @@
-"""Write a directory atomically: build it in a hidden sibling, then swap it in.
+"""Atomic writes: a directory built in a hidden sibling and swapped in, or a file replaced in one step.
 
-Used by the ``file://`` handler. The sibling sits in the same parent, so the
+:func:`replace_file` is the one way pyweb replaces a single file (the emulated
+stores' persistence, emulated downloads). The rest is the ``file://`` handler's
+directory swap. The sibling sits in the same parent, so the
 final rename never crosses a file system; on Linux the swap is one
 ``renameat2(RENAME_EXCHANGE)``, elsewhere two renames with a way back.
 
@@ -29,6 +31,7 @@ import re
 import secrets
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 
@@ -47,10 +50,11 @@ __all__ = [
     "ProgressCallback",
     "is_leftover",
     "make_sibling",
+    "replace_file",
     "staging",
+    "swap_in",
     "sweep_stale",
     "sweep_tree",
-    "swap_in",
     "write_all",
 ]
 
@@ -317,3 +321,26 @@ def exchange(a: str, b: str) -> bool:
     if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
         return False  # old kernel or a file system without RENAME_EXCHANGE
     raise OSError(err, os.strerror(err), b)
+
+
+def replace_file(
+    path: str | os.PathLike[str], data: bytes | bytearray | memoryview, *, prefix: str, suffix: str, sync: bool = True
+) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then ``os.replace`` it over ``path``.
+
+    Readers see the old content or the new, never part of it. The temporary
+    name is ``prefix`` + random + ``suffix`` in the same folder; a failure
+    removes it and leaves ``path`` as it was. ``sync`` fsyncs the data first.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=os.path.dirname(os.fspath(path)) or os.curdir)
+    try:
+        with open(fd, "wb") as f:
+            f.write(data)
+            if sync:
+                f.flush()
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from ._checks import check_artifacts
 from ._run import run_sync
@@ -31,8 +31,8 @@ from .types import (
     ModelArtifactsInfo,
     ModelStore,
     SaveResult,
+    StoreFactory,
     WeightData,
-    _overrides,
     weight_data_nbytes,
 )
 from .urls import ModelURL, parse_url
@@ -46,6 +46,7 @@ __all__ = [
     "aremove_model",
     "asave",
     "copy_model",
+    "handler_options",
     "list_models",
     "load",
     "move_model",
@@ -143,7 +144,7 @@ def list_models(url: str | None = None, **options: Any) -> dict[str, ModelArtifa
     that store (e.g. ``headers=`` for a pyweb server).
     """
     stores, unreachable = _stores(url, options)
-    if any(not _overrides(store, "list_models", ModelStore) for _, store in stores):
+    if any(not store.lists_synchronously for _, store in stores):
         return run_sync(_alist(stores, unreachable, url is None), twin="alist_models")
     listing = ModelListing(unreachable=unreachable)
     for scheme, store in stores:
@@ -216,7 +217,7 @@ async def aremove_model(url: str, **options: Any) -> ModelArtifactsInfo:
     return await _store_for(parsed, options).aremove_model(parsed.path)
 
 
-def copy_model(src: str, dst: str, *, src_options: dict | None = None, dst_options: dict | None = None) -> ModelArtifactsInfo:
+def copy_model(src: str, dst: str, *, src_options: dict[str, Any] | None = None, dst_options: dict[str, Any] | None = None) -> ModelArtifactsInfo:
     """Copy the model at ``src`` to ``dst`` (any two schemes); returns the new info.
 
     ``src_options``/``dst_options`` go to the two handlers (e.g. headers).
@@ -231,14 +232,14 @@ def copy_model(src: str, dst: str, *, src_options: dict | None = None, dst_optio
 
 
 async def acopy_model(
-    src: str, dst: str, *, src_options: dict | None = None, dst_options: dict | None = None
+    src: str, dst: str, *, src_options: dict[str, Any] | None = None, dst_options: dict[str, Any] | None = None
 ) -> ModelArtifactsInfo:
     """Async twin of :func:`copy_model`."""
     source, target = _pair(src, dst, src_options, dst_options)
     return (await target.asave(_checked(await source.aload(), source))).model_artifacts_info
 
 
-def move_model(src: str, dst: str, *, src_options: dict | None = None, dst_options: dict | None = None) -> ModelArtifactsInfo:
+def move_model(src: str, dst: str, *, src_options: dict[str, Any] | None = None, dst_options: dict[str, Any] | None = None) -> ModelArtifactsInfo:
     """Move a model: copy, verify the copy loads identically, then delete ``src``.
 
     Unlike TF.js, the source is never deleted before the copy is safe, so a
@@ -256,7 +257,7 @@ def move_model(src: str, dst: str, *, src_options: dict | None = None, dst_optio
 
 
 async def amove_model(
-    src: str, dst: str, *, src_options: dict | None = None, dst_options: dict | None = None
+    src: str, dst: str, *, src_options: dict[str, Any] | None = None, dst_options: dict[str, Any] | None = None
 ) -> ModelArtifactsInfo:
     """Async twin of :func:`move_model`."""
     source, target = _pair(src, dst, src_options, dst_options)
@@ -281,7 +282,7 @@ def _handler(url: str | Handler, mode: str, options: dict[str, Any]) -> Handler:
         handler = get_factory(parsed.scheme)(parsed.path, **options)
     able = handler.can_save if mode == "save" else handler.can_load
     if not able:
-        raise OperationNotSupportedError(f"{getattr(handler, 'url', '') or type(handler).__name__} cannot {mode} models")
+        raise OperationNotSupportedError(f"{handler.url or type(handler).__name__} cannot {mode} models")
     return handler
 
 
@@ -298,24 +299,30 @@ def _prepare_save(obj: Any, url: str | Handler, quantize: str | None, options: d
     return _handler(url, "save", options), artifacts
 
 
+@runtime_checkable
+class _Savable(Protocol):
+    """What save() takes besides ModelArtifacts: a model that makes its artifacts (pyweb's Layers models)."""
+
+    def to_artifacts(self) -> ModelArtifacts: ...
+
+
 def _as_artifacts(obj: Any) -> ModelArtifacts:
     if isinstance(obj, ModelArtifacts):
         return obj
-    to_artifacts = getattr(obj, "to_artifacts", None)
-    if to_artifacts is None:
+    if not isinstance(obj, _Savable):
         raise TypeError(f"cannot save a {type(obj).__name__}: pass ModelArtifacts or an object with to_artifacts()")
-    artifacts = to_artifacts()
+    artifacts = obj.to_artifacts()
     if inspect.isawaitable(artifacts) or not isinstance(artifacts, ModelArtifacts):
         raise TypeError(f"{type(obj).__name__}.to_artifacts() must return ModelArtifacts")
     return artifacts
 
 
-def _pair(src: str, dst: str, src_options: dict | None, dst_options: dict | None) -> tuple[Handler, Handler]:
+def _pair(src: str, dst: str, src_options: dict[str, Any] | None, dst_options: dict[str, Any] | None) -> tuple[Handler, Handler]:
     if src == dst:
         raise InvalidURLError(f"source and destination are the same: {src!r}")
     source = _handler(src, "load", dict(src_options or {}))
     target = _handler(dst, "save", dict(dst_options or {}))
-    here, there = getattr(source, "location", None), getattr(target, "location", None)
+    here, there = source.location, target.location
     if here is not None and type(source) is type(target) and here == there:
         raise InvalidURLError(f"{src!r} and {dst!r} are the same model ({here})")
     return source, target
@@ -339,10 +346,11 @@ def _same_bytes(a: WeightData | None, b: WeightData | None) -> bool:
     if weight_data_nbytes(a) != weight_data_nbytes(b):
         return False
     left, right = iter(split_shards(a, None)[0]), iter(split_shards(b, None)[0])
-    x = y = memoryview(b"")
+    x: memoryview | None = memoryview(b"")
+    y: memoryview | None = memoryview(b"")
     while True:
-        x = x if x.nbytes else next(left, None)
-        y = y if y.nbytes else next(right, None)
+        x = x if x is not None and x.nbytes else next(left, None)
+        y = y if y is not None and y.nbytes else next(right, None)
         if x is None or y is None:  # one side is used up; the sizes are equal, so both are
             return True
         n = min(x.nbytes, y.nbytes)
@@ -353,21 +361,43 @@ def _same_bytes(a: WeightData | None, b: WeightData | None) -> bool:
 
 def _store_for(parsed: ModelURL, options: dict[str, Any]) -> ModelStore:
     factory = get_factory(parsed.scheme)
-    open_store = getattr(factory, "open_store", None)
-    if open_store is None:
+    if not isinstance(factory, StoreFactory):
         raise OperationNotSupportedError(f"{parsed.scheme}:// cannot list or remove models")
-    return open_store("", **options)
+    return factory.open_store("", **options)
 
 
-def _store_options(src: str, options: dict | None) -> dict[str, Any]:
+def _store_options(src: str, options: dict[str, Any] | None) -> dict[str, Any]:
     # A move's source options are handler options; pass on those its store takes too.
-    open_store = getattr(get_factory(parse_url(src).scheme), "open_store", None)
-    if not options or open_store is None:
+    factory = get_factory(parse_url(src).scheme)
+    if not options or not isinstance(factory, StoreFactory):
         return {}
-    params = inspect.signature(open_store).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return dict(options)
-    return {k: v for k, v in options.items() if k in params}
+    return {k: v for k, v in options.items() if k in factory.store_options}
+
+
+def handler_options(url: str, mode: str) -> frozenset[str]:
+    """The keyword options the handler of ``url`` declares for ``mode`` (``"save"`` or ``"load"``).
+
+    What ``pyweb convert`` asks before it offers ``--shard-bytes`` or a progress
+    bar. A factory that is not a :class:`~pyweb.Handler` subclass declares none.
+
+    Raises
+    ------
+    ValueError
+        ``mode`` is neither ``"save"`` nor ``"load"``.
+    InvalidURLError, SchemeError
+        As :func:`load`.
+
+    Examples
+    --------
+    >>> sorted(handler_options("file:///tmp/m", "load"))
+    ['on_progress']
+    """
+    if mode not in ("save", "load"):
+        raise ValueError(f"mode must be 'save' or 'load', not {mode!r}")
+    factory = get_factory(parse_url(url).scheme)
+    if not (isinstance(factory, type) and issubclass(factory, Handler)):
+        return frozenset()
+    return factory.save_options if mode == "save" else factory.load_options
 
 
 def _stores(url: str | None, options: dict[str, Any]) -> tuple[list[tuple[str, ModelStore]], dict[str, str]]:
@@ -375,7 +405,7 @@ def _stores(url: str | None, options: dict[str, Any]) -> tuple[list[tuple[str, M
     if url is not None:
         parsed = parse_url(url, allow_empty_path=True)
         factory = get_factory(parsed.scheme)
-        if not hasattr(factory, "open_store"):
+        if not isinstance(factory, StoreFactory):
             raise OperationNotSupportedError(f"{parsed.scheme}:// cannot list models")
         return [(parsed.scheme, factory.open_store(parsed.path, **options))], {}
     if options:
@@ -384,7 +414,7 @@ def _stores(url: str | None, options: dict[str, Any]) -> tuple[list[tuple[str, M
     for scheme in known_schemes():
         try:
             factory = get_factory(scheme)
-            if getattr(factory, "global_store", False):
+            if isinstance(factory, StoreFactory) and factory.global_store:
                 stores.append((scheme, factory.open_store("")))
         except (RuntimeUnavailableError, SchemeError) as exc:  # not in this runtime (CPython without emulation)
             if isinstance(exc, HandlerUnavailableError) and scheme in EXTRA_SCHEMES:

@@ -1,9 +1,10 @@
 """model.json <-> ModelArtifacts: the one place the wire format is mapped.
 
 On the wire everything is camelCase JSON written exactly as TF.js's
-``JSON.stringify`` writes it (compact separators, JS number formatting,
-integer-like keys first, minimal string escaping); in Python it is the
+``JSON.stringify`` writes it (:mod:`pyweb.jsjson`); in Python it is the
 snake_case :class:`~pyweb.types.ModelArtifacts`. Pure functions, no I/O.
+Weight shards and their integrity live in :mod:`pyweb.shards`; both modules'
+names are re-exported here, so ``from pyweb.artifacts import js_dumps`` works.
 
 Weight file names used by the savers (TF.js tfjs-core/src/io/http.ts,
 tfjs-node/src/io/file_system.ts, the converter's write_weights.py):
@@ -16,23 +17,34 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as _dt
-import hashlib
-import json
-import math
-import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
+from .data import BytesLike, ModelArtifacts, ModelArtifactsInfo, WeightData, join_weight_data, weight_data_nbytes
 from .errors import ArtifactError, CorruptModelError
-from .types import ModelArtifacts, ModelArtifactsInfo, WeightData, _byte_view, join_weight_data, weight_data_nbytes
+from .jsjson import (
+    MAX_JSON_DEPTH,
+    js_dumps,
+    js_iso,
+    js_number,
+    json_depth,
+    json_text_depth,
+    load_json,
+    now_ms,
+    parse_js_iso,
+    utf16_units,
+)
+from .shards import add_integrity, check_integrity, check_shard_bytes, sha256_hex, shard_paths, split_shards
 
 __all__ = [
     "EMBEDDED_WEIGHTS_KEY",
     "FIELDS",
     "HTTP_WEIGHTS_PATH",
+    "MAX_JSON_DEPTH",
     "MODEL_JSON",
     "NODE_WEIGHTS_PATH",
     "WEIGHTS_FILE",
+    "add_integrity",
     "artifacts_from_json_dict",
     "artifacts_info",
     "artifacts_to_json_dict",
@@ -45,12 +57,16 @@ __all__ = [
     "info_to_json",
     "js_dumps",
     "js_iso",
+    "js_number",
     "json_depth",
     "json_text_depth",
     "load_json",
     "manifest_paths",
     "now_ms",
+    "parse_js_iso",
     "parse_model_json",
+    "require_json_topology",
+    "sha256_hex",
     "shard_paths",
     "split_shards",
     "to_model_json",
@@ -97,153 +113,6 @@ _OPTIONAL_NODE = (
     ("initializer_signature", "initializerSignature"),
 )
 _HEAD = (("format", "format"), ("generated_by", "generatedBy"), ("converted_by", "convertedBy"))
-
-
-# -- JSON.stringify ------------------------------------------------------------
-
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f\ud800-\udfff]')
-_ARRAY_INDEX = re.compile(r"0|[1-9][0-9]*")
-
-
-def js_dumps(value: Any) -> str:
-    """Serialise ``value`` exactly as JavaScript's ``JSON.stringify(value)``.
-
-    ``None``, NaN and infinities become ``null``; floats use JS's shortest
-    round-trip form (``1`` not ``1.0``, ``1e-7`` not ``1e-07``); object keys
-    that are array indices come first in ascending order; only ``"``, ``\\``,
-    control characters and lone surrogates are escaped.
-
-    Examples
-    --------
-    >>> js_dumps({"b": 1.0, "2": 1e-7, "a": [None, float("nan")]})
-    '{"2":1e-7,"b":1,"a":[null,null]}'
-    """
-    parts: list[str] = []
-    _write(value, parts)
-    return "".join(parts)
-
-
-def _write(value: Any, out: list[str]) -> None:
-    if value is None or value is True or value is False:
-        out.append("null" if value is None else ("true" if value else "false"))
-    elif isinstance(value, str):
-        out.append(_js_string(value))
-    elif isinstance(value, (int, float)):
-        out.append(js_number(value))
-    elif isinstance(value, dict):
-        _write_object(value, out)
-    elif isinstance(value, (list, tuple)):
-        out.append("[")
-        for i, item in enumerate(value):
-            if i:
-                out.append(",")
-            _write(item, out)
-        out.append("]")
-    elif isinstance(value, _dt.datetime):
-        out.append(_js_string(js_iso(value)))
-    elif hasattr(value, "tolist"):  # numpy scalars and arrays
-        _write(value.tolist(), out)
-    else:
-        raise ArtifactError(f"cannot write a {type(value).__name__} into model JSON: {value!r}")
-
-
-def _write_object(value: dict, out: list[str]) -> None:
-    for key in value:
-        if not isinstance(key, str):
-            raise ArtifactError(f"JSON object keys must be strings, not {type(key).__name__}: {key!r}")
-    index_keys = sorted((k for k in value if _is_array_index(k)), key=int)
-    other_keys = [k for k in value if not _is_array_index(k)]
-    out.append("{")
-    first = True
-    for key in index_keys + other_keys:
-        if not first:
-            out.append(",")
-        first = False
-        out.append(_js_string(key))
-        out.append(":")
-        _write(value[key], out)
-    out.append("}")
-
-
-def _is_array_index(key: str) -> bool:
-    # JS orders "array index" keys (canonical integers below 2**32 - 1) first.
-    return bool(_ARRAY_INDEX.fullmatch(key)) and int(key) < 2**32 - 1
-
-
-def _js_string(text: str) -> str:
-    return '"' + _NEEDS_ESCAPE.sub(_escape_char, _pair_surrogates(text)) + '"'
-
-
-def _escape_char(match: re.Match[str]) -> str:
-    char = match.group()
-    return _ESCAPES.get(char) or f"\\u{ord(char):04x}"
-
-
-def _pair_surrogates(text: str) -> str:
-    # A high+low surrogate pair held as two code points is one valid UTF-16
-    # character in JS and is written raw; join such pairs first.
-    if not any("\ud800" <= c <= "\udfff" for c in text):
-        return text
-    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
-
-
-def js_number(value: float) -> str:
-    """Format a number as JS's ``Number.prototype.toString`` (JSON rules)."""
-    if isinstance(value, int) and abs(value) <= 2**53:
-        return str(value)  # beyond 2**53 JS holds a double, formatted below
-    value = float(value)
-    if math.isnan(value) or math.isinf(value):
-        return "null"
-    if value == 0:
-        return "0"
-    sign = "-" if value < 0 else ""
-    digits, exp = _shortest_digits(abs(value))
-    return sign + _js_layout(digits, exp)
-
-
-def _shortest_digits(value: float) -> tuple[str, int]:
-    # repr() gives the shortest round-trip digits, as JS does; only the layout
-    # differs. Returns digits d1..dk and n with value = 0.d1..dk * 10**n.
-    mantissa, _, exponent = repr(value).partition("e")
-    whole, _, frac = mantissa.partition(".")
-    digits = (whole + frac).lstrip("0")
-    n = len(whole) + int(exponent or 0) - (len(whole + frac) - len((whole + frac).lstrip("0")))
-    digits = digits.rstrip("0") or "0"
-    return digits, n
-
-
-def _js_layout(digits: str, n: int) -> str:
-    k = len(digits)
-    if k <= n <= 21:
-        return digits + "0" * (n - k)
-    if 0 < n <= 21:
-        return digits[:n] + "." + digits[n:]
-    if -6 < n <= 0:
-        return "0." + "0" * (-n) + digits
-    exp = n - 1
-    mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
-    return f"{mantissa}e{'+' if exp >= 0 else '-'}{abs(exp)}"
-
-
-def now_ms() -> _dt.datetime:
-    """Now in UTC, cut to milliseconds: what a JS Date (and so a stored info) keeps."""
-    now = _dt.datetime.now(_dt.UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
-def utf16_units(text: str) -> int:
-    """Length of ``text`` in UTF-16 code units, JavaScript's ``.length`` (what localStorage quotas count)."""
-    if text.isascii():
-        return len(text)
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
-
-
-def js_iso(when: _dt.datetime) -> str:
-    """A datetime as JS ``Date.toISOString()``: UTC, milliseconds, ``Z``."""
-    if when.tzinfo is not None:
-        when = when.astimezone(_dt.UTC).replace(tzinfo=None)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
 def info_to_json(info: ModelArtifactsInfo) -> dict[str, Any]:
@@ -295,17 +164,34 @@ def info_from_json(doc: Any, *, part: str = "modelArtifactsInfo", url: str | Non
     )
 
 
-def parse_js_iso(text: str) -> _dt.datetime:
-    """Parse ``Date.toISOString()`` output into an aware UTC datetime."""
-    when = _dt.datetime.fromisoformat(text)  # Python 3.11+ reads the trailing "Z"
-    return when if when.tzinfo is not None else when.replace(tzinfo=_dt.UTC)
+
+def require_json_topology(artifacts: ModelArtifacts, where: str) -> None:
+    """Refuse a binary (GraphDef) topology: model.json and TF.js's stores hold JSON ones only.
+
+    Every saver calls this first; ``where`` starts the message and names who
+    refused (a scheme such as ``"localstorage://"``, a URL, or ``"model.json"``).
+
+    Raises
+    ------
+    ArtifactError
+        ``artifacts.model_topology`` is bytes.
+
+    Examples
+    --------
+    >>> require_json_topology(ModelArtifacts(model_topology=b"graph"), "memory://")
+    Traceback (most recent call last):
+    ...
+    pyweb.errors.ArtifactError: memory:// cannot save a binary (GraphDef) model topology; only JSON topologies can be saved
+    """
+    if isinstance(artifacts.model_topology, (bytes, bytearray, memoryview)):
+        raise ArtifactError(f"{where} cannot save a binary (GraphDef) model topology; only JSON topologies can be saved")
 
 
 # -- model.json ----------------------------------------------------------------
 
 
 def to_model_json(
-    artifacts: ModelArtifacts, weights_manifest: list[dict] | list[str] | None, *, layout: str = "browser"
+    artifacts: ModelArtifacts, weights_manifest: list[dict[str, Any]] | list[str] | None, *, layout: str = "browser"
 ) -> str:
     """The ``model.json`` text TF.js writes for ``artifacts``.
 
@@ -336,8 +222,7 @@ def to_model_json(
     >>> to_model_json(ModelArtifacts(model_topology={"a": 1}, weight_specs=[]), ["./model.weights.bin"])
     '{"modelTopology":{"a":1},"convertedBy":null,"weightsManifest":[{"paths":["./model.weights.bin"],"weights":[]}]}'
     """
-    if isinstance(artifacts.model_topology, (bytes, bytearray, memoryview)):
-        raise ArtifactError("model.json cannot hold a binary (GraphDef) topology; only JSON topologies can be saved")
+    require_json_topology(artifacts, "model.json")
     manifest = _manifest(artifacts, weights_manifest)
     doc: dict[str, Any] = {}
     if layout == "browser":
@@ -374,7 +259,7 @@ def _put_head(doc: dict[str, Any], artifacts: ModelArtifacts) -> None:
             doc[key] = None
 
 
-def _manifest(artifacts: ModelArtifacts, manifest: list[dict] | list[str] | None) -> list[dict] | None:
+def _manifest(artifacts: ModelArtifacts, manifest: list[dict[str, Any]] | list[str] | None) -> list[dict[str, Any]] | None:
     if manifest is None:
         return None
     if all(isinstance(p, str) for p in manifest):
@@ -382,7 +267,7 @@ def _manifest(artifacts: ModelArtifacts, manifest: list[dict] | list[str] | None
         if artifacts.weight_specs is not None:
             group["weights"] = artifacts.weight_specs
         return [group]
-    return list(manifest)
+    return list(cast("list[dict[str, Any]]", manifest))  # groups, as given
 
 
 def from_model_json(text: str | bytes) -> ModelArtifacts:
@@ -404,7 +289,7 @@ def from_model_json(text: str | bytes) -> ModelArtifacts:
     return parse_model_json(text)[0]
 
 
-def parse_model_json(text: str | bytes, *, url: str | None = None) -> tuple[ModelArtifacts, list[dict] | None]:
+def parse_model_json(text: str | BytesLike, *, url: str | None = None) -> tuple[ModelArtifacts, list[dict[str, Any]] | None]:
     """Like :func:`from_model_json`, and also return the weights manifest."""
     doc = _load_json(text, url)
     manifest = doc.get("weightsManifest")
@@ -463,80 +348,7 @@ def embed_weights(model_json: bytes, data: WeightData | None) -> bytes:
     encoded = base64.b64encode(join_weight_data(data))  # one buffer: encoded in place, not copied first
     return b"".join((model_json[:-1], b',"', EMBEDDED_WEIGHTS_KEY.encode(), b'":"', encoded, b'"}'))
 
-
-#: Deepest nesting of objects and arrays pyweb reads from a stored model (Keras and
-#: TF.js topologies nest about 10 deep). Deeper text would exhaust Python's stack.
-MAX_JSON_DEPTH = 100
-
-
-def load_json(text: str | bytes, *, part: str, url: str | None = None) -> Any:
-    """Parse JSON from a stored model as ``JSON.parse`` would, or raise CorruptModelError (``.part``).
-
-    Bytes are UTF-8 (a leading BOM is dropped, as ``TextDecoder`` does); ``NaN``
-    and ``Infinity``, which Python's parser takes and JavaScript's refuses, are
-    refused; nesting deeper than :data:`MAX_JSON_DEPTH` is refused before parsing.
-
-    Examples
-    --------
-    >>> load_json("[[1]]", part="model.json")
-    [[1]]
-    """
-    try:
-        if isinstance(text, (bytes, bytearray, memoryview)):
-            text = bytes(text).decode("utf-8-sig")
-        if json_text_depth(text) > MAX_JSON_DEPTH:
-            raise CorruptModelError(f"{part}{_at(url)} nests deeper than {MAX_JSON_DEPTH}", part=part, url=url)
-        return json.loads(text, parse_constant=_no_constants)
-    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
-        if isinstance(exc, CorruptModelError):
-            raise
-        why = "nests too deeply" if isinstance(exc, RecursionError) else f"is not valid JSON: {exc}"
-        raise CorruptModelError(f"{part}{_at(url)} {why}", part=part, url=url) from None
-
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def json_text_depth(text: str) -> int:
-    """How deep ``[``/``{`` nest in JSON text, strings skipped, without parsing it (linear time).
-
-    Checked before ``json.loads``: its C parser recurses once per level, and
-    in a browser a few thousand levels overflow the JavaScript stack under
-    Pyodide (a fatal error, not a RecursionError).
-    """
-    if "[" not in text and "{" not in text:
-        return 0
-    # Drop escaped backslashes, then escaped quotes (str.replace is linear), so every
-    # string is a plain "...": then drop those, and whatever is not a bracket.
-    if "\\" in text:
-        text = text.replace("\\\\", "").replace('\\"', "")
-    brackets = _BRACKET_RUNS.sub("", _JSON_STRING.sub("", text))
-    depth = deepest = 0
-    for opening in brackets.replace("{", "[").replace("}", "]").split("]"):
-        depth += len(opening)
-        deepest = max(deepest, depth)
-        depth -= 1
-    return deepest
-
-
-def json_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> int:
-    """How deep dicts and lists nest in ``value`` (0 for a scalar); stops counting past ``limit``."""
-    depth, level = 0, [value]
-    while depth <= limit:
-        level = [i for i in level if isinstance(i, (dict, list, tuple))]
-        if not level:
-            break
-        depth += 1
-        level = [v for i in level for v in (i.values() if isinstance(i, dict) else i)]
-    return depth
-
-
-_JSON_STRING = re.compile(r'"[^"]*"?')  # no alternation, no backtracking: one pass
-_BRACKET_RUNS = re.compile(r"[^\[\]{}]+")
-
-
-def _load_json(text: str | bytes, url: str | None) -> dict[str, Any]:
+def _load_json(text: str | BytesLike, url: str | None) -> dict[str, Any]:
     doc = load_json(text, part=MODEL_JSON, url=url)
     if not isinstance(doc, dict):
         raise CorruptModelError(f"model.json{_at(url)} must hold a JSON object", part=MODEL_JSON, url=url)
@@ -568,7 +380,7 @@ def _at(url: str | None) -> str:
     return f" at {url}" if url else ""
 
 
-def manifest_paths(manifest: Iterable[dict]) -> list[str]:
+def manifest_paths(manifest: Iterable[dict[str, Any]]) -> list[str]:
     """Every shard path, group by group, in manifest order."""
     return [path for group in manifest for path in group["paths"]]
 
@@ -628,7 +440,7 @@ def artifacts_from_json_dict(doc: dict[str, Any]) -> ModelArtifacts:
     return ModelArtifacts(**fields, absent_keys=absent, null_keys=nulls)
 
 
-# -- info, shards, integrity -----------------------------------------------------
+# -- info ------------------------------------------------------------------------
 
 
 def artifacts_info(artifacts: ModelArtifacts, *, date: _dt.datetime | None = None) -> ModelArtifactsInfo:
@@ -639,8 +451,7 @@ def artifacts_info(artifacts: ModelArtifacts, *, date: _dt.datetime | None = Non
     ArtifactError
         The topology is binary (TF.js raises too).
     """
-    if isinstance(artifacts.model_topology, (bytes, bytearray, memoryview)):
-        raise ArtifactError("expected a JSON model topology, got bytes (a binary GraphDef cannot be saved)")
+    require_json_topology(artifacts, "model.json")
     return ModelArtifactsInfo(
         date_saved=date or _dt.datetime.now(_dt.UTC),
         model_topology_type="JSON",
@@ -661,80 +472,3 @@ def _weight_data_bytes(data: WeightData | None) -> int | None:
     if isinstance(data, list) and not data:
         return None  # TF.js quirk: weightData [] gives undefined
     return weight_data_nbytes(data)
-
-
-def shard_paths(count: int, group: int = 1) -> list[str]:
-    """The converter's shard names: ``group1-shard1of3.bin``, ..."""
-    return [f"group{group}-shard{i}of{count}.bin" for i in range(1, count + 1)]
-
-
-def check_shard_bytes(shard_bytes: int | None) -> int | None:
-    """Validate a ``shard_bytes`` option: None or a positive int (not a bool)."""
-    if shard_bytes is not None and (isinstance(shard_bytes, bool) or not isinstance(shard_bytes, int) or shard_bytes <= 0):
-        raise ValueError(f"shard_bytes must be a positive integer, not {shard_bytes!r}")
-    return shard_bytes
-
-
-def split_shards(data: WeightData | None, shard_bytes: int | None) -> list[list[memoryview]]:
-    """Cut weight bytes into files of ``shard_bytes``, each a list of views.
-
-    No bytes are copied: a piece that spans two input buffers is two views.
-    ``None`` gives one piece holding everything (an empty model still gets one
-    empty file, as TF.js writes); a size gives ``ceil(total / size)`` pieces,
-    so 0 bytes give none, as the converter does.
-    """
-    views = [_byte_view(b) for b in _buffers(data)]
-    if check_shard_bytes(shard_bytes) is None:
-        return [views]
-    pieces: list[list[memoryview]] = []
-    current: list[memoryview] = []
-    room = shard_bytes
-    for view in views:
-        while view.nbytes:
-            take = view[:room]
-            current.append(take)
-            view, room = view[take.nbytes :], room - take.nbytes
-            if room == 0:
-                pieces.append(current)
-                current, room = [], shard_bytes
-    if current:
-        pieces.append(current)
-    return pieces
-
-
-def _buffers(data: WeightData | None) -> list[Any]:
-    if data is None:
-        return []
-    return [data] if isinstance(data, (bytes, bytearray, memoryview)) else list(data)
-
-
-def sha256_hex(data: Any) -> str:
-    """sha256 of a buffer or of a list of buffers taken as one stream."""
-    digest = hashlib.sha256()
-    for view in _buffers(data):
-        digest.update(_byte_view(view))
-    return digest.hexdigest()
-
-
-def add_integrity(group: dict[str, Any], pieces: list[Any]) -> None:
-    """Record a ``sha256`` per path in a manifest group (TF.js ignores the key).
-
-    ``pieces`` holds each file's content: a buffer or a list of buffers.
-    """
-    group["sha256"] = [sha256_hex(p) for p in pieces]
-
-
-def check_integrity(group: dict[str, Any], index: int, data: Any, *, url: str | None = None) -> None:
-    """Check shard ``index`` of ``group`` against its recorded sha256, if any.
-
-    Raises
-    ------
-    CorruptModelError
-        The digest differs; ``part`` is the shard's path.
-    """
-    digests = group.get("sha256")
-    if not isinstance(digests, list) or index >= len(digests):
-        return
-    if sha256_hex(data) != digests[index]:
-        path = group["paths"][index]
-        raise CorruptModelError(f"weight file {path!r}{_at(url)} does not match its sha256", part=path, url=url)

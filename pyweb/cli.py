@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +43,6 @@ from .types import ModelArtifacts
 from .urls import parse_url
 
 __all__ = ["main"]
-
-# Schemes whose handlers take on_progress=, for loading and for saving.
-_PROGRESS_LOAD = frozenset({"file", "http", "https"})
-_PROGRESS_SAVE = frozenset({"file"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -278,7 +275,8 @@ def _print_weights(artifacts: ModelArtifacts, out: Any) -> None:
         print("weights:      (none)", file=out)
         return
     data = artifacts.weight_bytes()
-    rows, offset, params = [], 0, 0
+    rows: list[tuple[str, ...]] = []
+    offset = params = 0
     for spec in specs:
         nbytes = weights_nbytes([spec], data[offset:])
         offset += nbytes
@@ -301,6 +299,7 @@ def _print_shards(artifacts: ModelArtifacts, out: Any) -> None:
         return
     data = artifacts.weight_data
     paths = manifest_paths(manifest)
+    sizes: list[int] | None
     sizes = [memoryview(p).nbytes for p in data] if isinstance(data, list) else [artifacts.weight_bytes().nbytes]
     if len(sizes) != len(paths):
         sizes = None  # shards were joined on load: per-file sizes unknown
@@ -321,15 +320,15 @@ def _convert(args: argparse.Namespace) -> None:
         options["shard_bytes"] = args.shard_bytes
     if args.integrity:
         options["integrity"] = True
-    with _bar("save", parse_url(dst).scheme in _PROGRESS_SAVE) as progress:
+    takes = api.handler_options(dst, "save")
+    refused = sorted(set(options) - takes)
+    if refused:
+        flags = ", ".join("--" + name.replace("_", "-") for name in refused)
+        raise PyWebError(f"{dst} does not take {flags}")
+    with _bar("save", "on_progress" in takes) as progress:
         if progress is not None:
             options["on_progress"] = progress
-        try:
-            info = api.save(artifacts, dst, quantize=args.quantize, **options).model_artifacts_info
-        except TypeError as exc:
-            if "unexpected keyword" not in str(exc):
-                raise
-            raise PyWebError(f"{dst} does not take --shard-bytes/--integrity ({exc})") from exc
+        info = api.save(artifacts, dst, quantize=args.quantize, **options).model_artifacts_info
     print(f"saved {dst} ({info.weight_data_bytes} weight bytes)")
 
 
@@ -347,8 +346,8 @@ def _date(when: Any) -> str:
     if isinstance(when, str):
         return when
     if isinstance(when, _dt.datetime):
-        when = when.astimezone(_dt.UTC) if when.tzinfo else when
-        return when.strftime("%Y-%m-%d %H:%M:%S")
+        moment: _dt.datetime = when.astimezone(_dt.UTC) if when.tzinfo else when
+        return moment.strftime("%Y-%m-%d %H:%M:%S")
     return "-"
 
 
@@ -478,7 +477,7 @@ def _serve_until_ctrl_c(command: str, url: str) -> int:
 
 
 def _load(url: str, options: dict[str, Any]) -> ModelArtifacts:
-    with _bar("load", parse_url(url).scheme in _PROGRESS_LOAD) as progress:
+    with _bar("load", "on_progress" in api.handler_options(url, "load")) as progress:
         if progress is None:
             return api.load(url, **options)
         return api.load(url, on_progress=progress, **options)
@@ -504,7 +503,7 @@ def _bar(desc: str, supported: bool) -> Iterator[Callable[[float], None] | None]
         bar.close()
 
 
-def _table(header: list[str], rows: list[tuple[str, ...]], out: Any, *, right: set[int] = frozenset()) -> None:
+def _table(header: list[str], rows: Sequence[tuple[str, ...]], out: Any, *, right: AbstractSet[int] = frozenset()) -> None:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         cells = [str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(row, widths))]

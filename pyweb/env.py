@@ -9,9 +9,13 @@ CPython. Nothing is emulated silently.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import RuntimeUnavailableError
+
+if TYPE_CHECKING:
+    from .platforms import IDBFactoryLike, StorageLike
 
 __all__ = ["IN_PYODIDE", "downloads", "indexed_db", "local_storage", "set_platform"]
 
@@ -35,38 +39,53 @@ def set_platform(name: str, obj: Any | None) -> None:
         _installed[name] = obj
 
 
-def local_storage() -> Any:
-    """The StorageLike behind ``localstorage://`` here."""
-    if "local_storage" in _installed:
-        return _installed["local_storage"]
+T = TypeVar("T")
+
+
+def _platform(name: str, in_browser: Callable[[], T], missing: str) -> T:
+    # The one lookup: what was installed, else the browser's own, else a hint.
+    if name in _installed:
+        installed: T = _installed[name]
+        return installed
     if IN_PYODIDE:
+        return in_browser()
+    raise RuntimeUnavailableError(missing)
+
+
+def local_storage() -> StorageLike:
+    """The StorageLike behind ``localstorage://`` here."""
+
+    def browser() -> StorageLike:
         from .browser.storage import browser_local_storage
 
         return browser_local_storage()
-    raise RuntimeUnavailableError(_HINT.format(what="window.localStorage", arg="storage"))
+
+    return _platform("local_storage", browser, _HINT.format(what="window.localStorage", arg="storage"))
 
 
-def indexed_db() -> Any:
+def indexed_db() -> IDBFactoryLike:
     """The IDBFactoryLike behind ``indexeddb://`` here."""
-    if "indexed_db" in _installed:
-        return _installed["indexed_db"]
-    if IN_PYODIDE:
+
+    def browser() -> IDBFactoryLike:
         from .browser.idb import browser_indexed_db
 
         return browser_indexed_db()
-    raise RuntimeUnavailableError(_HINT.format(what="IndexedDB", arg="factory"))
+
+    return _platform("indexed_db", browser, _HINT.format(what="IndexedDB", arg="factory"))
 
 
 def downloads() -> Any:
     """Where ``downloads://`` sends files: the installed stand-in, else the page."""
-    if "downloads" in _installed:
-        return _installed["downloads"]
-    if IN_PYODIDE:
+
+    def browser() -> Any:
         from .browser.bridge import in_worker, page_bridge
         from .browser.dom import AnchorDownloads, BridgedDownloads
 
         return BridgedDownloads(page_bridge()) if in_worker() else AnchorDownloads()
-    raise RuntimeUnavailableError(
+
+    return _platform(
+        "downloads",
+        browser,
         "downloads:// needs a browser page; in CPython call pyweb.emulation.install(downloads_dir=...) first "
-        "(or pass target= to the handler)"
+        "(or pass target= to the handler)",
     )

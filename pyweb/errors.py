@@ -18,17 +18,25 @@ without knowing pyweb::
     │   └── RequestTimeoutError(TimeoutError)    no answer within the handler's timeout
     └── ArtifactError(ValueError)                artifacts malformed or incomplete
         ├── CorruptModelError                    a stored part missing/unparsable (.part)
-        └── UnsupportedDTypeError(TypeError)     dtype outside DTYPES (.dtype)
+        ├── UnsupportedDTypeError(TypeError)     dtype outside DTYPES (.dtype)
+        ├── UnsupportedLayerError                pyweb.layers cannot run a layer (.layer_class, .option)
+        └── WeightMismatchError                  weights do not fit a Layers model (.reason, .names)
 
 Warnings: :class:`PyWebWarning` (UserWarning) and its :class:`StoreUnavailableWarning`
 (a store left out of ``list_models()``).
 
 Errors carry data as attributes (``url``, ``status``, ``part``, ``dtype``,
 ``name``); tests and callers should use those, not the message wording.
-Every class pickles, so errors survive process and worker boundaries.
+Every class pickles, so errors survive process and worker boundaries: one
+``__reduce__`` (:class:`PicklesAttributes`, the base of :class:`PyWebError`)
+rebuilds an error from its class, ``args`` and attributes without calling its
+``__init__``, so a subclass with keyword-only data needs nothing of its own.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 __all__ = [
     "ArtifactError",
@@ -48,10 +56,33 @@ __all__ = [
     "StoreUnavailableWarning",
     "SyncUnavailableError",
     "UnsupportedDTypeError",
+    "UnsupportedLayerError",
+    "WeightMismatchError",
 ]
 
+_E = TypeVar("_E", bound=BaseException)
 
-class PyWebError(Exception):
+
+class PicklesAttributes(Exception):
+    """Pickles as its class, ``args`` and instance attributes; the one ``__reduce__`` of pyweb's errors.
+
+    ``Exception``'s own pickling calls ``cls(*args)``, which fails for an
+    ``__init__`` with keyword-only data (``url=``, ``part=``) and loses the
+    attributes; this rebuilds the error without calling ``__init__``.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild, (type(self), self.args, self.__dict__.copy())
+
+
+def _rebuild(cls: type[_E], args: tuple[Any, ...], state: dict[str, Any]) -> _E:
+    err = cls.__new__(cls)
+    BaseException.__init__(err, *args)
+    err.__dict__.update(state)
+    return err
+
+
+class PyWebError(PicklesAttributes):
     """Base class of every pyweb error."""
 
 
@@ -88,9 +119,6 @@ class StorageError(PyWebError, OSError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
-
-    def __reduce__(self):
-        return _rebuild, (type(self), str(self), self.__dict__.copy())
 
 
 class ModelNotFoundError(StorageError, FileNotFoundError):
@@ -149,9 +177,6 @@ class CorruptModelError(ArtifactError):
         self.part = part
         self.url = url
 
-    def __reduce__(self):
-        return _rebuild, (type(self), str(self), self.__dict__.copy())
-
 
 class UnsupportedDTypeError(ArtifactError, TypeError):
     """A weight's dtype is not one pyweb (and TF.js) can store.
@@ -164,8 +189,31 @@ class UnsupportedDTypeError(ArtifactError, TypeError):
         self.dtype = dtype
         self.name = name
 
-    def __reduce__(self):
-        return _rebuild, (type(self), str(self), self.__dict__.copy())
+
+class UnsupportedLayerError(ArtifactError):
+    """A layer class, or an option of one, that :mod:`pyweb.layers` cannot run.
+
+    ``layer_class`` names the class (e.g. ``"LSTM"``); ``option`` the config key
+    (``None`` when the class itself is unsupported).
+    """
+
+    def __init__(self, message: str, *, layer_class: str, option: str | None = None) -> None:
+        super().__init__(message)
+        self.layer_class = layer_class
+        self.option = option
+
+
+class WeightMismatchError(ArtifactError):
+    """Weights do not fit a Layers model, as in TF.js's strict ``loadWeights``.
+
+    ``reason`` is ``"extra"``, ``"missing"``, ``"duplicate"``, ``"shape"``, ``"dtype"`` or
+    ``"count"``; ``names`` lists the weights concerned.
+    """
+
+    def __init__(self, message: str, *, reason: str, names: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.names = list(names)
 
 
 class PyWebWarning(UserWarning):
@@ -175,9 +223,3 @@ class PyWebWarning(UserWarning):
 class StoreUnavailableWarning(PyWebWarning):
     """``list_models()`` left out a store that exists here but could not be listed."""
 
-
-def _rebuild(cls: type[PyWebError], message: str, state: dict) -> PyWebError:
-    err = cls.__new__(cls)
-    Exception.__init__(err, message)
-    err.__dict__.update(state)
-    return err

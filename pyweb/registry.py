@@ -13,8 +13,8 @@ there are dozens. Nothing registers itself as an import side effect.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
-from typing import Any, Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from .errors import HandlerUnavailableError, SchemeError
 from .types import HandlerFactory
@@ -126,7 +126,7 @@ def known_schemes() -> list[str]:
     return sorted(set(_BUILTINS) | set(_registered) | set(_discover()))
 
 
-class _RegistryView(Mapping):
+class _RegistryView(Mapping[str, Any]):
     """Read-only ``scheme -> factory or dotted path`` view of the registry."""
 
     def __getitem__(self, scheme: str) -> HandlerFactory | str:
@@ -147,7 +147,7 @@ registry = _RegistryView()
 
 def _normalize(scheme: str) -> str:
     name = scheme.strip().lower()
-    return name[:-3] if name.endswith("://") else name
+    return name.removesuffix("://")
 
 
 def _lookup(name: str) -> tuple[HandlerFactory | str, str]:
@@ -172,7 +172,8 @@ def _import(name: str, target: str, hint: str) -> HandlerFactory:
             obj = getattr(obj, part)
     except (ImportError, AttributeError) as exc:
         raise HandlerUnavailableError(f"cannot load the handler for {name}:// ({target}): {exc}. {hint}") from exc
-    return obj
+    factory: HandlerFactory = obj
+    return factory
 
 
 def _fsspec_factory(name: str) -> HandlerFactory | None:
@@ -193,6 +194,6 @@ def _discover() -> dict[str, Any]:
             from importlib.metadata import entry_points
 
             _entry_points = {ep.name.lower(): ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
-        except Exception:  # no metadata (vendored copy): no third-party schemes
+        except Exception:  # noqa: BLE001  (no metadata, e.g. a vendored copy: no third-party schemes)
             _entry_points = {}
     return _entry_points

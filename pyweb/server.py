@@ -51,13 +51,15 @@ import stat
 import sys
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Self, cast
 from urllib.parse import unquote, urlsplit
 
 from . import api
 from ._checks import check_artifacts
+from ._serving import ServerThread
 from ._upload import Deadline, RequestError, artifacts_from_upload, read_body, upload_boundary
 from .artifacts import MODEL_JSON, info_to_json
 from .errors import ArtifactError, InvalidURLError, ModelNotFoundError, PyWebError, QuotaExceededError, StorageError
@@ -135,12 +137,12 @@ class ModelServer:
         self.log = log
         server_class = _Server6 if ":" in host else _Server
         self.httpd = server_class((host, port), _Handler)
-        self.httpd.app = self  # type: ignore[attr-defined]
-        self.httpd.slots = threading.BoundedSemaphore(max_connections)  # type: ignore[attr-defined]
+        self.httpd.app = self
+        self.httpd.slots = threading.BoundedSemaphore(max_connections)
         self._name_locks: dict[Path, threading.Lock] = {}
         self._name_locks_guard = threading.Lock()
         self.host = host
-        self._thread: threading.Thread | None = None
+        self._serving = ServerThread(self.httpd, name="pyweb-server", poll_interval=0.05)
 
     def lock_for(self, target: Path) -> threading.Lock:
         """The lock that uploads and deletes of one model take turns on."""
@@ -158,13 +160,9 @@ class ModelServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
-    def start(self) -> ModelServer:
+    def start(self) -> Self:
         """Serve in a background (daemon) thread."""
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="pyweb-server", daemon=True
-            )
-            self._thread.start()
+        self._serving.start()
         return self
 
     def serve_forever(self) -> None:
@@ -173,13 +171,9 @@ class ModelServer:
 
     def close(self) -> None:
         """Stop serving and release the port."""
-        if self._thread is not None:
-            self.httpd.shutdown()
-            self._thread.join()
-            self._thread = None
-        self.httpd.server_close()
+        self._serving.close()
 
-    def __enter__(self) -> ModelServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -267,7 +261,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     @property
     def app(self) -> ModelServer:
-        return self.server.app  # type: ignore[attr-defined]
+        return cast(_Server, self.server).app  # the _Server this handler was made for
 
     _body_read = _started = False
 
@@ -351,7 +345,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._fail(_status_for(exc), str(exc))
             except (ConnectionError, TimeoutError):
                 raise
-            except Exception as exc:  # a bug or an I/O failure: answer, don't just drop the connection
+            except Exception as exc:  # noqa: BLE001  (a bug or an I/O failure: answer, don't just drop the connection)
                 self.log_error("internal error: %r", exc)
                 self._fail(500, f"internal server error: {type(exc).__name__}")
         except (ConnectionError, TimeoutError):  # the client went away
@@ -406,7 +400,7 @@ class _Handler(BaseHTTPRequestHandler):
         rel = path[len("/models/") :]
         if method in ("GET", "HEAD"):
             return self._send_file(rel, head=method == "HEAD")
-        name = rel[: -len("/" + MODEL_JSON)] if rel.endswith("/" + MODEL_JSON) else rel
+        name = rel.removesuffix("/" + MODEL_JSON)
         if method in ("POST", "PUT"):
             return self._upload(name)
         return self._delete(name)

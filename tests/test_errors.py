@@ -70,3 +70,23 @@ def test_errors_pickle_with_their_data(err, attrs):
     assert str(back) == str(err) == "m"
     for name, value in attrs.items():
         assert getattr(back, name) == value
+
+
+def test_every_error_pickles_through_the_one_reduce():
+    from pyweb.layers import UnsupportedLayerError, WeightMismatchError
+    from pyweb.testing import PyodideError
+
+    assert UnsupportedLayerError is errors.UnsupportedLayerError and WeightMismatchError is errors.WeightMismatchError
+    for cls in [*all_errors(), PyodideError]:
+        assert "__reduce__" not in vars(cls) or cls is errors.PicklesAttributes, cls
+    samples = [
+        (errors.UnsupportedLayerError("m", layer_class="LSTM", option="unroll"), {"layer_class": "LSTM", "option": "unroll"}),
+        (errors.WeightMismatchError("m", reason="shape", names=["w"]), {"reason": "shape", "names": ["w"]}),
+        (errors.RequestTimeoutError("m", url="u", timeout=2.5), {"url": "u", "timeout": 2.5}),
+        (PyodideError("KeyError", "m", "tb", mro=["KeyError"], target="t"), {"type_name": "KeyError", "mro": ["KeyError"]}),
+    ]
+    for err, attrs in samples:
+        back = pickle.loads(pickle.dumps(err))
+        assert type(back) is type(err) and back.args == err.args
+        for name, value in attrs.items():
+            assert getattr(back, name) == value

@@ -26,11 +26,11 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .._atomic import replace_file
 from ..errors import StorageError
 
 __all__ = ["FolderDownloads", "sanitize_name", "split_extension"]
@@ -111,15 +111,11 @@ class FolderDownloads:
     def _write(self, name: str, data: Any) -> Path:
         path = self._reserve(name)
         base, ext = split_extension(path.name)
-        fd, part = tempfile.mkstemp(prefix=base + ".", suffix=ext + ".part", dir=self.directory)
         try:
-            with open(fd, "wb") as f:
-                f.write(memoryview(data))
-            os.replace(part, path)
+            replace_file(path, memoryview(data), prefix=base + ".", suffix=ext + ".part", sync=False)
         except BaseException:
-            for leftover in (Path(part), path):
-                with contextlib.suppress(OSError):
-                    leftover.unlink()
+            with contextlib.suppress(OSError):
+                path.unlink()  # the name _reserve held
             raise
         return path
 

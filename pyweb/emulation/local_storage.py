@@ -34,10 +34,10 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from .._atomic import replace_file
 from ..artifacts import js_number, utf16_units
 from ..errors import CorruptModelError, QuotaExceededError, StorageError
 
@@ -238,19 +238,7 @@ class FakeLocalStorage:
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    replace_file(path, data, prefix=f".{path.name}.", suffix=".tmp")
 
 
 def _js_string(value: Any) -> str:

@@ -46,13 +46,13 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from .._run import run_sync
 from ..artifacts import parse_model_json
 from ..env import IN_PYODIDE
 from ..errors import ArtifactError, CorruptModelError, ModelNotFoundError
-from ..types import Handler, ModelArtifacts
+from ..types import BytesLike, Handler, ModelArtifacts
 
 __all__ = ["BrowserFilesHandler", "browser_files", "js_basename", "pair_weight_files"]
 
@@ -69,7 +69,8 @@ class _Upload:
     def read(self, *, first: bool) -> bytes:
         if isinstance(self.source, (str, os.PathLike)):
             return _read_path(self.source, self.name, first=first)
-        return self.source
+        data: bytes = self.source  # bytes-like, given as is
+        return data
 
     async def aread(self, *, first: bool) -> bytes:
         return self.read(first=first)
@@ -149,7 +150,7 @@ class BrowserFilesHandler(Handler):
             raise CorruptModelError(f"weightsManifest field is missing from file {name}", part=name)
         if not self.weight_files:
             if artifacts.weight_data is not None:  # pyweb's single-file form
-                artifacts.weight_data = [artifacts.weight_data]
+                artifacts.weight_data = [cast(BytesLike, artifacts.weight_data)]  # one embedded buffer
             else:  # TF.js: a lone JSON has no weights
                 artifacts.weight_specs = None
             return artifacts, []
@@ -195,7 +196,7 @@ def js_basename(path: str) -> str:
     return path.split("/")[-1]
 
 
-def pair_weight_files(manifest: list[dict], names: list[str], *, json_name: str = "model.json") -> list[int]:
+def pair_weight_files(manifest: list[dict[str, Any]], names: list[str], *, json_name: str = "model.json") -> list[int]:
     """For each manifest path, in order, the index in ``names`` of the file holding it.
 
     Raises

@@ -64,11 +64,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from ..artifacts import artifacts_info, embed_weights, to_model_json
-from ..errors import ArtifactError
+from ..artifacts import artifacts_info, embed_weights, require_json_topology, to_model_json
 from ..types import Handler, ModelArtifacts, SaveResult
 
-__all__ = ["BINARY_MIME", "JSON_MIME", "SCHEME", "DownloadTarget", "DownloadsHandler", "download_files"]
+__all__ = ["BINARY_MIME", "JSON_MIME", "SCHEME", "AsyncDownloadTarget", "DownloadTarget", "DownloadsHandler", "download_files"]
 
 SCHEME = "downloads://"
 DEFAULT_PREFIX = "model"
@@ -91,11 +90,17 @@ class DownloadTarget(Protocol):
 
     ``download(files, deliver=...)`` takes the files in click order and may
     return a delivery report (``{"clicked": [...], "offered": [...]}``). A
-    target may add ``async adownload(files, deliver=...)``, which ``asave``
-    then awaits.
+    target may also be an :class:`AsyncDownloadTarget`.
     """
 
     def download(self, files: Sequence[DownloadFile], *, deliver: str = "gesture") -> Any: ...
+
+
+@runtime_checkable
+class AsyncDownloadTarget(DownloadTarget, Protocol):
+    """A :class:`DownloadTarget` with an async twin, which ``asave`` awaits (the page's targets)."""
+
+    async def adownload(self, files: Sequence[DownloadFile], *, deliver: str = "gesture") -> Any: ...
 
 
 class DownloadsHandler(Handler):
@@ -130,6 +135,8 @@ class DownloadsHandler(Handler):
     >>> pyweb.save(artifacts, "downloads://my-model")  # doctest: +SKIP
     >>> await pyweb.asave(artifacts, "downloads://my-model", single_file=True)  # doctest: +SKIP
     """
+
+    save_options = frozenset({"single_file", "deliver", "target"})
 
     def __init__(
         self,
@@ -169,9 +176,8 @@ class DownloadsHandler(Handler):
         files = self.files(artifacts)
         info = artifacts_info(artifacts)
         target = self.target
-        adownload = getattr(target, "adownload", None)
-        if adownload is not None:
-            report = await adownload(files, deliver=self.deliver)
+        if isinstance(target, AsyncDownloadTarget):
+            report = await target.adownload(files, deliver=self.deliver)
         else:
             report = target.download(files, deliver=self.deliver)
         return SaveResult(info, delivery=_report(report, files))
@@ -195,8 +201,7 @@ def download_files(artifacts: ModelArtifacts, prefix: str, *, single_file: bool 
     ArtifactError
         A binary (GraphDef) topology: like TF.js, only JSON topologies download.
     """
-    if isinstance(artifacts.model_topology, (bytes, bytearray, memoryview)):
-        raise ArtifactError("downloads:// cannot save a binary (GraphDef) model topology; only JSON topologies")
+    require_json_topology(artifacts, "downloads://")
     weights_name = prefix + WEIGHTS_EXTENSION
     text = to_model_json(artifacts, ["./" + weights_name], layout="browser").encode("utf-8")
     has_weights = artifacts.weight_data is not None
@@ -214,4 +219,5 @@ def default_target() -> DownloadTarget:
     """The installed stand-in, else the page's downloads in Pyodide."""
     from .. import env
 
-    return env.downloads()
+    target: DownloadTarget = env.downloads()
+    return target

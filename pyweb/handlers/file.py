@@ -52,19 +52,18 @@ import warnings
 from typing import Any
 
 from .. import _confined
-from .._buffers import allocate
 from .._atomic import (
     CHUNK,
     Progress,
     ProgressCallback,
     is_leftover,
     staging,
+    swap_in,
     sweep_stale,
     sweep_tree,
-    swap_in,
     write_all,
 )
-from ..env import IN_PYODIDE
+from .._buffers import allocate
 from ..artifacts import (
     MODEL_JSON,
     NODE_WEIGHTS_PATH,
@@ -74,10 +73,12 @@ from ..artifacts import (
     check_shard_bytes,
     manifest_paths,
     parse_model_json,
+    require_json_topology,
     shard_paths,
     split_shards,
     to_model_json,
 )
+from ..env import IN_PYODIDE
 from ..errors import (
     ArtifactError,
     CorruptModelError,
@@ -118,7 +119,8 @@ class FileHandler(Handler):
     >>> pyweb.load("file:///tmp/my-model/model.json")  # doctest: +SKIP
     """
 
-    global_store = False
+    save_options = frozenset({"shard_bytes", "integrity", "on_progress"})
+    load_options = frozenset({"on_progress"})
 
     def __init__(
         self,
@@ -139,8 +141,7 @@ class FileHandler(Handler):
     # -- save ------------------------------------------------------------------
 
     def save(self, artifacts: ModelArtifacts) -> SaveResult:
-        if isinstance(artifacts.model_topology, (bytes, bytearray, memoryview)):
-            raise ArtifactError("file:// cannot save a binary (GraphDef) topology; only JSON topologies")
+        require_json_topology(artifacts, "file://")
         info = artifacts_info(artifacts)
         target = self._save_dir()
         files, manifest = self._plan(artifacts)
@@ -173,12 +174,12 @@ class FileHandler(Handler):
             path = os.path.dirname(path)
         return os.path.realpath(path)
 
-    def _plan(self, artifacts: ModelArtifacts) -> tuple[list[tuple[str, list[memoryview]]], list[dict] | None]:
+    def _plan(self, artifacts: ModelArtifacts) -> tuple[list[tuple[str, list[memoryview]]], list[dict[str, Any]] | None]:
         if artifacts.weight_specs is None and artifacts.weight_data is None:
             return [], None  # topology only: no manifest, no weight files
         pieces = split_shards(artifacts.weight_data, self.shard_bytes)
         paths = [NODE_WEIGHTS_PATH] if self.shard_bytes is None else shard_paths(len(pieces))
-        group: dict = {"paths": paths, "weights": artifacts.weight_specs or []}
+        group: dict[str, Any] = {"paths": paths, "weights": artifacts.weight_specs or []}
         if self.integrity:
             add_integrity(group, pieces)
         return list(zip(paths, pieces)), [group]
@@ -313,7 +314,7 @@ def _read_json(json_path: str, url: str) -> bytes:
 # -- reading ----------------------------------------------------------------------
 
 
-def _read_weights(model_dir: str, manifest: list[dict], url: str, on_progress: ProgressCallback | None) -> memoryview:
+def _read_weights(model_dir: str, manifest: list[dict[str, Any]], url: str, on_progress: ProgressCallback | None) -> memoryview:
     """Every weight file, in manifest order, read straight into one buffer.
 
     Sizes are checked against the specs first, so nothing is allocated or
@@ -342,7 +343,7 @@ def _read_weights(model_dir: str, manifest: list[dict], url: str, on_progress: P
     return view
 
 
-def _wanted_bytes(manifest: list[dict], total: int, url: str) -> int:
+def _wanted_bytes(manifest: list[dict[str, Any]], total: int, url: str) -> int:
     """How many of the ``total`` bytes in the weight files to read: what the specs use.
 
     String weights have data-dependent sizes: then every byte is read and

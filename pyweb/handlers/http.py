@@ -57,6 +57,7 @@ from ..artifacts import (
     load_json,
     manifest_paths,
     parse_model_json,
+    require_json_topology,
     shard_paths,
     split_shards,
     to_model_json,
@@ -70,7 +71,7 @@ from ..errors import (
     ModelNotFoundError,
     RequestTimeoutError,
 )
-from ..types import Handler, ModelArtifacts, ModelArtifactsInfo, ModelStore, SaveResult
+from ..types import BytesLike, Handler, ModelArtifacts, ModelArtifactsInfo, ModelStore, SaveResult
 
 __all__ = ["FetchFunc", "FetchResponse", "HTTPHandler", "HTTPModelStore", "split_weight_prefix", "weight_urls"]
 
@@ -85,7 +86,7 @@ _GONE = (404, 410)
 MAX_MODEL_JSON_BYTES = 256 << 20
 
 
-def _weights_bound(manifest: list[dict], url: str) -> int | None:
+def _weights_bound(manifest: list[dict[str, Any]], url: str) -> int | None:
     """The bytes the specs need (no weight file can usefully hold more), or None with string weights."""
     from ..weights import weights_nbytes
 
@@ -176,6 +177,13 @@ class HTTPHandler(Handler):
     >>> pyweb.load("https://example.com/m/model.json", headers={"Authorization": "Bearer x"})  # doctest: +SKIP
     """
 
+    save_options = frozenset({"request_init", "headers", "fetch_func", "timeout", "method", "shard_bytes", "integrity"})
+    load_options = frozenset({
+        "request_init", "headers", "fetch_func", "timeout",
+        "weight_path_prefix", "weight_url_converter", "on_progress", "max_parallel", "strict_status",
+    })
+    store_options = frozenset({"headers", "request_init", "fetch_func", "timeout"})
+
     def __init__(
         self,
         url: str,
@@ -204,7 +212,6 @@ class HTTPHandler(Handler):
             raise ValueError(f"max_parallel must be a positive integer, not {max_parallel!r}")
         check_shard_bytes(shard_bytes)
         self.url = url
-        self.location = url  # two URLs naming one model agree here
         self.headers = _merge_headers(request_init.pop("headers", None), headers)
         self.method = (method or request_init.pop("method", None) or "POST").upper()
         request_init.pop("method", None)
@@ -241,7 +248,12 @@ class HTTPHandler(Handler):
             artifacts.weight_data = await self._load_weights(manifest)
         return artifacts
 
-    def _parse(self, body: bytes) -> tuple[ModelArtifacts, list[dict] | None]:
+    @property
+    def location(self) -> str:
+        """The model's URL: two URLs naming one model agree here."""
+        return self.url
+
+    def _parse(self, body: BytesLike) -> tuple[ModelArtifacts, list[dict[str, Any]] | None]:
         try:
             return parse_model_json(body, url=self.url)
         except CorruptModelError as exc:
@@ -253,7 +265,7 @@ class HTTPHandler(Handler):
                 url=exc.url,
             ) from exc
 
-    async def _load_weights(self, manifest: list[dict]) -> list[bytes]:
+    async def _load_weights(self, manifest: list[dict[str, Any]]) -> list[BytesLike]:
         paths = manifest_paths(manifest)
         urls = await weight_urls(
             self.url, paths, weight_path_prefix=self.weight_path_prefix, weight_url_converter=self.weight_url_converter
@@ -263,7 +275,7 @@ class HTTPHandler(Handler):
         most = _weights_bound(manifest, self.url)  # no one file can hold more than all the weights
         done = 0
 
-        async def one(url: str, group: dict, index: int) -> bytes:
+        async def one(url: str, group: dict[str, Any], index: int) -> BytesLike:
             nonlocal done
             async with limit:
                 data = await self._fetch_weight(url, group["paths"][index], most)
@@ -277,7 +289,7 @@ class HTTPHandler(Handler):
             return []
         return await _gather_all([one(url, g, i) for url, (g, i) in zip(urls, where)])
 
-    async def _fetch_weight(self, url: str, path: str, max_bytes: int | None) -> bytes:
+    async def _fetch_weight(self, url: str, path: str, max_bytes: int | None) -> BytesLike:
         response = await self._fetch(url, "GET", max_bytes=max_bytes)
         if self.strict_status and response.status in _GONE:
             raise CorruptModelError(
@@ -295,8 +307,7 @@ class HTTPHandler(Handler):
     # -- save ----------------------------------------------------------------
 
     async def asave(self, artifacts: ModelArtifacts) -> SaveResult:
-        if isinstance(artifacts.model_topology, (bytes, bytearray, memoryview)):
-            raise ArtifactError("HTTP save does not support binary (GraphDef) model topologies; use a JSON topology")
+        require_json_topology(artifacts, self.url)
         info = artifacts_info(artifacts)
         parts = self._weight_parts(artifacts)
         group: dict[str, Any] = {"paths": [name for name, _ in parts] if parts is not None else [HTTP_WEIGHTS_PATH]}
@@ -307,6 +318,7 @@ class HTTPHandler(Handler):
         model_json = to_model_json(artifacts, [group]).encode("utf-8", "surrogatepass")
         fields = [(MODEL_JSON, "application/json", [memoryview(model_json)])]
         fields += [(_field_name(name), "application/octet-stream", views) for name, views in parts or []]
+        body: list[memoryview] | bytearray
         if self.fetch_func is _OWN_FETCH:  # pyweb's client sends the pieces one after another
             body, content_type = multipart_parts(fields)
         else:
@@ -425,7 +437,8 @@ class HTTPModelStore(ModelStore):
         if not response.ok:
             raise HTTPStatusError(f"{method} {url} failed with HTTP {response.status}", url=url, status=response.status)
         try:
-            return load_json(response.body, part="response", url=url)
+            doc: dict[str, Any] = load_json(response.body, part="response", url=url)
+            return doc
         except CorruptModelError as exc:
             raise HTTPStatusError(f"{url} did not answer with JSON", url=url, status=response.status) from exc
 
@@ -466,7 +479,7 @@ async def _with_timeout(awaitable: Awaitable[FetchResponse], timeout: float | No
         raise RequestTimeoutError(f"no answer from {url} within {timeout} s", url=url, timeout=timeout) from exc
 
 
-async def _gather_all(coros: list[Awaitable[bytes]]) -> list[bytes]:
+async def _gather_all(coros: list[Awaitable[BytesLike]]) -> list[BytesLike]:
     """Run all; on the first failure cancel the rest (closing their connections) and raise it."""
     tasks = [asyncio.ensure_future(c) for c in coros]
     try:

@@ -49,9 +49,9 @@ from ..artifacts import (
     info_to_json,
     js_iso,
     now_ms,
+    require_json_topology,
 )
 from ..errors import (
-    ArtifactError,
     CorruptModelError,
     InvalidURLError,
     ModelNotFoundError,
@@ -62,6 +62,7 @@ from ..types import (
     Handler,
     IDBDatabaseLike,
     IDBFactoryLike,
+    IDBWholeOperations,
     ModelArtifacts,
     ModelArtifactsInfo,
     ModelStore,
@@ -107,6 +108,7 @@ class IndexedDBHandler(Handler):
     >>> await pyweb.asave(artifacts, "indexeddb://my-model")  # doctest: +SKIP
     """
 
+    save_options = load_options = store_options = frozenset({"factory"})
     global_store = True
 
     def __init__(self, path: str, *, factory: IDBFactoryLike | None = None) -> None:
@@ -121,8 +123,7 @@ class IndexedDBHandler(Handler):
         return self._factory if self._factory is not None else _default_factory()
 
     async def asave(self, artifacts: ModelArtifacts) -> SaveResult:
-        if isinstance(artifacts.model_topology, (bytes, bytearray, memoryview)):
-            raise ArtifactError("indexeddb:// cannot save a binary (GraphDef) model topology; only JSON topologies")
+        require_json_topology(artifacts, "indexeddb://")
         # As TF.js: weightData becomes one buffer (empty when absent) before the info is taken.
         joined = dataclasses.replace(artifacts, weight_data=join_weight_data(artifacts.weight_data))
         info = artifacts_info(joined, date=now_ms())
@@ -132,7 +133,7 @@ class IndexedDBHandler(Handler):
             await _operations(self.factory).put_records(DATABASE_NAME, DATABASE_VERSION, STORES, puts)
         return SaveResult(info)
 
-    def _records(self, artifacts: ModelArtifacts, info: ModelArtifactsInfo) -> tuple[dict, dict]:
+    def _records(self, artifacts: ModelArtifacts, info: ModelArtifactsInfo) -> tuple[dict[str, Any], dict[str, Any]]:
         info_doc = _info_record(info)
         arts = artifacts_to_json_dict(artifacts)
         model = {KEY_PATH: self.path, "modelArtifacts": arts, "modelArtifactsInfo": info_doc}
@@ -204,7 +205,7 @@ class _ByRequest:
     def __init__(self, factory: IDBFactoryLike) -> None:
         self.factory = factory
 
-    async def put_records(self, name: str, version: int, stores: _Specs, puts: Sequence[tuple[str, dict]]) -> None:
+    async def put_records(self, name: str, version: int, stores: _Specs, puts: Sequence[tuple[str, dict[str, Any]]]) -> None:
         async with self._connection(name, version, stores) as db:
             await _all_or_nothing(db, puts, lambda tx, store, value: tx.put(store, value))
 
@@ -220,7 +221,8 @@ class _ByRequest:
             tx = db.transaction([store], "readonly")
             request = tx.get_all(store)
             await tx.complete()
-            return request.result
+            records: list[Any] = request.result
+            return records
 
     async def delete_records(self, name: str, version: int, stores: _Specs, deletes: Sequence[tuple[str, str]]) -> None:
         async with self._connection(name, version, stores) as db:
@@ -270,9 +272,11 @@ def _errors_for(url: str, info: ModelArtifactsInfo | None = None) -> Iterator[No
         raise
 
 
-def _operations(factory: IDBFactoryLike) -> Any:
-    # The factory's own one-call operations when it has them, else the protocol.
-    return factory if getattr(factory, "whole_operations", False) else _ByRequest(factory)
+def _operations(factory: IDBFactoryLike) -> IDBWholeOperations | _ByRequest:
+    # The factory's own one-call operations when it has them (and has them on), else the protocol.
+    if isinstance(factory, IDBWholeOperations) and factory.whole_operations:
+        return factory
+    return _ByRequest(factory)
 
 
 def _create_missing(db: IDBDatabaseLike, stores: _Specs) -> None:

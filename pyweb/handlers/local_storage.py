@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-from typing import Any
+from typing import Any, cast
 
 from ..artifacts import (
     artifacts_info,
@@ -44,10 +44,11 @@ from ..artifacts import (
     js_dumps,
     load_json,
     now_ms,
+    require_json_topology,
     utf16_units,
 )
 from ..errors import ArtifactError, CorruptModelError, InvalidURLError, ModelNotFoundError, QuotaExceededError
-from ..types import Handler, ModelArtifacts, ModelArtifactsInfo, ModelStore, SaveResult, StorageLike
+from ..types import Base64Storage, Handler, ModelArtifacts, ModelArtifactsInfo, ModelStore, SaveResult, StorageLike
 
 __all__ = ["LocalStorageHandler", "LocalStorageStore", "model_keys", "requested_bytes"]
 
@@ -101,6 +102,7 @@ class LocalStorageHandler(Handler):
     >>> pyweb.save(artifacts, "localstorage://my-model")  # doctest: +SKIP
     """
 
+    save_options = load_options = store_options = frozenset({"storage"})
     global_store = True
 
     def __init__(self, path: str, *, storage: StorageLike | None = None) -> None:
@@ -118,8 +120,7 @@ class LocalStorageHandler(Handler):
     # -- save ----------------------------------------------------------------
 
     def save(self, artifacts: ModelArtifacts) -> SaveResult:
-        if isinstance(artifacts.model_topology, (bytes, bytearray, memoryview)):
-            raise ArtifactError("localstorage:// cannot save a binary (GraphDef) model topology; only JSON topologies")
+        require_json_topology(artifacts, "localstorage://")
         info = artifacts_info(artifacts, date=now_ms())
         texts, weights = self._values(artifacts, info)
         storage = self.storage
@@ -295,15 +296,15 @@ def _json_or_undefined(value: Any) -> str:
 
 def _write(storage: StorageLike, key: str, text: str | None, weights: memoryview | None) -> None:
     if weights is None:
-        storage.setItem(key, text)
-    elif hasattr(storage, "set_base64"):
+        storage.setItem(key, cast(str, text))  # every text part is set; only weight_data may be None
+    elif isinstance(storage, Base64Storage):
         storage.set_base64(key, weights)  # bytes cross once; the base64 text stays in the store
     else:
         storage.setItem(key, base64.b64encode(weights).decode("ascii"))
 
 
 def _read_base64(storage: StorageLike, key: str) -> bytes | None:
-    if hasattr(storage, "get_base64"):
+    if isinstance(storage, Base64Storage):
         return storage.get_base64(key)
     text = storage.getItem(key)
     return None if text is None else base64.b64decode(text, validate=True)
@@ -317,14 +318,14 @@ _Old = tuple[str, Any]
 def _snapshot(storage: StorageLike, keys: dict[str, str]) -> dict[str, _Old]:
     old: dict[str, _Old] = {}
     for suffix, key in keys.items():
-        value = _snapshot_one(storage, key, fast=suffix == WEIGHT_DATA and hasattr(storage, "get_base64"))
+        value = _snapshot_one(storage, key, fast=suffix == WEIGHT_DATA and isinstance(storage, Base64Storage))
         if value is not None:
             old[key] = value
     return old
 
 
 def _snapshot_one(storage: StorageLike, key: str, *, fast: bool) -> _Old | None:
-    if fast:
+    if fast and isinstance(storage, Base64Storage):
         try:
             data = storage.get_base64(key)
             return None if data is None else ("base64", data)

@@ -12,8 +12,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from ..artifacts import artifacts_info
-from ..errors import ArtifactError, ModelNotFoundError
+from ..artifacts import artifacts_info, require_json_topology
+from ..errors import ModelNotFoundError
 from ..types import Handler, ModelArtifacts, ModelArtifactsInfo, ModelStore, SaveResult
 
 __all__ = ["MemoryHandler", "MemoryStore", "from_memory", "with_save_handler"]
@@ -31,11 +31,14 @@ class MemoryHandler(Handler):
     def __init__(self, path: str) -> None:
         self.path = path
         self.url = f"memory://{path}"
-        self.location = path  # two URLs naming one model agree here
+
+    @property
+    def location(self) -> str:
+        """The model's name: two URLs naming one model agree here."""
+        return self.path
 
     def save(self, artifacts: ModelArtifacts) -> SaveResult:
-        if isinstance(artifacts.model_topology, (bytes, bytearray, memoryview)):
-            raise ArtifactError("memory:// stores JSON topologies only, not binary GraphDefs")
+        require_json_topology(artifacts, "memory://")
         stored = _snapshot(artifacts)
         info = artifacts_info(stored)
         _MODELS[self.path] = (stored, info)
@@ -120,10 +123,10 @@ async def _await(awaitable: Any) -> Any:
 
 
 def from_memory(
-    model: ModelArtifacts | dict,
-    weight_specs: list[dict] | None = None,
+    model: ModelArtifacts | dict[str, Any],
+    weight_specs: list[dict[str, Any]] | None = None,
     weight_data: Any = None,
-    training_config: dict | None = None,
+    training_config: dict[str, Any] | None = None,
 ) -> Handler:
     """A load-only handler that returns ``model`` (TF.js ``tf.io.fromMemory``).
 

@@ -52,6 +52,7 @@ from ..artifacts import (
     check_shard_bytes,
     manifest_paths,
     parse_model_json,
+    require_json_topology,
     shard_paths,
     split_shards,
     to_model_json,
@@ -125,6 +126,9 @@ class FsspecHandler(Handler):
 
     protocol: ClassVar[str] = ""  # "" is fsspec://, whose path is a whole fsspec URL
     global_store = False
+    save_options = frozenset({"storage_options", "shard_bytes", "integrity", "max_concurrency", "leftover_seconds"})
+    load_options = frozenset({"storage_options", "max_concurrency"})
+    store_options = frozenset({"storage_options", "max_concurrency", "leftover_seconds"})
 
     def __init__(
         self,
@@ -167,8 +171,7 @@ class FsspecHandler(Handler):
         return await self._save(artifacts)
 
     async def _save(self, artifacts: ModelArtifacts) -> SaveResult:
-        if isinstance(artifacts.model_topology, (bytes, bytearray, memoryview)):
-            raise ArtifactError(f"{self.url}: only JSON topologies can be saved, not a binary GraphDef")
+        require_json_topology(artifacts, self.url)
         info = artifacts_info(artifacts)
         generation = layout.new_generation()
         files, manifest = self._plan(artifacts, generation)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ArtifactError
+from ..errors import UnsupportedLayerError, WeightMismatchError
 
 __all__ = [
     "Layer",
@@ -40,46 +40,6 @@ def snake_case(name: str) -> str:
     """TF.js's ``toSnakeCase``: ``DepthwiseConv2D`` -> ``depthwise_conv2d``."""
     first = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", first).lower()
-
-
-class UnsupportedLayerError(ArtifactError):
-    """A layer class, or an option of one, that pyweb cannot run.
-
-    ``layer_class`` names the class (e.g. ``"LSTM"``); ``option`` the config key
-    (``None`` when the class itself is unsupported).
-    """
-
-    def __init__(self, message: str, *, layer_class: str, option: str | None = None) -> None:
-        super().__init__(message)
-        self.layer_class = layer_class
-        self.option = option
-
-    def __reduce__(self) -> Any:
-        return (_rebuild_unsupported, (self.args[0], self.layer_class, self.option))
-
-
-def _rebuild_unsupported(message: str, layer_class: str, option: str | None) -> UnsupportedLayerError:
-    return UnsupportedLayerError(message, layer_class=layer_class, option=option)
-
-
-class WeightMismatchError(ArtifactError):
-    """Weights do not fit a model, as in TF.js's strict ``loadWeights``.
-
-    ``reason`` is ``"extra"``, ``"missing"``, ``"duplicate"``, ``"shape"``, ``"dtype"`` or
-    ``"count"``; ``names`` lists the weights concerned.
-    """
-
-    def __init__(self, message: str, *, reason: str, names: Sequence[str] = ()) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.names = list(names)
-
-    def __reduce__(self) -> Any:
-        return (_rebuild_mismatch, (self.args[0], self.reason, self.names))
-
-
-def _rebuild_mismatch(message: str, reason: str, names: list[str]) -> WeightMismatchError:
-    return WeightMismatchError(message, reason=reason, names=names)
 
 
 class SymbolicTensor:

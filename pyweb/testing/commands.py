@@ -24,7 +24,9 @@ import queue
 import secrets
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
+
+from .._serving import ServerThread
 
 __all__ = ["POLL_SECONDS", "CommandError", "CommandServer", "CommandTimeout"]
 
@@ -68,8 +70,8 @@ class CommandServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.commands = self  # type: ignore[attr-defined]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-        self._thread.start()
+        self._serving = ServerThread(self._httpd, name="pyweb-commands", poll_interval=0.1)
+        self._serving.start()
 
     @property
     def origin(self) -> str:
@@ -127,10 +129,9 @@ class CommandServer:
             channel.arrived.notify_all()
 
     def close(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._serving.close()
 
-    def __enter__(self) -> CommandServer:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -140,7 +141,7 @@ class CommandServer:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         token, _, action = self.path.removeprefix("/c/").partition("/")
         if action != "next":
             return self._answer(404, b"")
@@ -149,7 +150,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._answer(204, b"")
         self._answer(200, json.dumps(command).encode())
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         token, _, action = self.path.removeprefix("/c/").partition("/")
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         if action != "result":

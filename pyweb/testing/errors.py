@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import PicklesAttributes
+
 __all__ = ["PyodideError", "PyodideTimeoutError"]
 
 
-class PyodideError(Exception):
+class PyodideError(PicklesAttributes):
     """A Python exception raised by code that :meth:`PyodidePage.run` ran in the page.
 
     Attributes
@@ -52,9 +54,6 @@ class PyodideError(Exception):
         self.console_errors = list(console_errors or [])
         self.target = target
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return _rebuild_error, (self.__dict__,)
-
     def __str__(self) -> str:
         lines = [f"{self.type_name}: {self.message}  [in the page, {self.target}]"]
         if self.traceback:
@@ -62,12 +61,6 @@ class PyodideError(Exception):
         if self.console_errors:
             lines += ["", "Console errors:", *self.console_errors]
         return "\n".join(lines)
-
-
-def _rebuild_error(state: dict[str, Any]) -> PyodideError:
-    error = PyodideError(state["type_name"], state["message"])
-    error.__dict__.update(state)
-    return error
 
 
 class PyodideTimeoutError(TimeoutError):

@@ -11,12 +11,13 @@ import mimetypes
 import os
 import posixpath
 import shutil
-import threading
 from collections.abc import Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
+
+from .._serving import ServerThread
 
 if TYPE_CHECKING:
     from .config import HarnessConfig
@@ -81,7 +82,7 @@ class StaticServer:
         self.host = host
         self.port = port
         self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: ServerThread | None = None
 
     @property
     def origin(self) -> str:
@@ -113,15 +114,14 @@ class StaticServer:
         handler = type("_Handler", (_Handler,), {"server_files": self})
         self._httpd = ThreadingHTTPServer((self.host, self.port), handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="pyweb-static", daemon=True)
-        self._thread.start()
+        self._serving = ServerThread(self._httpd, name="pyweb-static")
+        self._serving.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
+        if self._serving is not None:
+            self._serving.close()
+            self._serving = self._httpd = None
 
 
 def harness_server(
@@ -158,7 +158,8 @@ def harness_server(
         f"/pyodide/{b.name}/": b.path for b in config.builds.values() if b.path
     }
     mounts.update(config.static)
-    bundle = build_bundle(Path(pyweb.__file__).parent, extra, test_packages=test_packages)
+    files = {arcname: Path(path) for arcname, path in (extra or {}).items()}  # build_bundle takes Path(path) too
+    bundle = build_bundle(Path(pyweb.__file__).parent, files, test_packages=test_packages)
     return StaticServer(mounts, {INDEX_PATH: INDEX_HTML, HARNESS_PATH: HARNESS_JS, BUNDLE_PATH: bundle})
 
 
