@@ -14,9 +14,8 @@ from pyweb import api
 from pyweb.handlers.downloads import AsyncDownloadTarget, DownloadsHandler
 from pyweb.handlers.memory import MemoryHandler
 from pyweb.registry import _BUILTINS
+from pyweb.testing.contract import make_artifacts
 from pyweb.types import Base64Storage, Handler, IDBWholeOperations, StoreFactory
-
-from .contract import make_artifacts
 
 BUILTINS = sorted({path for path, _ in _BUILTINS.values()})
 
