@@ -7,36 +7,12 @@ this file. Nothing here is downloaded at test time: ``make setup`` fills
 """
 
 # name -> engine (Playwright browser type), launch kwargs, new_context kwargs.
-# Playwright must not download browsers here, so all use the Debian packages.
+# Playwright must not download browsers here, so all use the Debian packages: Chromium and
+# Firefox ESR exactly as `pyweb demo` launches them from an installed wheel.
+from pyweb.demo.browsers import BROWSERS as _DEMO_BROWSERS
+
 BROWSERS = {
-    "chromium": {
-        "engine": "chromium",
-        "launch": {
-            "executable_path": "/usr/bin/chromium",
-            "args": [
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        },
-        "context": {},
-        "install": "apt-get install chromium",
-    },
-    "firefox": {
-        "engine": "firefox",
-        # moz-firefox drives the stock Firefox over WebDriver BiDi (Playwright >=1.57, <1.65).
-        "launch": {"channel": "moz-firefox", "executable_path": "/usr/bin/firefox-esr"},
-        # "no-override" leaves these media features to Firefox instead of emulating them over BiDi.
-        "context": {
-            "color_scheme": "no-override",
-            "reduced_motion": "no-override",
-            "forced_colors": "no-override",
-            "contrast": "no-override",
-        },
-        "install": "apt-get install firefox-esr",
-    },
+    **_DEMO_BROWSERS,
     # Playwright's own webkit needs its patched build (not downloadable here), so the Debian
     # WebKitGTK is driven over W3C WebDriver with Selenium, under Xvfb (no headless mode).
     "webkit": {
