@@ -21,9 +21,9 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from toy_model import as_artifacts, fit_classifier, predict
 
 import pyweb
-from toy_model import as_artifacts, fit_classifier, predict
 
 ROOT = Path(__file__).resolve().parent.parent
 results: list[tuple[str, str, int, str]] = []
@@ -42,7 +42,7 @@ def same_weights(got: pyweb.ModelArtifacts, want: dict[str, np.ndarray], atol: f
 def step(scheme: str, action: str, fn) -> object:
     try:
         value, nbytes, ok = fn()
-    except Exception as exc:  # the report names every failure, then the demo exits 1
+    except Exception as exc:  # noqa: BLE001  the report names every failure, then the demo exits 1
         report(scheme, action, 0, f"FAILED: {type(exc).__name__}: {exc}")
         return None
     report(scheme, action, nbytes, "ok" if ok else "FAILED: weights differ")

@@ -7,7 +7,8 @@ handler lands here. It never starts threads and never nests event loops.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Coroutine, TypeVar
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from .env import IN_PYODIDE
 from .errors import SyncUnavailableError

@@ -13,8 +13,8 @@ there are dozens. Nothing registers itself as an import side effect.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
-from typing import Any, Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from .errors import HandlerUnavailableError, SchemeError
 from .types import HandlerFactory
@@ -193,6 +193,6 @@ def _discover() -> dict[str, Any]:
             from importlib.metadata import entry_points
 
             _entry_points = {ep.name.lower(): ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
-        except Exception:  # no metadata (vendored copy): no third-party schemes
+        except Exception:  # noqa: BLE001  no metadata (vendored copy): no third-party schemes
             _entry_points = {}
     return _entry_points

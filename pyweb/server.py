@@ -51,9 +51,10 @@ import stat
 import sys
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from . import api
@@ -351,7 +352,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._fail(_status_for(exc), str(exc))
             except (ConnectionError, TimeoutError):
                 raise
-            except Exception as exc:  # a bug or an I/O failure: answer, don't just drop the connection
+            except Exception as exc:  # noqa: BLE001  a bug or an I/O failure: answer, don't just drop the connection
                 self.log_error("internal error: %r", exc)
                 self._fail(500, f"internal server error: {type(exc).__name__}")
         except (ConnectionError, TimeoutError):  # the client went away

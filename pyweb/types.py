@@ -10,31 +10,31 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Union, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from .errors import OperationNotSupportedError
 
 __all__ = [
     "BytesLike",
+    "Handler",
+    "HandlerFactory",
     "IDBDatabaseLike",
     "IDBFactoryLike",
     "IDBRequestLike",
     "IDBTransactionLike",
-    "StorageLike",
-    "Handler",
-    "HandlerFactory",
     "ModelArtifacts",
     "ModelArtifactsInfo",
     "ModelStore",
     "SaveResult",
+    "StorageLike",
     "WeightData",
     "join_weight_data",
     "weight_data_nbytes",
 ]
 
-BytesLike = Union[bytes, bytearray, memoryview]
+BytesLike = bytes | bytearray | memoryview
 #: One buffer, or a list of buffers (shards) that concatenate to the weights.
-WeightData = Union[BytesLike, "list[BytesLike]"]
+WeightData = BytesLike | list[BytesLike]
 
 
 @dataclass

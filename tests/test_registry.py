@@ -1,18 +1,20 @@
 from __future__ import annotations
 
+import importlib
+from typing import ClassVar
+
 import pytest
 
 import pyweb
-import importlib
-
-reg = importlib.import_module("pyweb.registry")
 from pyweb.errors import HandlerUnavailableError, SchemeError
 from pyweb.types import Handler, ModelStore
 from tests.contract import assert_same_model, make_artifacts
 
+reg = importlib.import_module("pyweb.registry")
+
 
 class DictHandler(Handler):
-    store: dict = {}
+    store: ClassVar[dict] = {}
 
     def __init__(self, path, *, tag=None):
         self.path, self.tag = path, tag

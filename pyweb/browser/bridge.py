@@ -28,14 +28,14 @@ import secrets
 import sys
 from typing import Any
 
+import js
+from pyodide.ffi import to_js
+
 from .._run import run_sync
 from ..errors import RuntimeUnavailableError
 from ._sources import page_js
 from .ffi import is_null, to_js_object, translate_js_errors
 from .page import page_helpers
-
-import js  # noqa: E402  (after the ffi guard)
-from pyodide.ffi import to_js  # noqa: E402
 
 __all__ = ["CALL_SECONDS", "CONNECT_SECONDS", "PageBridge", "in_worker", "page_bridge"]
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import os
 
+import pyodide_js
+
 from ..errors import InvalidURLError
 from .ffi import is_null, to_js_object
-
-import pyodide_js  # noqa: E402  (after the ffi guard: only in Pyodide)
 
 __all__ = ["check_drive_folders", "on_drive"]
 

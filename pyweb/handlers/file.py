@@ -52,19 +52,18 @@ import warnings
 from typing import Any
 
 from .. import _confined
-from .._buffers import allocate
 from .._atomic import (
     CHUNK,
     Progress,
     ProgressCallback,
     is_leftover,
     staging,
+    swap_in,
     sweep_stale,
     sweep_tree,
-    swap_in,
     write_all,
 )
-from ..env import IN_PYODIDE
+from .._buffers import allocate
 from ..artifacts import (
     MODEL_JSON,
     NODE_WEIGHTS_PATH,
@@ -78,6 +77,7 @@ from ..artifacts import (
     split_shards,
     to_model_json,
 )
+from ..env import IN_PYODIDE
 from ..errors import (
     ArtifactError,
     CorruptModelError,

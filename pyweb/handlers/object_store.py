@@ -456,7 +456,7 @@ async def _committed(mover: Any, json_key: str, text: bytes) -> bool:
     """Whether the store holds exactly this save's model.json (its PUT went through after all)."""
     try:
         return bytes(await mover.cat(json_key)) == text
-    except Exception:  # unreadable: not committed as far as we can tell, so clean up
+    except Exception:  # noqa: BLE001  unreadable: not committed as far as we can tell, so clean up
         return False
 
 

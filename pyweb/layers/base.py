@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -131,7 +131,7 @@ class Layer:
     #: Config keys this class reads besides the base ones.
     config_keys: tuple[str, ...] = ()
     #: Keras config keys TF.js ignores whose non-default values would change results.
-    keras_defaults: dict[str, Any] = {}
+    keras_defaults: ClassVar[dict[str, Any]] = {}
     #: TF.js ``supportsMasking``: the layer passes its first input's mask on (or makes its own,
     #: see :meth:`compute_mask`); other layers drop masks.
     supports_masking = False

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -72,7 +72,7 @@ def transpose_taps(x: np.ndarray, kernel: np.ndarray, strides: Sequence[int], pa
 class _ConvTranspose(_Conv):
     """Shared by the transposed convolutions: ``kernel`` is ``[*k, filters, in_channels]``."""
 
-    keras_defaults = {"groups": 1, "output_padding": None}
+    keras_defaults: ClassVar[dict[str, Any]] = {"groups": 1, "output_padding": None}
 
     def __init__(self, filters: int, kernel_size: int | Sequence[int], **kwargs: Any) -> None:
         dilation = kwargs.get("dilation_rate", 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -38,7 +38,7 @@ class InputLayer(Layer):
 
     class_name = "InputLayer"
     config_keys = ("sparse",)
-    keras_defaults = {"ragged": False}
+    keras_defaults: ClassVar[dict[str, Any]] = {"ragged": False}
 
     def __init__(self, *, input_shape: Sequence | None = None, batch_input_shape: Sequence | None = None,
                  batch_size: int | None = None, dtype: str | None = None, sparse: bool = False,
@@ -64,7 +64,8 @@ class InputLayer(Layer):
         return inputs
 
 
-def Input(shape: Sequence[int | None] | None = None, *, batch_shape: Sequence | None = None,
+def Input(  # noqa: N802  Keras's spelling (keras.Input)
+    shape: Sequence[int | None] | None = None, *, batch_shape: Sequence | None = None,
           name: str | None = None, dtype: str = "float32") -> SymbolicTensor:
     """A symbolic model input, like ``tf.input``: ``Input(shape=[5])`` has batch shape ``[None, 5]``.
 

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import ArtifactError, CorruptModelError, PyWebError
-from .base import Layer, UnsupportedLayerError, WeightMismatchError
 from .advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
+from .base import Layer, SymbolicTensor, UnsupportedLayerError, WeightMismatchError
 from .convolutional import Conv1D, Conv2D, Conv3D, DepthwiseConv2D, SeparableConv2D
 from .convolutional_recurrent import ConvLSTM2D, ConvLSTM2DCell
 from .convolutional_transpose import Conv2DTranspose, Conv3DTranspose
@@ -133,7 +133,10 @@ def _functional(config: dict[str, Any]) -> Model:
             outputs.setdefault(entry["name"], []).append(result if isinstance(result, list) else [result])
         if isinstance(layer, InputLayer):
             outputs[entry["name"]] = [[layer.output]]
-    pick = lambda refs: [outputs[name][index][tensor] for name, index, tensor in refs]
+
+    def pick(refs: list[list[Any]]) -> list[SymbolicTensor]:
+        return [outputs[name][index][tensor] for name, index, tensor in refs]
+
     return Model(inputs=pick(config["input_layers"]), outputs=pick(config["output_layers"]), name=config.get("name"))
 
 

@@ -88,7 +88,10 @@ def _execution_order(inputs: list[SymbolicTensor], outputs: list[SymbolicTensor]
     The order decides which mask a layer sees (TF.js hands the last mask seen on).
     Each tensor is walked once: linear in tensors + connections.
     """
-    key = lambda t: (id(t.node), t.tensor_index)
+
+    def key(t: SymbolicTensor) -> tuple[int, int]:
+        return (id(t.node), t.tensor_index)
+
     visited = {key(t) for t in inputs}
     order: list[SymbolicTensor] = []
     for fetch in outputs:
@@ -320,7 +323,10 @@ class Model(Layer):
         """The functional config TF.js writes: name, layers with inbound_nodes, input/output layers."""
         layers = [{"name": layer.name, "class_name": layer.class_name, "config": layer.get_config(),
                    "inbound_nodes": self._inbound(layer)} for layer in self.layers]
-        ends = lambda ts: [[t.layer.name, self._node_key(t.layer, t.node), t.tensor_index] for t in ts]
+
+        def ends(ts: list[SymbolicTensor]) -> list[list[Any]]:
+            return [[t.layer.name, self._node_key(t.layer, t.node), t.tensor_index] for t in ts]
+
         return {"name": self.name, "layers": layers, "input_layers": ends(self.inputs),
                 "output_layers": ends(self.outputs)}
 

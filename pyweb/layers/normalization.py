@@ -23,7 +23,10 @@ __all__ = ["BatchNormalization", "LayerNormalization", "tfjs_batch_norm"]
 def tfjs_batch_norm(x: np.ndarray, mean: np.ndarray, variance: np.ndarray, offset: np.ndarray | None,
                     scale: np.ndarray | None, epsilon: float) -> np.ndarray:
     """The batchNorm kernel; arguments broadcast against ``x``; ``None`` offset/scale are 0/1."""
-    f = lambda a: np.asarray(a, np.float32).astype(np.float64)
+
+    def f(a: Any) -> np.ndarray:
+        return np.asarray(a, np.float32).astype(np.float64)
+
     out = (f(x) - f(mean)) * (1.0 if scale is None else f(scale)) / np.sqrt(f(variance) + epsilon)
     return (out if offset is None else f(offset) + out).astype(np.float32)
 

@@ -17,7 +17,7 @@ weights are named ``<layer>/kernel``, ``<layer>/recurrent_kernel``, ``<layer>/bi
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -109,7 +109,7 @@ class RNN(WeightsOf, Layer):
 
     class_name = "RNN"
     config_keys = ("cell", *_RNN_KEYS)
-    keras_defaults = {"time_major": False}
+    keras_defaults: ClassVar[dict[str, Any]] = {"time_major": False}
     #: The layer runs cells whose states are images (:attr:`RNNCell.spatial`).
     spatial_cells = False
     supports_masking = True

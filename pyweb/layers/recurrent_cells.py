@@ -100,7 +100,7 @@ class RNNCell(Layer):
     """Base of the cells: ``state_size``, a :meth:`step`, and TF.js's config order (base keys first)."""
 
     #: Size of each state; the first is the output size.
-    state_size: list[int] = []
+    state_size: list[int] = []  # noqa: RUF012  each cell sets its own in __init__
     #: The states are images, not vectors (ConvLSTM2DCell): only the cell's own layer can run it.
     spatial = False
 

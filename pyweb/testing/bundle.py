@@ -40,7 +40,7 @@ _EPOCH = (2020, 1, 1, 0, 0, 0)
 def package_files(name: str) -> dict[str, Path]:
     """Archive name -> file for an importable module or package, without bytecode."""
     spec = importlib.util.find_spec(name)
-    if spec is None or spec.origin is None and not spec.submodule_search_locations:
+    if spec is None or (spec.origin is None and not spec.submodule_search_locations):
         raise ModuleNotFoundError(f"cannot bundle {name!r}: it is not importable here")
     if not spec.submodule_search_locations:  # a single-file module such as py.py
         origin = Path(spec.origin)

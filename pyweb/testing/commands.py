@@ -140,7 +140,7 @@ class CommandServer:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         token, _, action = self.path.removeprefix("/c/").partition("/")
         if action != "next":
             return self._answer(404, b"")
@@ -149,7 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._answer(204, b"")
         self._answer(200, json.dumps(command).encode())
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         token, _, action = self.path.removeprefix("/c/").partition("/")
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         if action != "result":
