@@ -20,7 +20,7 @@ import contextlib
 import os
 import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +113,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
     outcome = yield
     report = outcome.get_result()
     funcargs = getattr(item, "funcargs", {})
@@ -138,11 +138,11 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     by_target: dict[str, list[dict[str, float]]] = {}
     for target, timings in state.starts:
         by_target.setdefault(target, []).append(timings)
-    for target, runs in by_target.items():
-        keys = [k for k in runs[0] if k != "total"]
-        parts = ", ".join(f"{k} {statistics.median(r.get(k, 0) for r in runs):.2f}" for k in keys)
-        total = statistics.median(r["total"] for r in runs)
-        terminalreporter.line(f"{target}: {len(runs)} page start(s), median {total:.2f} s ({parts})")
+    for target, starts in by_target.items():
+        keys = [k for k in starts[0] if k != "total"]
+        parts = ", ".join(f"{k} {statistics.median(r.get(k, 0) for r in starts):.2f}" for k in keys)
+        total = statistics.median(r["total"] for r in starts)
+        terminalreporter.line(f"{target}: {len(starts)} page start(s), median {total:.2f} s ({parts})")
 
 
 @contextlib.contextmanager

@@ -50,7 +50,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
 from .commands import CommandError, CommandServer, CommandTimeout
@@ -338,7 +338,7 @@ class RealDownloadsPage(PyodidePage):
     def click(self, selector: str) -> None:
         """A real click (trusted input events: a user gesture) on the first element ``selector`` matches."""
         with playwright_loop(self.browser):
-            self.page.click(selector)
+            cast("Page", self.page).click(selector)
 
     def _pump(self, seconds: float) -> None:
         if self.page is not None and not self.page.is_closed():
