@@ -23,7 +23,7 @@ __all__ = ["ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax", "ThresholdedReLU"]
 _UNSET: Any = object()
 
 
-def _number(value: Any, layer_class: str, option: str) -> float:
+def _number(value: Any, layer_class: str, option: str) -> float | np.number[Any]:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not np.isfinite(value):
         raise ValueError(f"{layer_class} option {option} must be a finite number, not {value!r:.40}")
     return value

@@ -84,10 +84,10 @@ class _BaseConv(Layer):
                              f"({self.data_format}), got {list(input_shape)}")
         return int(input_shape[axis])
 
-    def _spatial(self, input_shape: Any) -> list:
+    def _spatial(self, input_shape: Any) -> list[Any]:
         return list(input_shape[2:] if self._first else input_shape[1:-1])
 
-    def _shape(self, batch: Any, spatial: Sequence, channels: Any) -> tuple:
+    def _shape(self, batch: Any, spatial: Sequence[Any], channels: Any) -> tuple[Any, ...]:
         return (batch, channels, *spatial) if self._first else (batch, *spatial, channels)
 
     def _in(self, x: np.ndarray) -> np.ndarray:

@@ -35,7 +35,7 @@ def deconv_length(size: int | None, stride: int, kernel: int, padding: str) -> i
     return size * stride + max(kernel - stride, 0) if padding == "valid" else size * stride
 
 
-def _axis_plan(in_size: int, out_size: int, kernel: int, stride: int, padding: str, clamp: bool) -> list:
+def _axis_plan(in_size: int, out_size: int, kernel: int, stride: int, padding: str, clamp: bool) -> list[Any]:
     """For one axis: per contribution ``j``, (input index, flipped kernel index, valid) of each output cell."""
     _, (lo, _hi) = out_and_pad(out_size, kernel, stride, 1, padding, clamp)
     corner = np.arange(out_size) - (kernel - 1 - lo)
@@ -83,7 +83,7 @@ class _ConvTranspose(_Conv):
     def _kernel_shape(self, channels: int) -> tuple[int, ...]:
         return (*self.kernel_size, self.filters, channels)
 
-    def _out_sizes(self, spatial: Sequence) -> list:
+    def _out_sizes(self, spatial: Sequence[Any]) -> list[Any]:
         return [deconv_length(n, s, k, self.padding) for n, s, k in zip(spatial, self.strides, self.kernel_size)]
 
     def compute_output_shape(self, input_shape: Any) -> Any:

@@ -100,7 +100,8 @@ def layer_from_config(entry: dict[str, Any]) -> Layer:
     except PyWebError:
         raise
     except _MALFORMED as exc:
-        label = config.get("name") if isinstance(config.get("name"), str) else "?"
+        given = config.get("name")
+        label = given if isinstance(given, str) else "?"
         raise _malformed(f"{name} layer {label[:80]!r} has a config pyweb cannot build: {type(exc).__name__}: "
                          f"{str(exc)[:200]}") from exc
 
@@ -118,7 +119,7 @@ def _sequential(config: Any) -> Sequential:
 
 def _functional(config: dict[str, Any]) -> Model:
     created: dict[str, Layer] = {}
-    outputs: dict[str, list[list]] = {}  # layer name -> its nodes -> their output tensors
+    outputs: dict[str, list[list[Any]]] = {}  # layer name -> its nodes -> their output tensors
     pending = list(config["layers"])
     for entry in pending:
         created[entry["name"]] = layer_from_config(entry)

@@ -36,7 +36,7 @@ class _Pooling(Layer):
 
     rank = 2
     mode = "avg"
-    config_keys = ("pool_size", "padding", "strides", "data_format")
+    config_keys: tuple[str, ...] = ("pool_size", "padding", "strides", "data_format")
 
     def __init__(self, pool_size: int | Sequence[int] | None = None, strides: int | Sequence[int] | None = None,
                  padding: str = "valid", data_format: str | None = None, **kwargs: Any) -> None:

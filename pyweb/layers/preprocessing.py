@@ -74,7 +74,7 @@ def resize_bilinear(x: np.ndarray, size: tuple[int, int], align_corners: bool = 
     return (top + (bottom - top) * r_frac[:, None, None]).astype(np.float32)
 
 
-def _image_shape(layer: Layer, input_shape: Any, height: int, width: int) -> tuple:
+def _image_shape(layer: Layer, input_shape: Any, height: int | None, width: int | None) -> tuple[Any, ...]:
     if len(input_shape) < 3:
         raise ValueError(f"{layer.name}: {layer.class_name} needs images [batch, rows, cols, channels], "
                          f"got {list(input_shape)}")

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .activations import canonical_activation, get_activation
 from .base import Layer, positive_int, unsupported_value
@@ -30,12 +31,12 @@ __all__ = ["GRUCell", "LSTMCell", "RNNCell", "SimpleRNNCell", "StackedRNNCells",
 F32 = np.float32
 
 
-def add32(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def add32(a: ArrayLike, b: ArrayLike) -> np.ndarray:
     """``a + b`` rounded once to float32, as TF.js's add kernel (float64 sum of float32 values)."""
     return (np.asarray(a, F32).astype(np.float64) + np.asarray(b, F32)).astype(F32)
 
 
-def mul32(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def mul32(a: ArrayLike, b: ArrayLike) -> np.ndarray:
     """``a * b`` in float32 (the float64 product of two float32 values rounds to the same)."""
     return np.multiply(np.asarray(a, F32), np.asarray(b, F32), dtype=F32)
 
@@ -239,7 +240,7 @@ class LSTMCell(_GatedCell):
 
     class_name = "LSTMCell"
     gates = 4
-    config_keys = ("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
+    config_keys: tuple[str, ...] = ("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
                    "recurrent_initializer", "bias_initializer", "unit_forget_bias", "dropout", "recurrent_dropout",
                    "implementation", *_GatedCell._KEPT)
 
