@@ -9,9 +9,12 @@ CPython. Nothing is emulated silently.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .errors import RuntimeUnavailableError
+
+if TYPE_CHECKING:
+    from .types import IDBFactoryLike, StorageLike
 
 __all__ = ["IN_PYODIDE", "downloads", "indexed_db", "local_storage", "set_platform"]
 
@@ -35,10 +38,10 @@ def set_platform(name: str, obj: Any | None) -> None:
         _installed[name] = obj
 
 
-def local_storage() -> Any:
+def local_storage() -> StorageLike:
     """The StorageLike behind ``localstorage://`` here."""
     if "local_storage" in _installed:
-        return _installed["local_storage"]
+        return cast("StorageLike", _installed["local_storage"])
     if IN_PYODIDE:
         from .browser.storage import browser_local_storage
 
@@ -46,10 +49,10 @@ def local_storage() -> Any:
     raise RuntimeUnavailableError(_HINT.format(what="window.localStorage", arg="storage"))
 
 
-def indexed_db() -> Any:
+def indexed_db() -> IDBFactoryLike:
     """The IDBFactoryLike behind ``indexeddb://`` here."""
     if "indexed_db" in _installed:
-        return _installed["indexed_db"]
+        return cast("IDBFactoryLike", _installed["indexed_db"])
     if IN_PYODIDE:
         from .browser.idb import browser_indexed_db
 
