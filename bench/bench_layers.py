@@ -300,7 +300,7 @@ def _timed(f: Callable[[], Any]) -> Callable[[int], float]:
 
 def bench_cpython(runs: int, min_run_ms: float) -> list[dict]:
     hand: dict[str, Any] = {}
-    exec(HAND_NUMPY, hand)
+    exec(HAND_NUMPY, hand)  # our own source, the same text the page runs
     rows = []
     for name in MODELS:
         model = cpython_model(name)

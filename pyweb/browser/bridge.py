@@ -28,14 +28,15 @@ import secrets
 import sys
 from typing import Any
 
-import js
-from pyodide.ffi import to_js
-
 from .._run import run_sync
 from ..errors import RuntimeUnavailableError
 from ._sources import page_js
 from .ffi import is_null, to_js_object, translate_js_errors
 from .page import page_helpers
+
+# isort: split
+import js  # after the ffi guard, which raises outside Pyodide
+from pyodide.ffi import to_js
 
 __all__ = ["CALL_SECONDS", "CONNECT_SECONDS", "PageBridge", "in_worker", "page_bridge"]
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import os
 
-import pyodide_js
-
 from ..errors import InvalidURLError
 from .ffi import is_null, to_js_object
+
+# isort: split
+import pyodide_js  # after the ffi guard: only in Pyodide
 
 __all__ = ["check_drive_folders", "on_drive"]
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import js
-
 from .._http_client import FetchResponse
 from .ffi import to_js_object, to_uint8array, translate_js_errors  # first: raises outside Pyodide
+
+# isort: split
+import js  # after the guard
 
 __all__ = ["browser_fetch"]
 

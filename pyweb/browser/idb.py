@@ -44,7 +44,14 @@ from typing import Any, cast
 from ..errors import RuntimeUnavailableError
 from ._records import TAG_BUFFER, TAG_DATE, decode_record, encode_record
 from ._sources import idb_js
-from .ffi import JsException, is_null, js_error, js_helpers, to_uint8array, translate_js_errors
+from .ffi import (
+    JsException,  # pyright: ignore[reportAttributeAccessIssue]  from pyodide.ffi: it exists only in Pyodide
+    is_null,
+    js_error,
+    js_helpers,
+    to_uint8array,
+    translate_js_errors,
+)
 
 __all__ = [
     "IDLE_SECONDS",

@@ -154,7 +154,7 @@ class ConvLSTM2D(_CellRNN):
     cell_class = ConvLSTM2DCell
     spatial_cells = True
     config_keys = (*ConvLSTM2DCell.config_keys, *_RNN_KEYS)
-    cell: ConvLSTM2DCell
+    cell: ConvLSTM2DCell  # pyright: ignore[reportIncompatibleVariableOverride]  always built from cell_class
 
     def __init__(self, filters: int, kernel_size: int | Sequence[int], **kwargs: Any) -> None:
         if kwargs.get("unroll"):  # TF.js: "Unrolling is not possible with convolutional RNNs."

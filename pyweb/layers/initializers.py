@@ -94,7 +94,8 @@ def _variance_scaling(cfg: dict[str, Any], shape: tuple[int, ...], rng: np.rando
 
 def _orthogonal(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
     # Keras's draw: Q of the QR of a normal matrix (rows x cols), signs fixed by R's diagonal.
-    rows, cols = math.prod(shape[:-1]) if len(shape) > 1 else 1, shape[-1]
+    cols = shape[-1]
+    rows = math.prod(shape[:-1]) if len(shape) > 1 else 1
     q, r = np.linalg.qr(rng.normal(size=(max(rows, cols), min(rows, cols))))
     q = q * np.sign(np.diag(r))
     return (q if rows >= cols else q.T).reshape(shape)

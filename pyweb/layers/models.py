@@ -282,7 +282,7 @@ class Model(Layer):
         non-trainable ones."""
         return [layer._weights[i][1].copy() for layer, i in self._weight_slots()]
 
-    def set_weights(self, weights: Sequence[Any]) -> None:
+    def set_weights(self, weights: Sequence[Any]) -> None:  # pyright: ignore[reportIncompatibleMethodOverride]  TF.js/Keras name it weights here
         """Replace all weights, in :meth:`get_weights` order; count and shapes must match.
 
         Raises
@@ -404,7 +404,7 @@ class Sequential(Model):
                                            name=f"{layer.name}_input")
             self._output = self._input_layer.output
         self._output = layer(self._output)
-        self._init_graph([cast(InputLayer, self._input_layer).output], [self._output])
+        self._init_graph([cast(InputLayer, self._input_layer).output], [cast(SymbolicTensor, self._output)])
 
     def get_config(self) -> dict[str, Any]:
         """``{name, layers: [{class_name, config}]}``; an implicit input layer is not listed."""

@@ -79,7 +79,7 @@ def run_rnn(step: Step, inputs: np.ndarray, states: list[np.ndarray], go_backwar
     return last, (np.stack(outputs, axis=1) if need_sequences else None), states
 
 
-class RNN(WeightsOf, Layer):
+class RNN(WeightsOf, Layer):  # pyright: ignore[reportIncompatibleVariableOverride]  WeightsOf's properties stand in for the lists
     """Run a cell over the time axis: ``[batch, time, features]`` → last output or the sequence.
 
     Parameters

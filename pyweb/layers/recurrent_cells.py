@@ -273,7 +273,7 @@ class LSTMCell(_GatedCell):
         return {**config, **self._tail_config(), "implementation": self._extra.get("implementation")}
 
 
-class StackedRNNCells(WeightsOf, RNNCell):
+class StackedRNNCells(WeightsOf, RNNCell):  # pyright: ignore[reportIncompatibleVariableOverride]  WeightsOf's properties stand in for the lists
     """Cells run one after another in each time step; weights named ``RNNCell_<i>/<weight>``.
 
     States are flat, last cell's first (TF.js's order), so ``state_size[0]`` is the

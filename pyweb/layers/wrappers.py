@@ -42,7 +42,7 @@ def _entry(layer: Layer) -> dict[str, Any]:
     return {"class_name": layer.class_name, "config": layer.get_config()}
 
 
-class TimeDistributed(WeightsOf, Layer):
+class TimeDistributed(WeightsOf, Layer):  # pyright: ignore[reportIncompatibleVariableOverride]  WeightsOf's properties stand in for the lists
     """Apply ``layer`` to every time step: ``[batch, time, ...]`` → ``[batch, time, ...layer output]``.
 
     Examples
@@ -104,7 +104,7 @@ class TimeDistributed(WeightsOf, Layer):
         return {"layer": _entry(self.layer)}
 
 
-class Bidirectional(WeightsOf, Layer):
+class Bidirectional(WeightsOf, Layer):  # pyright: ignore[reportIncompatibleVariableOverride]  WeightsOf's properties stand in for the lists
     """Run an RNN forwards and backwards over the sequence and merge the two outputs.
 
     Parameters

@@ -22,7 +22,7 @@ import statistics
 import time
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -183,7 +183,7 @@ def _require(target: Target, config: HarnessConfig) -> None:
         _unavailable(f"Playwright is not installed; run `{config.setup_hint}`")
 
 
-def _unavailable(reason: str) -> None:
+def _unavailable(reason: str) -> NoReturn:
     if os.environ.get(REQUIRE_ENV, "") not in ("", "0"):
         pytest.fail(f"{reason} ({REQUIRE_ENV} is set, so this fails instead of skipping)", pytrace=False)
     pytest.skip(reason)

@@ -58,7 +58,7 @@ from .config import Browser, Target
 from .page import PyodidePage, playwright_loop
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import BrowserContext, Page
 
 __all__ = ["ACTIVATION_SECONDS", "STATES", "RealBrowser", "RealBrowserPool", "RealDownloadsPage", "complete_downloads"]
 
@@ -350,7 +350,7 @@ class RealDownloadsPage(PyodidePage):
 
     def _new_page(self) -> Page:
         self.context = self.real.context
-        return self.context.new_page()
+        return cast("BrowserContext", self.context).new_page()
 
     def _watchdog_victim(self) -> Any:
         return self.page  # the context is the browser's own: close only this tab
