@@ -18,8 +18,8 @@ from pyweb.errors import (
     QuotaExceededError,
     SyncUnavailableError,
 )
+from pyweb.testing.contract import assert_same_model, make_artifacts
 from pyweb.types import Handler
-from tests.contract import assert_same_model, make_artifacts
 
 
 class AsyncOnly(Handler):

@@ -10,7 +10,7 @@ import pytest
 
 import pyweb
 from pyweb.cli import main
-from tests.contract import assert_same_model, make_artifacts
+from pyweb.testing.contract import assert_same_model, make_artifacts
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

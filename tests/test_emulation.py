@@ -22,7 +22,7 @@ from pyweb import env
 from pyweb.emulation import FakeIndexedDB, FakeLocalStorage, Origin, install, uninstall
 from pyweb.emulation.local_storage import utf16_units
 from pyweb.errors import CorruptModelError, QuotaExceededError, RuntimeUnavailableError, StorageError
-from tests.contract import assert_same_model
+from pyweb.testing.contract import assert_same_model
 
 QUOTA = 5_242_880
 

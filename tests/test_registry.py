@@ -7,8 +7,8 @@ import pytest
 
 import pyweb
 from pyweb.errors import HandlerUnavailableError, SchemeError
+from pyweb.testing.contract import assert_same_model, make_artifacts
 from pyweb.types import Handler, ModelStore
-from tests.contract import assert_same_model, make_artifacts
 
 reg = importlib.import_module("pyweb.registry")
 

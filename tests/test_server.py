@@ -13,7 +13,7 @@ import pyweb
 from pyweb import server as server_module
 from pyweb._multipart import encode_multipart
 from pyweb.server import ModelServer
-from tests.contract import assert_same_model, make_artifacts
+from pyweb.testing.contract import assert_same_model, make_artifacts
 
 
 @pytest.fixture

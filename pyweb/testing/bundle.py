@@ -93,7 +93,7 @@ def build_bundle(
     pyweb_dir
         The ``pyweb/`` source folder under test (``Path(pyweb.__file__).parent``).
     extra
-        Archive name (``"tests/contract.py"``) -> host file or folder.
+        Archive name (``"tests/browser/page_contract.py"``) -> host file or folder.
     page_module
         The page-side harness module; defaults to ``pyweb/testing/page_runner.py``.
     test_packages

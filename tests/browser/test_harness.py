@@ -67,14 +67,16 @@ def test_pyweb_comes_from_the_bundle(pyodide):
 
 @pytest.mark.browser
 def test_registered_test_files_are_importable(pyodide):
-    # tests/contract.py is listed in pyproject's pyweb_bundle.
+    # pyproject's pyweb_bundle lists tests/browser/page_contract.py and the packages above it;
+    # pyweb.testing.contract comes with pyweb itself.
     got = pyodide.run(
         """
-        from tests.contract import HandlerContract, make_artifacts
-        [HandlerContract.__module__, make_artifacts().format]
+        from tests.browser.page_contract import TestRealIndexedDB
+        from pyweb.testing.contract import HandlerContract, make_artifacts
+        [TestRealIndexedDB.__module__, issubclass(TestRealIndexedDB, HandlerContract), make_artifacts().format]
         """
     )
-    assert got == ["tests.contract", "layers-model"]
+    assert got == ["tests.browser.page_contract", True, "layers-model"]
 
 
 # -- running code --------------------------------------------------------------

@@ -19,7 +19,7 @@ import pytest
 
 import pyweb
 from pyweb.server import ModelServer
-from pyweb.testing import BUNDLE_DIR
+from tests.browser.page_contract import SERVER_ENV
 from tests.browser.test_idb_connection import COUNT
 from tests.handlers.test_local_storage_unit import INFO_TAIL, METADATA_TEXT, SPECS_TEXT, TOPOLOGY_TEXT
 from tests.test_artifacts import REFERENCE_SPECS, REFERENCE_TOPOLOGY
@@ -430,98 +430,19 @@ def test_file_scheme_in_pyodides_file_system(pyodide):
     assert got == [["model.json", "weights.bin"], True]
 
 
-# -- the HandlerContract against the real stores (it needs numpy) ----------------------
-
-# Written into the page and run there with pytest, so the contract that keeps
-# pyweb.emulation honest in CPython also holds for the browsers' own stores.
-CONTRACT_IN_PAGE = '''
-import itertools
-
-import pytest
-from pyodide.code import run_js
-
-import pyweb.env
-
-from tests.contract import HandlerContract
-
-_ids = itertools.count()
+# -- the handler contract against the real stores (it needs numpy) ----------------------
 
 
-class _Urls:
-    scheme = ""
-
-    @pytest.fixture
-    def url(self):
-        return f"{self.scheme}://contract/m{next(_ids)}"
-
-    @pytest.fixture
-    def missing_url(self):
-        return f"{self.scheme}://nothing-here"
-
-    @pytest.fixture
-    def list_url(self):
-        return f"{self.scheme}://"
-
-
-class TestRealLocalStorage(_Urls, HandlerContract):
-    scheme = "localstorage"
-
-    @pytest.fixture(autouse=True)
-    def _clear(self):
-        run_js("localStorage.clear()")
-        yield
-        run_js("localStorage.clear()")
-
-    @pytest.fixture
-    def fail_next_save(self):
-        def arm():  # fill the real quota (5,242,880 units of key + value) to the last unit
-            run_js("""{
-              let used = 0;
-              for (const k of Object.keys(localStorage)) used += k.length + localStorage.getItem(k).length;
-              localStorage.setItem('filler', 'f'.repeat(5242880 - used - 'filler'.length));
-            }""")
-        return arm
-
-
-class TestRealIndexedDB(_Urls, HandlerContract):
-    scheme = "indexeddb"
-
-    @pytest.fixture
-    def fail_next_save(self, monkeypatch):
-        from pyweb.browser import idb
-
-        real = idb.BrowserIDBTransaction.complete
-
-        def arm():  # the next transaction aborts after its requests were issued
-            factory = pyweb.env.indexed_db()
-
-            async def complete(tx):
-                monkeypatch.setattr(idb.BrowserIDBTransaction, "complete", real)
-                monkeypatch.setattr(factory, "whole_operations", True)
-                tx.abort()
-                await real(tx)
-
-            monkeypatch.setattr(factory, "whole_operations", False)  # fault goes on the request path
-            monkeypatch.setattr(idb.BrowserIDBTransaction, "complete", complete)
-
-        return arm
-'''
-
-
-def test_handler_contract_holds_for_the_real_stores(pyodide):
-    pyodide.run(
-        """
-        import os
-        os.makedirs(f"{root}/page_tests", exist_ok=True)
-        with open(f"{root}/page_tests/test_real_stores.py", "w") as f:
-            f.write(source)
-        """,
-        source=CONTRACT_IN_PAGE,
-        root=BUNDLE_DIR,
-    )
-    result = pyodide.run_pytest("page_tests/test_real_stores.py", "-q")
+def test_handler_contract_holds_for_the_real_stores(pyodide, tmp_path):
+    # tests/browser/page_contract.py (shipped through pyproject's pyweb_bundle) subclasses
+    # pyweb.testing.contract for localStorage, IndexedDB, memory://, MEMFS file:// and http://.
+    with ModelServer(tmp_path, cors_origin="*") as server:
+        pyodide.run("import os; os.environ[name] = url", name=SERVER_ENV, url=server.url)
+        result = pyodide.run_pytest("tests/browser/page_contract.py", "-q")
     outcomes = result["outcomes"]
-    assert len(outcomes) >= 16 and set(outcomes.values()) == {"passed"}, outcomes
+    classes = {nodeid.split("::")[1] for nodeid in outcomes}
+    assert classes == {"TestRealLocalStorage", "TestRealIndexedDB", "TestPageMemory", "TestPageFileSystem", "TestPageHTTP"}
+    assert len(outcomes) == 5 * 16 and set(outcomes.values()) == {"passed"}, outcomes
 
 
 # -- indexeddb:// whole operations: one JS call each (pyweb.browser.idb) ------------------

@@ -16,7 +16,7 @@ import pyweb.emulation
 from pyweb.errors import ArtifactError, CorruptModelError, ModelNotFoundError, OperationNotSupportedError
 from pyweb.handlers.browser_files import BrowserFilesHandler, js_basename, pair_weight_files
 from pyweb.handlers.downloads import download_files
-from tests.contract import assert_same_model, make_artifacts
+from pyweb.testing.contract import assert_same_model, make_artifacts
 
 TOPOLOGY = {"class_name": "Sequential", "config": {"name": "s", "layers": []}}
 SPECS = [

@@ -26,7 +26,7 @@ from pyweb.errors import (
     StorageError,
 )
 from pyweb.handlers.downloads import DownloadsHandler, DownloadTarget, download_files
-from tests.contract import assert_same_model, make_artifacts
+from pyweb.testing.contract import RoundTripTests, assert_same_model, make_artifacts
 from tests.test_artifacts import reference_artifacts
 
 
@@ -183,6 +183,18 @@ def test_file_scheme_loads_a_downloaded_pair_from_its_folder(emulation, folder):
     pyweb.save(want, "downloads://pair")
     assert_same_model(pyweb.load(f"file://{folder}/pair.json"), want)
     assert_same_model(pyweb.load(pyweb.browser_files([folder / "pair.json", folder / "pair.weights.bin"])), want)
+
+
+class TestDownloadsLoadBackByUpload(RoundTripTests):
+    """The contract's round trip through the user's hands: saved by downloads://, loaded by browser_files."""
+
+    @pytest.fixture
+    def model_url(self, emulation):
+        return lambda name: f"downloads://{name}"
+
+    @pytest.fixture
+    def load_from(self, folder):
+        return lambda url: pyweb.browser_files(sorted(folder.glob(f"{url.removeprefix('downloads://')}.*")))
 
 
 def test_repeated_names_are_numbered_as_firefox_numbers_them(emulation, folder):

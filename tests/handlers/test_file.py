@@ -13,46 +13,36 @@ from pyweb import _atomic
 from pyweb.errors import ArtifactError, CorruptModelError, ModelNotFoundError, StorageError
 from pyweb.handlers import file as file_module
 from pyweb.handlers.file import FileHandler, FileStore
-from tests.contract import HandlerContract, assert_same_model, make_artifacts
+from pyweb.testing.contract import HandlerContract, assert_same_model, make_artifacts
 
 _ids = itertools.count()
 _U8 = {"dtype": "uint8", "min": 0.0, "scale": 1.0}  # one byte per element, any value
 
 
-@pytest.fixture
-def url(tmp_path):
-    return f"file://{tmp_path}/m{next(_ids)}"
-
-
-@pytest.fixture
-def missing_url(tmp_path):
-    return f"file://{tmp_path}/nothing-here"
-
-
-@pytest.fixture
-def list_url(tmp_path):
-    return f"file://{tmp_path}"
-
-
-@pytest.fixture
-def fail_next_save(monkeypatch):
-    def arm():
-        real = _atomic.write_file
-        calls = []
-
-        def fail_after_first(path, parts, progress):
-            calls.append(path)
-            if len(calls) > 1:
-                raise OSError(28, "No space left on device")
-            real(path, parts, progress)
-
-        monkeypatch.setattr(_atomic, "write_file", fail_after_first)
-
-    return arm
-
-
 class TestFile(HandlerContract):
-    pass
+    @pytest.fixture
+    def model_url(self, tmp_path):
+        return lambda name: f"file://{tmp_path}/{name}"
+
+    @pytest.fixture
+    def list_url(self, tmp_path):
+        return f"file://{tmp_path}"
+
+    @pytest.fixture
+    def fail_next_save(self, monkeypatch):
+        def arm():
+            real = _atomic.write_file
+            calls = []
+
+            def fail_after_first(path, parts, progress):
+                calls.append(path)
+                if len(calls) > 1:
+                    raise OSError(28, "No space left on device")
+                real(path, parts, progress)
+
+            monkeypatch.setattr(_atomic, "write_file", fail_after_first)
+
+        return arm
 
 
 def _tree(root):

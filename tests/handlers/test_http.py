@@ -36,7 +36,7 @@ from pyweb.errors import (
 )
 from pyweb.handlers.http import HTTPHandler, HTTPModelStore, split_weight_prefix, weight_urls
 from pyweb.server import ModelServer
-from tests.contract import HandlerContract, assert_same_model, make_artifacts
+from pyweb.testing.contract import HandlerContract, assert_same_model, make_artifacts
 
 _ids = itertools.count()
 
@@ -47,35 +47,30 @@ def server(tmp_path_factory):
         yield srv
 
 
-@pytest.fixture
-def url(server):
-    return f"{server.url}/models/m{next(_ids)}/model.json"
+class TestHTTP(HandlerContract):
+    @pytest.fixture
+    def model_url(self, server):
+        folder = f"{server.url}/models/t{next(_ids)}"
+        return lambda name: f"{folder}/{name}/model.json"
 
+    @pytest.fixture
+    def list_url(self, server):
+        return server.url + "/"
 
-@pytest.fixture
-def missing_url(server):
-    return f"{server.url}/models/nothing-here/model.json"
+    @pytest.fixture
+    def fail_next_save(self, monkeypatch):
+        """The next request sends half its body and hangs up: a broken upload."""
+        real = _http_client.fetch
+        armed = []
 
+        async def fetch(url, init):
+            if not armed:
+                return await real(url, init)
+            armed.clear()
+            return await _truncated_upload(url, init)
 
-@pytest.fixture
-def list_url(server):
-    return server.url + "/"
-
-
-@pytest.fixture
-def fail_next_save(monkeypatch):
-    """The next request sends half its body and hangs up: a broken upload."""
-    real = _http_client.fetch
-    armed = []
-
-    async def fetch(url, init):
-        if not armed:
-            return await real(url, init)
-        armed.clear()
-        return await _truncated_upload(url, init)
-
-    monkeypatch.setattr(_http_client, "fetch", fetch)
-    return lambda: armed.append(True)
+        monkeypatch.setattr(_http_client, "fetch", fetch)
+        return lambda: armed.append(True)
 
 
 async def _truncated_upload(url, init):
@@ -94,10 +89,6 @@ async def _truncated_upload(url, init):
     writer.close()
     await writer.wait_closed()
     return FetchResponse(status=status, url=url)
-
-
-class TestHTTP(HandlerContract):
-    pass
 
 
 # -- a recording fake fetch -------------------------------------------------------

@@ -11,7 +11,7 @@ import pyweb
 from pyweb.emulation import FakeIndexedDB, install
 from pyweb.errors import QuotaExceededError
 from pyweb.handlers.indexed_db import INFO_STORE, MODELS_STORE, IndexedDBHandler
-from tests.contract import HandlerContract, assert_same_model, make_artifacts
+from pyweb.testing.contract import HandlerContract, assert_same_model, make_artifacts
 
 _ids = itertools.count()
 
@@ -27,29 +27,25 @@ def url():
     return f"indexeddb://models/m{next(_ids)}"
 
 
-@pytest.fixture
-def missing_url():
-    return "indexeddb://nothing-here"
-
-
-@pytest.fixture
-def list_url():
-    return "indexeddb://"
-
-
-@pytest.fixture
-def fail_next_save(emulation):
-    """A quota one byte above what is stored: the next, larger save aborts at commit."""
-    idb = emulation.indexed_db
-
-    def arm():
-        idb.quota_bytes = idb.usage_bytes + 1
-
-    return arm
-
-
 class TestIndexedDB(HandlerContract):
-    pass
+    @pytest.fixture
+    def model_url(self):
+        folder = f"indexeddb://models/t{next(_ids)}"
+        return lambda name: f"{folder}/{name}"
+
+    @pytest.fixture
+    def list_url(self):
+        return "indexeddb://"
+
+    @pytest.fixture
+    def fail_next_save(self, emulation):
+        """A quota one byte above what is stored: the next, larger save aborts at commit."""
+        idb = emulation.indexed_db
+
+        def arm():
+            idb.quota_bytes = idb.usage_bytes + 1
+
+        return arm
 
 
 async def records(idb):

@@ -9,7 +9,7 @@ import pytest
 import pyweb
 from pyweb.emulation import FakeLocalStorage, install
 from pyweb.handlers.local_storage import LocalStorageHandler, model_keys
-from tests.contract import HandlerContract, assert_same_model, make_artifacts
+from pyweb.testing.contract import HandlerContract, assert_same_model, make_artifacts
 
 _ids = itertools.count()
 
@@ -26,31 +26,27 @@ def url():
     return f"localstorage://models/m{next(_ids)}"
 
 
-@pytest.fixture
-def missing_url():
-    return "localstorage://nothing-here"
-
-
-@pytest.fixture
-def list_url():
-    return "localstorage://"
-
-
-@pytest.fixture
-def fail_next_save(emulation):
-    """Fill the store to the last unit, so any save that needs more room fails for real."""
-    ls = emulation.local_storage
-
-    def arm():
-        filler = "pyweb-test-filler"
-        ls.setItem(filler, "f" * (ls.remaining_units - len(filler)))
-        assert ls.remaining_units == 0
-
-    return arm
-
-
 class TestLocalStorage(HandlerContract):
-    pass
+    @pytest.fixture
+    def model_url(self):
+        folder = f"localstorage://models/t{next(_ids)}"
+        return lambda name: f"{folder}/{name}"
+
+    @pytest.fixture
+    def list_url(self):
+        return "localstorage://"
+
+    @pytest.fixture
+    def fail_next_save(self, emulation):
+        """Fill the store to the last unit, so any save that needs more room fails for real."""
+        ls = emulation.local_storage
+
+        def arm():
+            filler = "pyweb-test-filler"
+            ls.setItem(filler, "f" * (ls.remaining_units - len(filler)))
+            assert ls.remaining_units == 0
+
+        return arm
 
 
 def test_keys_are_tfjs_keys_and_nothing_else(emulation, url):

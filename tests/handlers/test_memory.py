@@ -5,41 +5,32 @@ import itertools
 import pytest
 
 import pyweb
-from tests.contract import HandlerContract, make_artifacts
+from pyweb.testing.contract import HandlerContract, make_artifacts
 
 _ids = itertools.count()
 
 
-@pytest.fixture
-def url():
-    return f"memory://models/m{next(_ids)}"
-
-
-@pytest.fixture
-def missing_url():
-    return "memory://nothing-here"
-
-
-@pytest.fixture
-def list_url():
-    return "memory://"
-
-
-@pytest.fixture
-def fail_next_save(monkeypatch):
-    from pyweb.handlers import memory
-
-    def arm():
-        def boom(artifacts, *, date=None):
-            raise OSError("disk full")
-
-        monkeypatch.setattr(memory, "artifacts_info", boom)
-
-    return arm
-
-
 class TestMemory(HandlerContract):
-    pass
+    @pytest.fixture
+    def model_url(self):
+        folder = f"memory://models/t{next(_ids)}"
+        return lambda name: f"{folder}/{name}"
+
+    @pytest.fixture
+    def list_url(self):
+        return "memory://"
+
+    @pytest.fixture
+    def fail_next_save(self, monkeypatch):
+        from pyweb.handlers import memory
+
+        def arm():
+            def boom(artifacts, *, date=None):
+                raise OSError("disk full")
+
+            monkeypatch.setattr(memory, "artifacts_info", boom)
+
+        return arm
 
 
 def test_saved_model_is_a_private_copy():

@@ -29,7 +29,7 @@ from pyweb import _object_layout as layout
 from pyweb.cli import main
 from pyweb.errors import CorruptModelError, HandlerUnavailableError, ModelNotFoundError, StorageError
 from pyweb.handlers import _object_io
-from tests.contract import HandlerContract, assert_same_model, make_artifacts
+from pyweb.testing.contract import HandlerContract, assert_same_model, make_artifacts
 
 BUCKET = "pyweb-tests"
 _ids = itertools.count()
@@ -73,12 +73,9 @@ def _keys(fs, prefix):
 
 class TestS3(HandlerContract):
     @pytest.fixture
-    def url(self, s3_server):
-        return f"s3://{BUCKET}/models/m{next(_ids)}"
-
-    @pytest.fixture
-    def missing_url(self, s3_server):
-        return f"s3://{BUCKET}/nothing-here"
+    def model_url(self, s3_server):
+        folder = f"s3://{BUCKET}/models/t{next(_ids)}"
+        return lambda name: f"{folder}/{name}"
 
     @pytest.fixture
     def list_url(self, s3_server):
@@ -101,12 +98,9 @@ class TestS3(HandlerContract):
 
 class TestFsspecMemory(HandlerContract):
     @pytest.fixture
-    def url(self):
-        return f"fsspec://memory://pyweb-tests/m{next(_ids)}"
-
-    @pytest.fixture
-    def missing_url(self):
-        return "fsspec://memory://pyweb-tests/nothing-here"
+    def model_url(self):
+        folder = f"fsspec://memory://pyweb-tests/t{next(_ids)}"
+        return lambda name: f"{folder}/{name}"
 
     @pytest.fixture
     def list_url(self):
@@ -215,7 +209,7 @@ _SAVER = textwrap.dedent(
     import asyncio, sys
     import pyweb
     from pyweb.handlers import _object_io
-    from tests.contract import make_artifacts
+    from pyweb.testing.contract import make_artifacts
 
     real = _object_io.AsyncMover.put
 

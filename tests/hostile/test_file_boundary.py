@@ -16,8 +16,8 @@ import pytest
 import pyweb
 from pyweb import _atomic, cli
 from pyweb.errors import CorruptModelError, PyWebError
+from pyweb.testing.contract import assert_same_model, make_artifacts
 from pyweb.weights import TrailingBytesWarning
-from tests.contract import assert_same_model, make_artifacts
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "symlink") or os.name == "nt", reason="POSIX links")
 
@@ -151,7 +151,7 @@ _KILLED_SAVE = """
 import os, signal, sys
 import pyweb
 from pyweb import _atomic
-from tests.contract import make_artifacts
+from pyweb.testing.contract import make_artifacts
 real = _atomic.write_all
 def die(directory, files, on_progress):
     real(directory, files[:1], on_progress)
@@ -191,7 +191,7 @@ _KILLED_BETWEEN_RENAMES = """
 import os, signal, sys
 import pyweb
 from pyweb import _atomic
-from tests.contract import make_artifacts
+from pyweb.testing.contract import make_artifacts
 _atomic.exchange = lambda a, b: False          # a platform without RENAME_EXCHANGE
 real_rename = os.rename
 def rename(src, dst):
