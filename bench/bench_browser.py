@@ -51,7 +51,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from _pages import serving, tfjs_page  # noqa: E402 (bench/ is on sys.path when run as a script)
+from _pages import serving, tfjs_page
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -332,8 +332,8 @@ def measure(page: Any, store: str, mib: float, runs: int, wipe: bool = True) -> 
             save_ms, load_ms = funcs[name](page)
             if run:
                 samples[name].append([save_ms, load_ms])
-    return {name: {"save": statistics.median(s for s, _ in got), "load": statistics.median(l for _, l in got),
-                   "total": statistics.median(s + l for s, l in got)} for name, got in samples.items()}
+    return {name: {"save": statistics.median(s for s, _ in got), "load": statistics.median(ld for _, ld in got),
+                   "total": statistics.median(s + ld for s, ld in got)} for name, got in samples.items()}
 
 
 def profile(page: Any, store: str, mib: float, runs: int = PROFILE_RUNS) -> dict[str, Any]:

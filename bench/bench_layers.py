@@ -50,7 +50,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from _pages import serving, tfjs_page  # noqa: E402 (bench/ is on sys.path when run as a script)
+from _pages import serving, tfjs_page
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -300,7 +300,7 @@ def _timed(f: Callable[[], Any]) -> Callable[[int], float]:
 
 def bench_cpython(runs: int, min_run_ms: float) -> list[dict]:
     hand: dict[str, Any] = {}
-    exec(HAND_NUMPY, hand)  # noqa: S102 - our own source, the same text the page runs
+    exec(HAND_NUMPY, hand)  # our own source, the same text the page runs
     rows = []
     for name in MODELS:
         model = cpython_model(name)

@@ -10,7 +10,7 @@ can move bytes in a Pyodide page that has not loaded numpy.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import errors
 from .api import (
@@ -32,6 +32,11 @@ from .handlers.browser_files import browser_files
 from .handlers.memory import from_memory, with_save_handler
 from .registry import register_handler, registry, unregister_handler
 from .types import Handler, ModelArtifacts, ModelArtifactsInfo, ModelStore, SaveResult
+
+if TYPE_CHECKING:  # the lazy exports (see __getattr__), as type checkers and IDEs should see them
+    from . import layers
+    from .layers import aload_layers_model, load_layers_model
+    from .weights import DTYPES, decode_weights, encode_weights
 
 __version__ = "0.1.0"
 

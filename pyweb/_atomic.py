@@ -199,7 +199,7 @@ def _remove_if_stale(path: str) -> bool:
     return not os.path.lexists(path)
 
 
-def _lock(path: str, *, stale_only: bool = False) -> int | None | bool:
+def _lock(path: str, *, stale_only: bool = False) -> int | bool | None:
     """An exclusive lock on the directory ``path``: its descriptor, ``None`` (no locking here), or False (taken).
 
     With ``stale_only`` and no locking available, a directory younger than

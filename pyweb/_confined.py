@@ -122,12 +122,14 @@ def unlink_file(folder: str, rel: str) -> list[str]:
     A missing entry is not an error; a path through a link is left alone.
     """
     parts = components(rel)
-    with contextlib.suppress(FileNotFoundError, NotADirectoryError, OutsideFolderError):
-        with _parent(folder, parts) as (parent_fd, parent_path):
-            if parent_fd is not None:
-                os.unlink(parts[-1], dir_fd=parent_fd)
-            else:
-                os.unlink(os.path.join(parent_path, parts[-1]))
+    with (
+        contextlib.suppress(FileNotFoundError, NotADirectoryError, OutsideFolderError),
+        _parent(folder, parts) as (parent_fd, parent_path),
+    ):
+        if parent_fd is not None:
+            os.unlink(parts[-1], dir_fd=parent_fd)
+        else:
+            os.unlink(os.path.join(parent_path, parts[-1]))
     return ["/".join(parts[:i]) for i in range(len(parts) - 1, 0, -1)]
 
 
@@ -135,14 +137,13 @@ def remove_empty_dirs(folder: str, rels: list[str]) -> None:
     """``rmdir`` each folder-relative subfolder in ``rels`` that is empty, deepest first."""
     for rel in sorted(set(rels), key=lambda r: r.count("/"), reverse=True):
         parts = components(rel)
-        with contextlib.suppress(OSError):
-            with _parent(folder, parts) as (parent_fd, parent_path):
-                if parent_fd is not None:
-                    os.rmdir(parts[-1], dir_fd=parent_fd)
-                else:
-                    path = os.path.join(parent_path, parts[-1])
-                    _refuse_link(path, rel)
-                    os.rmdir(path)
+        with contextlib.suppress(OSError), _parent(folder, parts) as (parent_fd, parent_path):
+            if parent_fd is not None:
+                os.rmdir(parts[-1], dir_fd=parent_fd)
+            else:
+                path = os.path.join(parent_path, parts[-1])
+                _refuse_link(path, rel)
+                os.rmdir(path)
 
 
 @contextlib.contextmanager
@@ -169,7 +170,7 @@ def _parent(folder: str, parts: list[str]) -> Iterator[tuple[int | None, str]]:
 def _open_at(name: str, flags: int, dir_fd: int, rel: str) -> int:
     try:
         return os.open(name, flags, dir_fd=dir_fd)
-    except OSError as exc:
+    except OSError:
         # O_NOFOLLOW on a link fails with ELOOP (Linux) or EMLINK (BSD);
         # O_DIRECTORY through a link to a file with ENOTDIR.
         if stat.S_ISLNK(_lstat_at(name, dir_fd)):

@@ -91,7 +91,7 @@ class Session:
     """
 
     def __init__(self) -> None:
-        self._idle: dict[tuple, list[_Connection]] = {}
+        self._idle: dict[tuple[Any, ...], list[_Connection]] = {}
         self._closed = False
 
     async def __aenter__(self) -> Session:
@@ -186,7 +186,7 @@ class _Route:
     proxy: tuple[str, int, str | None] | None  # host, port, Proxy-Authorization value
 
     @property
-    def key(self) -> tuple:
+    def key(self) -> tuple[Any, ...]:
         return self.scheme, self.host, self.port, self.proxy
 
     @classmethod
@@ -410,8 +410,8 @@ class _Connection(asyncio.BufferedProtocol):
         self._filled = 0
         self._eof = False
         self._error: BaseException | None = None
-        self._waiter: asyncio.Future | None = None
-        self._writable: asyncio.Future | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._writable: asyncio.Future[None] | None = None
 
     # protocol callbacks
     def connection_made(self, transport: Any) -> None:

@@ -7,7 +7,8 @@ handler lands here. It never starts threads and never nests event loops.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Coroutine, TypeVar
+from collections.abc import Coroutine
+from typing import Any, TypeVar, cast
 
 from .env import IN_PYODIDE
 from .errors import SyncUnavailableError
@@ -41,5 +42,5 @@ def run_sync(coro: Coroutine[Any, Any, T], *, twin: str = "the async twin") -> T
     if IN_PYODIDE:
         from pyodide.ffi import run_sync as pyodide_run_sync
 
-        return pyodide_run_sync(coro)
+        return cast(T, pyodide_run_sync(coro))
     return asyncio.run(coro)

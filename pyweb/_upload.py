@@ -14,11 +14,11 @@ import posixpath
 import socket
 import tempfile
 import time
-from typing import Any
+from typing import Any, cast
 
 from ._multipart import MultipartError, boundary_of, parse_multipart
 from .artifacts import MODEL_JSON, check_integrity, manifest_paths, parse_model_json
-from .types import ModelArtifacts
+from .types import BytesLike, ModelArtifacts
 
 __all__ = ["Deadline", "RequestError", "artifacts_from_upload", "read_body", "upload_boundary"]
 
@@ -85,7 +85,7 @@ class _DeadlineRaw(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int:
+    def readinto(self, buffer: Any) -> int | None:
         left = self._deadline.end - time.monotonic()
         if left <= 0:
             raise TimeoutError("the client took too long")
@@ -137,7 +137,7 @@ def _read_some(rfile: Any, view: memoryview) -> int:
         n = 0
     if not n:
         raise RequestError(400, "the upload ended early; nothing was stored")
-    return n
+    return cast(int, n)
 
 
 def artifacts_from_upload(body: Any, boundary: bytes) -> tuple[ModelArtifacts, bool]:
@@ -175,7 +175,7 @@ def artifacts_from_upload(body: Any, boundary: bytes) -> tuple[ModelArtifacts, b
             raise RequestError(400, f"the upload lacks weight part(s) {', '.join(missing)}")
         return artifacts, False
     data = iter(parts[n] for n in names)
-    weights = []
+    weights: list[BytesLike] = []
     for group in manifest:
         for index in range(len(group["paths"])):
             weights.append(next(data))

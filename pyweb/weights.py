@@ -17,17 +17,17 @@ import struct
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from .errors import ArtifactError, CorruptModelError, UnsupportedDTypeError
 from .types import ModelArtifacts, WeightData, _byte_view, join_weight_data
 
 __all__ = [
     "DTYPES",
-    "QUANT_DTYPES",
-    "DTypeInfo",
     "MAX_DIMS",
     "MAX_ELEMENTS",
+    "QUANT_DTYPES",
+    "DTypeInfo",
     "TrailingBytesWarning",
     "check_weights",
     "decode_weights",
@@ -66,7 +66,7 @@ QUANT_DTYPES: Mapping[str, DTypeInfo] = MappingProxyType(
 _FROM_NUMPY = {
     **dict.fromkeys(["float16", "float32", "float64"], "float32"),
     **dict.fromkeys(["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"], "int32"),
-    **{"bool": "bool", "complex64": "complex64", "complex128": "complex64"},
+    "bool": "bool", "complex64": "complex64", "complex128": "complex64",
 }
 _QUANT_MAX = {"uint8": 255, "uint16": 65535}
 _LEN = 4  # bytes in a string element's length prefix
@@ -86,12 +86,12 @@ class TrailingBytesWarning(UserWarning):
 class _Spec(NamedTuple):
     name: str
     shape: tuple[int, ...]
-    count: int
+    elements: int
     dtype: str
     quant: Mapping[str, Any] | None
 
 
-def _np():
+def _np() -> Any:
     try:
         import numpy
     except ImportError as exc:  # Pyodide: numpy is a separate package
@@ -101,7 +101,7 @@ def _np():
 
 def encode_weights(
     named_arrays: Mapping[str, Any] | Iterable[tuple[str, Any]], *, group: str | None = None, join: bool = True
-) -> tuple[Any, list[dict]]:
+) -> tuple[Any, list[dict[str, Any]]]:
     """Encode arrays into one TF.js weight buffer and its specs.
 
     Parameters
@@ -140,7 +140,7 @@ def encode_weights(
     """
     np = _np()
     parts: list[Any] = []
-    specs: list[dict] = []
+    specs: list[dict[str, Any]] = []
     for name, value in _named_items(named_arrays):
         dtype, arr = _normalize(np, name, value)
         parts.append(_encode_one(np, name, dtype, arr))
@@ -168,8 +168,9 @@ def _normalize(np: Any, name: str, value: Any) -> tuple[str, Any]:
     dtype = _FROM_NUMPY.get(arr.dtype.name)
     if dtype is None:
         raise _unsupported(name, arr.dtype.name, "use float32, int32, bool, complex64 or str")
-    if dtype == "int32" and arr.dtype.itemsize >= 4 and arr.size:
-        if int(arr.min()) < -(2**31) or int(arr.max()) >= 2**31:
+    if dtype == "int32" and arr.dtype.itemsize >= 4 and arr.size and (
+        int(arr.min()) < -(2**31) or int(arr.max()) >= 2**31
+    ):
             raise _unsupported(name, arr.dtype.name, "its values do not fit int32, which is how TF.js stores integers")
     return dtype, arr
 
@@ -352,9 +353,9 @@ def _joined(data: Any) -> memoryview:
 
 def _readable(data: Any, specs: Any) -> Any:
     """``data`` to walk ``specs`` over: several shards stay apart unless a string weight needs them joined."""
-    if isinstance(data, (list, tuple)) and len(data) > 1 and isinstance(specs, (list, tuple)):
-        if not any(_is_string(s) for s in specs) and all(_is_buffer(p) for p in data):
-            return _Pieces(data)
+    if (isinstance(data, (list, tuple)) and len(data) > 1 and isinstance(specs, (list, tuple))
+            and not any(_is_string(s) for s in specs) and all(_is_buffer(p) for p in data)):
+        return _Pieces(data)
     return _joined(data)
 
 
@@ -486,25 +487,25 @@ def _is_number(value: Any) -> bool:
 
 
 def _is_dim(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and 0 <= value <= MAX_ELEMENTS
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and 0 <= cast(int, value) <= MAX_ELEMENTS
 
 
 def _nbytes(w: _Spec, buf: memoryview | None, offset: int) -> int:
     if w.quant is not None:
-        return w.count * QUANT_DTYPES[w.quant["dtype"]].size
+        return w.elements * cast(int, QUANT_DTYPES[w.quant["dtype"]].size)
     if w.dtype == "string":
         return _string_nbytes(w, buf, offset)
-    return w.count * DTYPES[w.dtype].size
+    return w.elements * cast(int, DTYPES[w.dtype].size)  # fixed-size: strings are handled above
 
 
 def _string_nbytes(w: _Spec, buf: memoryview | None, offset: int) -> int:
     if buf is None:
         raise ArtifactError(f"the size of string weight {w.name!r} depends on the data; pass data=")
     end = len(buf)
-    if w.count * _LEN > end - offset:  # every element needs at least its prefix
+    if w.elements * _LEN > end - offset:  # every element needs at least its prefix
         raise CorruptModelError(f"string weight {w.name!r} has more elements than the data holds", part=w.name)
     pos, unpack = offset, _U32.unpack_from
-    for _ in range(w.count):
+    for _ in range(w.elements):
         if pos + _LEN > end:
             raise CorruptModelError(f"data ends inside a length prefix of string weight {w.name!r}", part=w.name)
         pos += _LEN + unpack(buf, pos)[0]
@@ -515,10 +516,10 @@ def _decode_one(np: Any, buf: Any, w: _Spec, start: int, end: int) -> Any:
     if w.quant is not None:
         return _dequantize(np, buf[start:end], w)
     if w.dtype == "string":
-        return _decode_strings(np, buf[start:end], w.count)
+        return _decode_strings(np, buf[start:end], w.elements)
     if w.dtype == "bool":
-        _check_bools(buf[start : start + w.count], w.name)
-    return np.frombuffer(buf[start:end], DTYPES[w.dtype].numpy, w.count)
+        _check_bools(buf[start : start + w.elements], w.name)
+    return np.frombuffer(buf[start:end], DTYPES[w.dtype].numpy, w.elements)
 
 
 def _decode_strings(np: Any, view: memoryview, count: int) -> Any:
@@ -537,12 +538,13 @@ def _decode_strings(np: Any, view: memoryview, count: int) -> Any:
 
 
 def _dequantize(np: Any, buf: Any, w: _Spec) -> Any:
-    qdtype = w.quant["dtype"]
-    raw = np.frombuffer(buf, QUANT_DTYPES[qdtype].numpy, w.count)
+    quant = cast(Mapping[str, Any], w.quant)  # only quantized weights come here
+    qdtype = quant["dtype"]
+    raw = np.frombuffer(buf, QUANT_DTYPES[qdtype].numpy, w.elements)
     if qdtype == "float16":
         return raw.astype(np.float32)  # bit-identical to TF.js's table lookup
     # JS computes q * scale + min in float64, then stores it into a Float32Array / Int32Array.
-    x = raw.astype(np.float64) * float(w.quant["scale"]) + float(w.quant["min"])
+    x = raw.astype(np.float64) * float(quant["scale"]) + float(quant["min"])
     return x.astype(np.float32) if w.dtype == "float32" else _js_round_int32(np, x)
 
 
@@ -564,7 +566,9 @@ def _check_trailing(buf: memoryview, end: int, strict: bool) -> None:
     warnings.warn(message, TrailingBytesWarning, stacklevel=3)
 
 
-def quantize_weights(data: WeightData, specs: Iterable[Mapping[str, Any]], dtype: str) -> tuple[bytes, list[dict]]:
+def quantize_weights(
+    data: WeightData | None, specs: Iterable[Mapping[str, Any]], dtype: str
+) -> tuple[bytes, list[dict[str, Any]]]:
     """Re-encode float32 weights quantized, as the TF.js converter does.
 
     uint8/uint16: ``scale = (max-min)/255`` (or 65535), ``min`` nudged so 0 is exact when it lies in the
@@ -604,16 +608,16 @@ def quantize_weights(data: WeightData, specs: Iterable[Mapping[str, Any]], dtype
     specs = list(specs)
     buf = _joined(data)
     parts: list[Any] = []
-    out_specs: list[dict] = []
+    out_specs: list[dict[str, Any]] = []
     end = 0
     for spec, (w, start, end) in zip(specs, _walk(buf, specs)):
-        spec = copy.deepcopy(dict(spec))
+        out_spec = copy.deepcopy(dict(spec))
         if w.quant is not None or w.dtype != "float32":
             parts.append(buf[start:end])
         else:
-            part, spec["quantization"] = _quantize(np, w.name, np.frombuffer(buf, "<f4", w.count, start), dtype)
+            part, out_spec["quantization"] = _quantize(np, w.name, np.frombuffer(buf, "<f4", w.elements, start), dtype)
             parts.append(memoryview(part.view(np.uint8)))
-        out_specs.append(spec)
+        out_specs.append(out_spec)
     _check_trailing(buf, end, strict=False)
     return b"".join(parts), out_specs
 
@@ -657,7 +661,7 @@ def _check_target(dtype: Any) -> None:
         raise _unsupported(None, dtype, "quantize to 'uint8', 'uint16' or 'float16'")
 
 
-def _quantize(np: Any, name: str, values: Any, dtype: str) -> tuple[Any, dict]:
+def _quantize(np: Any, name: str, values: Any, dtype: str) -> tuple[Any, dict[str, Any]]:
     if dtype == "float16":
         return values.astype("<f2"), {"dtype": "float16"}
     q, lo, scale = _affine_quantize(np, name, values.astype(np.float64), _QUANT_MAX[dtype])

@@ -6,9 +6,10 @@ import importlib
 
 import pytest
 
-registry_module = importlib.import_module("pyweb.registry")
 from pyweb.handlers.memory import MemoryStore
 from tests.tfjs_node import tfjs_goldens  # noqa: F401  (session fixture)
+
+registry_module = importlib.import_module("pyweb.registry")
 
 
 @pytest.fixture(autouse=True)

@@ -136,7 +136,7 @@ def test_js_object_key_order_and_strings():
 
 
 def test_js_iso_dates():
-    when = dt.datetime(2024, 1, 2, 3, 4, 5, 67890, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2024, 1, 2, 3, 4, 5, 67890, tzinfo=dt.UTC)
     assert js_iso(when) == "2024-01-02T03:04:05.067Z"
     assert js_dumps({"d": when}) == '{"d":"2024-01-02T03:04:05.067Z"}'
 

@@ -21,7 +21,7 @@ def test_cpython_example_runs(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     code = readme_example("## Example (CPython)")
     assert len(code.strip().splitlines()) <= 12
-    exec(compile(code, "README.md", "exec"), {})  # noqa: S102 - README is ours; running it is the test
+    exec(compile(code, "README.md", "exec"), {})  # README is ours; running it is the test
     assert sorted(p.name for p in (tmp_path / "models" / "clf").iterdir()) == ["model.json", "weights.bin"]
     assert "file://models/clf" in capsys.readouterr().out
     assert pyweb.remove_model("memory://clf").weight_data_bytes == (4 * 8 + 8 + 8 * 3 + 3) * 4

@@ -1,19 +1,20 @@
 from __future__ import annotations
 
 import importlib
+from typing import ClassVar
 
 import pytest
 
 import pyweb
-
-reg = importlib.import_module("pyweb.registry")
 from pyweb.errors import HandlerUnavailableError, SchemeError
 from pyweb.testing.contract import assert_same_model, make_artifacts
 from pyweb.types import Handler, ModelStore
 
+reg = importlib.import_module("pyweb.registry")
+
 
 class DictHandler(Handler):
-    store: dict = {}
+    store: ClassVar[dict] = {}
 
     def __init__(self, path, *, tag=None):
         self.path, self.tag = path, tag

@@ -162,7 +162,7 @@ def test_reads_outside_root_or_hidden_are_refused(srv, root, tmp_path, path):
     (tmp_path / "etc" / "passwd").write_text("x")
     (root / ".secret").write_text("x")
     status, _, body = request(srv, "GET", path)
-    assert 400 <= status < 500 and b"x" != body
+    assert 400 <= status < 500 and body != b"x"
 
 
 def test_symlink_out_of_root_is_refused(srv, root, tmp_path):

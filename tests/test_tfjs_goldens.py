@@ -156,7 +156,7 @@ def test_js_dumps_matches_json_stringify(index: dict[str, Any], goldens: Path) -
     for case in cases:
         try:
             got = js_dumps(json.loads(case["text"]))
-        except Exception as exc:  # report every case, not just the first
+        except Exception as exc:  # noqa: BLE001  report every case, not just the first
             got = f"<{type(exc).__name__}: {exc}>"
         if got != case["expected"]:
             failures.append(f"{case['id']}: text {case['text']!r}\n  want {case['expected']!r}\n  got  {got!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import pickle
 import subprocess
 import sys
@@ -272,7 +273,7 @@ def test_shards_split_at_odd_boundaries(cuts):
     arrays = {"b": np.array([True, False, True]), "f": np.linspace(-1, 1, 5, dtype=np.float32), "s": ["ab", "", "c"]}
     data, specs = encode_weights(arrays)
     bounds = [0, *[c for c in cuts if c < len(data)], len(data)]
-    shards = [data[a:b] for a, b in zip(bounds, bounds[1:])]
+    shards = [data[a:b] for a, b in itertools.pairwise(bounds)]
     whole, split = decode_weights(data, specs), decode_weights(shards, specs)
     for name in arrays:
         np.testing.assert_array_equal(split[name], whole[name])

@@ -11,12 +11,12 @@ and ``Uint8Array.fromBase64`` throw. Anything not listed becomes a plain
 
 from __future__ import annotations
 
-from ..errors import CorruptModelError, PyWebError, QuotaExceededError, StorageError
+from ..errors import CorruptModelError, QuotaExceededError, StorageError
 
 __all__ = ["JS_ERROR_TABLE", "error_class", "make_error"]
 
 #: JS ``error.name`` -> the pyweb class raised for it.
-JS_ERROR_TABLE: dict[str, type[PyWebError]] = {
+JS_ERROR_TABLE: dict[str, type[StorageError | CorruptModelError]] = {
     # The store is full. localStorage throws it from setItem; IndexedDB
     # reports it on the request (Firefox) or only as the transaction's abort
     # reason with an empty message (Chromium).
@@ -60,14 +60,14 @@ JS_ERROR_TABLE: dict[str, type[PyWebError]] = {
 }
 
 
-def error_class(name: str | None) -> type[PyWebError]:
+def error_class(name: str | None) -> type[StorageError | CorruptModelError]:
     """The pyweb class for a JS error name (StorageError when unknown)."""
     return JS_ERROR_TABLE.get(name or "", StorageError)
 
 
 def make_error(
     name: str | None, message: str | None, *, url: str | None = None, action: str | None = None
-) -> PyWebError:
+) -> StorageError | CorruptModelError:
     """Build the pyweb error for a JS error ``name``/``message``."""
     cls = error_class(name)
     text = f"{name or 'Error'}: {message}" if message and message != name else (name or "unknown JavaScript error")

@@ -34,8 +34,9 @@ from ._sources import page_js
 from .ffi import is_null, to_js_object, translate_js_errors
 from .page import page_helpers
 
-import js  # noqa: E402  (after the ffi guard)
-from pyodide.ffi import to_js  # noqa: E402
+# isort: split
+import js  # after the ffi guard, which raises outside Pyodide
+from pyodide.ffi import to_js
 
 __all__ = ["CALL_SECONDS", "CONNECT_SECONDS", "PageBridge", "in_worker", "page_bridge"]
 

@@ -16,7 +16,8 @@ import os
 from ..errors import InvalidURLError
 from .ffi import is_null, to_js_object
 
-import pyodide_js  # noqa: E402  (after the ffi guard: only in Pyodide)
+# isort: split
+import pyodide_js  # after the ffi guard: only in Pyodide
 
 __all__ = ["check_drive_folders", "on_drive"]
 

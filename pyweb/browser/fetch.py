@@ -17,7 +17,8 @@ from typing import Any
 from .._http_client import FetchResponse
 from .ffi import to_js_object, to_uint8array, translate_js_errors  # first: raises outside Pyodide
 
-import js  # noqa: E402  (isort: after the guard)
+# isort: split
+import js  # after the guard
 
 __all__ = ["browser_fetch"]
 

@@ -29,12 +29,12 @@ from ._errors import JS_ERROR_TABLE, make_error
 if not IN_PYODIDE:  # pragma: no cover - exercised by the CPython import test
     raise RuntimeUnavailableError("pyweb.browser needs Pyodide (the 'js' module exists only there)")
 
-import js  # noqa: E402
-from pyodide.code import run_js  # noqa: E402
-from pyodide.ffi import JsException, to_js  # noqa: E402
+import js
+from pyodide.code import run_js
+from pyodide.ffi import JsException, to_js
 
 try:  # Pyodide 314+: JS null is jsnull, not None
-    from pyodide.ffi import jsnull as _JSNULL
+    from pyodide.ffi import jsnull as _JSNULL  # noqa: N812  a module constant
 except ImportError:  # Pyodide 0.27: null is None
     _JSNULL = None
 

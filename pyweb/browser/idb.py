@@ -39,12 +39,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from ..errors import RuntimeUnavailableError
 from ._records import TAG_BUFFER, TAG_DATE, decode_record, encode_record
 from ._sources import idb_js
-from .ffi import JsException, is_null, js_error, js_helpers, to_uint8array, translate_js_errors
+from .ffi import (
+    JsException,  # pyright: ignore[reportAttributeAccessIssue]  from pyodide.ffi: it exists only in Pyodide
+    is_null,
+    js_error,
+    js_helpers,
+    to_uint8array,
+    translate_js_errors,
+)
 
 __all__ = [
     "IDLE_SECONDS",
@@ -93,7 +100,7 @@ class BrowserIDBTransaction:
         self._tx = tx
         self._done = done
 
-    def put(self, store: str, value: dict) -> None:
+    def put(self, store: str, value: dict[str, Any]) -> None:
         text, buffers = encode_record(value)
         arrays = [to_uint8array(b) for b in buffers]  # the one copy of each buffer
         self._issue(f"IndexedDB put into {store!r}", lambda: _js().put(self._tx, store, text, _js_list(arrays)))
@@ -207,7 +214,7 @@ class BrowserIDBFactory:
     whole_operations: bool = True
 
     async def put_records(
-        self, name: str, version: int, stores: Sequence[tuple[str, str]], puts: Sequence[tuple[str, dict]]
+        self, name: str, version: int, stores: Sequence[tuple[str, str]], puts: Sequence[tuple[str, dict[str, Any]]]
     ) -> None:
         """Put each ``(store, value)`` in ONE readwrite transaction: all commit, or none.
 
@@ -242,7 +249,7 @@ class BrowserIDBFactory:
     ) -> list[Any]:
         """Every record in ``store``, in key order."""
         with translate_js_errors(action=f"reading from IndexedDB {name!r}"):
-            return _from_flat(await _js().getAllRecords(name, version, _js_list(stores), self._idle_ms, store))
+            return cast(list[Any], _from_flat(await _js().getAllRecords(name, version, _js_list(stores), self._idle_ms, store)))
 
     async def delete_records(
         self, name: str, version: int, stores: Sequence[tuple[str, str]], deletes: Sequence[tuple[str, str]]

@@ -105,7 +105,7 @@ def check_key(key: Any) -> None:
     raise dom_error("DataError", f"a {type(key).__name__} is not a valid key")
 
 
-def key_sort_key(key: Any) -> tuple:
+def key_sort_key(key: Any) -> tuple[Any, ...]:
     """Sort key giving IndexedDB's key order: numbers < dates < strings < binary < arrays."""
     if isinstance(key, (int, float)):
         return (0, key)

@@ -298,7 +298,7 @@ class FakeIDBTransaction:
         if loop is not None:
             loop.call_soon(self._deactivate)
 
-    def put(self, store: str, value: dict) -> FakeIDBRequest:
+    def put(self, store: str, value: dict[str, Any]) -> FakeIDBRequest:
         """Write ``value`` (a clone of it) under its keyPath; the request's result is the key."""
         with self._issuing():
             st = self._writable(store)

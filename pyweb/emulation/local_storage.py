@@ -136,10 +136,10 @@ class FakeLocalStorage:
                 self._order.sort(key=lambda k: hashlib.blake2b(k.encode("utf-16-le", "surrogatepass")).digest())
         return self._order[index]
 
-    def getItem(self, key: str) -> str | None:
+    def getItem(self, key: str) -> str | None:  # noqa: N802
         return self._items.get(_js_string(key))
 
-    def setItem(self, key: str, value: str) -> None:
+    def setItem(self, key: str, value: str) -> None:  # noqa: N802
         """Store ``value`` under ``key``; QuotaExceededError leaves the store as it was."""
         key, value = _js_string(key), _js_string(value)
         key_units, value_units = self._units(key), self._units(value)
@@ -160,7 +160,7 @@ class FakeLocalStorage:
         self._used += key_units + value_units - freed
         self._persist()
 
-    def removeItem(self, key: str) -> None:
+    def removeItem(self, key: str) -> None:  # noqa: N802
         key = _js_string(key)
         old = self._items.pop(key, None)
         if old is not None:

@@ -9,7 +9,7 @@ option that TF.js reads but was never given is left out of the saved config, as
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -23,7 +23,7 @@ __all__ = ["ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax", "ThresholdedReLU"]
 _UNSET: Any = object()
 
 
-def _number(value: Any, layer_class: str, option: str) -> float:
+def _number(value: Any, layer_class: str, option: str) -> float | np.number[Any]:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not np.isfinite(value):
         raise ValueError(f"{layer_class} option {option} must be a finite number, not {value!r:.40}")
     return value
@@ -39,7 +39,7 @@ class ReLU(Layer):
     class_name = "ReLU"
     supports_masking = True
     config_keys = ("max_value",)
-    keras_defaults = {"negative_slope": 0, "threshold": 0}
+    keras_defaults: ClassVar[dict[str, Any]] = {"negative_slope": 0, "threshold": 0}
 
     def __init__(self, max_value: float | None = _UNSET, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar, cast
 
 import numpy as np
 
@@ -62,7 +62,7 @@ class SymbolicTensor:
 class Node:
     """One call of a layer: the tensors it consumed and produced."""
 
-    def __init__(self, layer: Layer, inputs: list[SymbolicTensor], output_shapes: list[tuple]) -> None:
+    def __init__(self, layer: Layer, inputs: list[SymbolicTensor], output_shapes: list[tuple[Any, ...]]) -> None:
         self.layer = layer
         self.inputs = inputs
         index = len(layer.inbound_nodes)
@@ -91,7 +91,7 @@ class Layer:
     #: Config keys this class reads besides the base ones.
     config_keys: tuple[str, ...] = ()
     #: Keras config keys TF.js ignores whose non-default values would change results.
-    keras_defaults: dict[str, Any] = {}
+    keras_defaults: ClassVar[dict[str, Any]] = {}
     #: TF.js ``supportsMasking``: the layer passes its first input's mask on (or makes its own,
     #: see :meth:`compute_mask`); other layers drop masks.
     supports_masking = False
@@ -114,10 +114,10 @@ class Layer:
         cls = self.class_name
         self.name = name if name is not None else f"{snake_case(cls)}_{get_uid(cls)}"
         self.trainable = trainable
-        self.batch_input_shape: list | None = None
+        self.batch_input_shape: list[Any] | None = None
         self.dtype: str | None = None
         if batch_input_shape is not None or input_shape is not None:
-            shape = batch_input_shape if batch_input_shape is not None else [batch_size, *input_shape]
+            shape = batch_input_shape if batch_input_shape is not None else [batch_size, *cast(Sequence[Any], input_shape)]
             self.batch_input_shape = _shape_list(shape)
             self.dtype = dtype or "float32"
         self.seed = seed
@@ -206,7 +206,7 @@ class Layer:
 
     def __call__(self, inputs: SymbolicTensor | Sequence[SymbolicTensor]) -> Any:
         many = isinstance(inputs, (list, tuple))
-        tensors = list(inputs) if many else [inputs]
+        tensors = list(cast(Sequence[SymbolicTensor], inputs)) if many else [cast(SymbolicTensor, inputs)]
         if not all(isinstance(t, SymbolicTensor) for t in tensors):
             raise TypeError(f"{self.name}: call a layer on Input()/layer outputs; use model.predict for arrays")
         shapes = [t.shape for t in tensors] if many else tensors[0].shape
@@ -245,7 +245,7 @@ class Layer:
         key is ignored and not saved back, as TF.js ignores it (Keras exports carry
         many such keys: ``shared_object_id``, ``renorm``, ``fused``...).
         """
-        base = {k: config[k] for k in ("name", "trainable", "batch_input_shape", "dtype") if k in config}
+        base: dict[str, Any] = {k: config[k] for k in ("name", "trainable", "batch_input_shape", "dtype") if k in config}
         own = {}
         for key, value in config.items():
             if key in base:

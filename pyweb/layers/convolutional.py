@@ -16,7 +16,7 @@ Conv1D ``channels_first`` (TF.js returns the wrong layout), DepthwiseConv2D
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -46,7 +46,7 @@ class _BaseConv(Layer):
 
     rank = 2
     paddings: tuple[str, ...] = PADDINGS
-    keras_defaults = {"groups": 1}
+    keras_defaults: ClassVar[dict[str, Any]] = {"groups": 1}
     _BASE_KEYS = ("kernel_size", "strides", "padding", "data_format", "dilation_rate", "activation", "use_bias",
                   "bias_initializer", "bias_regularizer", "activity_regularizer", "bias_constraint")
 
@@ -84,10 +84,10 @@ class _BaseConv(Layer):
                              f"({self.data_format}), got {list(input_shape)}")
         return int(input_shape[axis])
 
-    def _spatial(self, input_shape: Any) -> list:
+    def _spatial(self, input_shape: Any) -> list[Any]:
         return list(input_shape[2:] if self._first else input_shape[1:-1])
 
-    def _shape(self, batch: Any, spatial: Sequence, channels: Any) -> tuple:
+    def _shape(self, batch: Any, spatial: Sequence[Any], channels: Any) -> tuple[Any, ...]:
         return (batch, channels, *spatial) if self._first else (batch, *spatial, channels)
 
     def _in(self, x: np.ndarray) -> np.ndarray:
@@ -293,7 +293,7 @@ class SeparableConv2D(_BaseConv):
     _OWN = ("depth_multiplier", "depthwise_initializer", "pointwise_initializer", "depthwise_regularizer",
             "pointwise_regularizer", "depthwise_constraint", "pointwise_constraint")
     config_keys = ("filters", *_BaseConv._BASE_KEYS, *_OWN)
-    keras_defaults = {"groups": 1, "kernel_initializer": None, "kernel_regularizer": None, "kernel_constraint": None}
+    keras_defaults: ClassVar[dict[str, Any]] = {"groups": 1, "kernel_initializer": None, "kernel_regularizer": None, "kernel_constraint": None}
 
     def __init__(self, filters: int, kernel_size: int | Sequence[int], *, depth_multiplier: int = 1,
                  depthwise_initializer: Any = None, pointwise_initializer: Any = None,

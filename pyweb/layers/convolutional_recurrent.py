@@ -74,7 +74,7 @@ class ConvLSTM2DCell(LSTMCell):
     def _first(self) -> bool:
         return self.data_format == "channels_first"
 
-    def output_image(self, batch: Any, rows: Any, cols: Any) -> tuple:
+    def output_image(self, batch: Any, rows: Any, cols: Any) -> tuple[Any, ...]:
         """The shape of ``h`` and ``c`` for a ``rows`` x ``cols`` input image, in the layer's layout."""
         out_rows, out_cols = self.window.output_sizes(rows, cols)
         return (batch, self.filters, out_rows, out_cols) if self._first else (batch, out_rows, out_cols, self.filters)
@@ -154,7 +154,7 @@ class ConvLSTM2D(_CellRNN):
     cell_class = ConvLSTM2DCell
     spatial_cells = True
     config_keys = (*ConvLSTM2DCell.config_keys, *_RNN_KEYS)
-    cell: ConvLSTM2DCell
+    cell: ConvLSTM2DCell  # pyright: ignore[reportIncompatibleVariableOverride]  always built from cell_class
 
     def __init__(self, filters: int, kernel_size: int | Sequence[int], **kwargs: Any) -> None:
         if kwargs.get("unroll"):  # TF.js: "Unrolling is not possible with convolutional RNNs."
@@ -168,7 +168,7 @@ class ConvLSTM2D(_CellRNN):
                              f"got {list(shape)}")
         super().build(input_shape)
 
-    def state_shapes(self, input_shape: Sequence[Any]) -> list[tuple]:
+    def state_shapes(self, input_shape: Sequence[Any]) -> list[tuple[Any, ...]]:
         rows, cols = input_shape[3:5] if self.cell._first else input_shape[2:4]
         return [self.cell.output_image(input_shape[0], rows, cols)] * 2
 

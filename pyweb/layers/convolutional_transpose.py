@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -35,7 +35,7 @@ def deconv_length(size: int | None, stride: int, kernel: int, padding: str) -> i
     return size * stride + max(kernel - stride, 0) if padding == "valid" else size * stride
 
 
-def _axis_plan(in_size: int, out_size: int, kernel: int, stride: int, padding: str, clamp: bool) -> list:
+def _axis_plan(in_size: int, out_size: int, kernel: int, stride: int, padding: str, clamp: bool) -> list[Any]:
     """For one axis: per contribution ``j``, (input index, flipped kernel index, valid) of each output cell."""
     _, (lo, _hi) = out_and_pad(out_size, kernel, stride, 1, padding, clamp)
     corner = np.arange(out_size) - (kernel - 1 - lo)
@@ -72,7 +72,7 @@ def transpose_taps(x: np.ndarray, kernel: np.ndarray, strides: Sequence[int], pa
 class _ConvTranspose(_Conv):
     """Shared by the transposed convolutions: ``kernel`` is ``[*k, filters, in_channels]``."""
 
-    keras_defaults = {"groups": 1, "output_padding": None}
+    keras_defaults: ClassVar[dict[str, Any]] = {"groups": 1, "output_padding": None}
 
     def __init__(self, filters: int, kernel_size: int | Sequence[int], **kwargs: Any) -> None:
         dilation = kwargs.get("dilation_rate", 1)
@@ -83,7 +83,7 @@ class _ConvTranspose(_Conv):
     def _kernel_shape(self, channels: int) -> tuple[int, ...]:
         return (*self.kernel_size, self.filters, channels)
 
-    def _out_sizes(self, spatial: Sequence) -> list:
+    def _out_sizes(self, spatial: Sequence[Any]) -> list[Any]:
         return [deconv_length(n, s, k, self.padding) for n, s, k in zip(spatial, self.strides, self.kernel_size)]
 
     def compute_output_shape(self, input_shape: Any) -> Any:

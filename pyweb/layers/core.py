@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar, cast
 
 import numpy as np
 
@@ -38,9 +38,9 @@ class InputLayer(Layer):
 
     class_name = "InputLayer"
     config_keys = ("sparse",)
-    keras_defaults = {"ragged": False}
+    keras_defaults: ClassVar[dict[str, Any]] = {"ragged": False}
 
-    def __init__(self, *, input_shape: Sequence | None = None, batch_input_shape: Sequence | None = None,
+    def __init__(self, *, input_shape: Sequence[Any] | None = None, batch_input_shape: Sequence[Any] | None = None,
                  batch_size: int | None = None, dtype: str | None = None, sparse: bool = False,
                  name: str | None = None, **kwargs: Any) -> None:
         if batch_input_shape is None and input_shape is None:
@@ -50,21 +50,22 @@ class InputLayer(Layer):
         if sparse:
             raise unsupported_value("InputLayer", "sparse", sparse)
         self.built = True
-        Node(self, [], [tuple(self.batch_input_shape)])
+        Node(self, [], [tuple(cast(list[Any], self.batch_input_shape))])
 
     @property
     def output(self) -> SymbolicTensor:
         return self.inbound_nodes[0].outputs[0]
 
     def get_config(self) -> dict[str, Any]:
-        return {"batch_input_shape": list(self.batch_input_shape), "dtype": self.dtype, "sparse": False,
+        return {"batch_input_shape": list(cast(list[Any], self.batch_input_shape)), "dtype": self.dtype, "sparse": False,
                 "name": self.name}
 
     def call(self, inputs: Any) -> Any:
         return inputs
 
 
-def Input(shape: Sequence[int | None] | None = None, *, batch_shape: Sequence | None = None,
+def Input(  # noqa: N802  Keras's spelling (keras.Input)
+    shape: Sequence[int | None] | None = None, *, batch_shape: Sequence[Any] | None = None,
           name: str | None = None, dtype: str = "float32") -> SymbolicTensor:
     """A symbolic model input, like ``tf.input``: ``Input(shape=[5])`` has batch shape ``[None, 5]``.
 

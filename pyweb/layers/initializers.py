@@ -40,7 +40,7 @@ _VS = {
     "lecun_uniform": (1.0, "fan_in", "uniform"), "lecun_normal": (1.0, "fan_in", "normal"),
 }
 _SIMPLE = {"zeros": "Zeros", "ones": "Ones"}
-_ORTHOGONAL = {"class_name": "Orthogonal", "config": {"gain": 1, "seed": None}}
+_ORTHOGONAL: dict[str, Any] = {"class_name": "Orthogonal", "config": {"gain": 1, "seed": None}}
 _CAMEL = {"glorotUniform": "glorot_uniform", "glorotNormal": "glorot_normal", "heUniform": "he_uniform",
           "heNormal": "he_normal", "leCunUniform": "lecun_uniform", "leCunNormal": "lecun_normal"}
 
@@ -73,7 +73,7 @@ def _fans(shape: tuple[int, ...]) -> tuple[float, float]:
     return n, n
 
 
-def _truncated(rng: np.random.Generator, std: float, mean: float, shape: tuple) -> np.ndarray:
+def _truncated(rng: np.random.Generator, std: float, mean: float, shape: tuple[int, ...]) -> np.ndarray:
     out = rng.normal(mean, std, size=shape)
     bad = np.abs(out - mean) > 2 * std
     while bad.any():
@@ -82,7 +82,7 @@ def _truncated(rng: np.random.Generator, std: float, mean: float, shape: tuple) 
     return out
 
 
-def _variance_scaling(cfg: dict, shape: tuple, rng: np.random.Generator) -> np.ndarray:
+def _variance_scaling(cfg: dict[str, Any], shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
     fan_in, fan_out = _fans(shape)
     n = {"fan_in": fan_in, "fan_out": fan_out}.get(cfg.get("mode", "fan_in"), (fan_in + fan_out) / 2)
     scale = cfg.get("scale", 1.0) / max(1.0, n)
@@ -92,9 +92,10 @@ def _variance_scaling(cfg: dict, shape: tuple, rng: np.random.Generator) -> np.n
     return _truncated(rng, math.sqrt(scale) / 0.87962566103423978, 0.0, shape)
 
 
-def _orthogonal(shape: tuple, rng: np.random.Generator) -> np.ndarray:
+def _orthogonal(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
     # Keras's draw: Q of the QR of a normal matrix (rows x cols), signs fixed by R's diagonal.
-    rows, cols = math.prod(shape[:-1]) if len(shape) > 1 else 1, shape[-1]
+    cols = shape[-1]
+    rows = math.prod(shape[:-1]) if len(shape) > 1 else 1
     q, r = np.linalg.qr(rng.normal(size=(max(rows, cols), min(rows, cols))))
     q = q * np.sign(np.diag(r))
     return (q if rows >= cols else q.T).reshape(shape)

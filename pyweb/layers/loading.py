@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import ArtifactError, CorruptModelError, PyWebError
-from .base import Layer, UnsupportedLayerError, WeightMismatchError
 from .advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
+from .base import Layer, SymbolicTensor, UnsupportedLayerError, WeightMismatchError
 from .convolutional import Conv1D, Conv2D, Conv3D, DepthwiseConv2D, SeparableConv2D
 from .convolutional_recurrent import ConvLSTM2D, ConvLSTM2DCell
 from .convolutional_transpose import Conv2DTranspose, Conv3DTranspose
@@ -100,7 +100,8 @@ def layer_from_config(entry: dict[str, Any]) -> Layer:
     except PyWebError:
         raise
     except _MALFORMED as exc:
-        label = config.get("name") if isinstance(config.get("name"), str) else "?"
+        given = config.get("name")
+        label = given if isinstance(given, str) else "?"
         raise _malformed(f"{name} layer {label[:80]!r} has a config pyweb cannot build: {type(exc).__name__}: "
                          f"{str(exc)[:200]}") from exc
 
@@ -118,7 +119,7 @@ def _sequential(config: Any) -> Sequential:
 
 def _functional(config: dict[str, Any]) -> Model:
     created: dict[str, Layer] = {}
-    outputs: dict[str, list[list]] = {}  # layer name -> its nodes -> their output tensors
+    outputs: dict[str, list[list[Any]]] = {}  # layer name -> its nodes -> their output tensors
     pending = list(config["layers"])
     for entry in pending:
         created[entry["name"]] = layer_from_config(entry)
@@ -133,7 +134,10 @@ def _functional(config: dict[str, Any]) -> Model:
             outputs.setdefault(entry["name"], []).append(result if isinstance(result, list) else [result])
         if isinstance(layer, InputLayer):
             outputs[entry["name"]] = [[layer.output]]
-    pick = lambda refs: [outputs[name][index][tensor] for name, index, tensor in refs]
+
+    def pick(refs: list[list[Any]]) -> list[SymbolicTensor]:
+        return [outputs[name][index][tensor] for name, index, tensor in refs]
+
     return Model(inputs=pick(config["input_layers"]), outputs=pick(config["output_layers"]), name=config.get("name"))
 
 

@@ -13,7 +13,7 @@ each step in float32 as TF.js does.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -27,7 +27,7 @@ MATMUL_BLOCK = 48
 EPSILON = np.float32(1e-7)
 
 
-def _broadcast(shape1: list | None, shape2: list | None, layer: str) -> list | None:
+def _broadcast(shape1: list[Any] | None, shape2: list[Any] | None, layer: str) -> list[Any] | None:
     """TF.js ``computeElementwiseOpOutputShape`` on shapes without the batch axis."""
     if shape1 is None or shape2 is None:
         return None
@@ -70,10 +70,10 @@ class _Merge(Layer):
         batches = {s[0] for s in input_shape if s[0] is not None}
         if len(batches) > 1:
             raise ValueError(f"{self.name}: inputs have different batch sizes {sorted(batches)}")
-        out = list(input_shape[0][1:])
+        out: list[Any] | None = list(input_shape[0][1:])
         for shape in input_shape[1:]:
             out = _broadcast(out, list(shape[1:]), self.name)
-        return (batches.pop() if batches else None, *out)
+        return (batches.pop() if batches else None, *cast(list[Any], out))  # not None: the shapes are known
 
     def call(self, inputs: list[np.ndarray]) -> np.ndarray:
         arrays = [np.asarray(x, np.float32) for x in inputs]

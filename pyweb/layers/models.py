@@ -15,7 +15,7 @@ first, then every non-trainable one.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -30,11 +30,11 @@ KERAS_VERSION = f"tfjs-layers {TFJS_VERSION}"
 GENERATED_BY = f"TensorFlow.js tfjs-layers v{TFJS_VERSION}"
 
 
-def _as_list(x: Any) -> list:
+def _as_list(x: Any) -> list[Any]:
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
 
-def _walk(outputs: list[SymbolicTensor]) -> tuple[dict, dict, dict]:
+def _walk(outputs: list[SymbolicTensor]) -> tuple[dict[int, int], dict[int, int], dict[int, Node]]:
     """Depths of nodes and layers, and first-visit indices of layers, from the outputs.
 
     TF.js's ``Container`` order (container.ts): a depth-first walk from the
@@ -88,11 +88,15 @@ def _execution_order(inputs: list[SymbolicTensor], outputs: list[SymbolicTensor]
     The order decides which mask a layer sees (TF.js hands the last mask seen on).
     Each tensor is walked once: linear in tensors + connections.
     """
-    key = lambda t: (id(t.node), t.tensor_index)
+
+    def key(t: SymbolicTensor) -> tuple[int, int]:
+        return (id(t.node), t.tensor_index)
+
     visited = {key(t) for t in inputs}
     order: list[SymbolicTensor] = []
     for fetch in outputs:
-        stack, marks = [fetch], []
+        stack: list[SymbolicTensor] = [fetch]
+        marks: list[Any] = []
         while stack:
             top = stack[-1]
             if key(top) in visited:
@@ -138,8 +142,8 @@ class Model(Layer):
     def __init__(self, inputs: Any = None, outputs: Any = None, *, name: str | None = None) -> None:
         super().__init__(name=name if name is not None else get_uid("model"))
         self.built = True
-        self.training_config: dict | None = None
-        self.user_defined_metadata: dict | None = None
+        self.training_config: dict[str, Any] | None = None
+        self.user_defined_metadata: dict[str, Any] | None = None
         if inputs is not None:
             self._init_graph(_as_list(inputs), _as_list(outputs))
 
@@ -217,7 +221,8 @@ class Model(Layer):
                 mask = in_masks[0]
             layer = node.layer
             arg = args if len(args) > 1 else args[0]
-            result = layer.call(arg, mask=mask) if layer.uses_mask else layer.call(arg)
+            # a layer with uses_mask takes the mask as call(inputs, mask=...)
+            result = cast(Any, layer.call)(arg, mask=mask) if layer.uses_mask else layer.call(arg)
             if id(node) in done:  # TF.js runs a stateful layer again for each output it needs
                 continue
             done.add(id(node))
@@ -277,7 +282,7 @@ class Model(Layer):
         non-trainable ones."""
         return [layer._weights[i][1].copy() for layer, i in self._weight_slots()]
 
-    def set_weights(self, weights: Sequence[Any]) -> None:
+    def set_weights(self, weights: Sequence[Any]) -> None:  # pyright: ignore[reportIncompatibleMethodOverride]  TF.js/Keras name it weights here
         """Replace all weights, in :meth:`get_weights` order; count and shapes must match.
 
         Raises
@@ -307,7 +312,7 @@ class Model(Layer):
         # TF.js numbers a nested model's calls from 1: node 0 is the one its constructor makes.
         return kept.index(node) + (1 if isinstance(layer, Model) else 0)
 
-    def _inbound(self, layer: Layer) -> list:
+    def _inbound(self, layer: Layer) -> list[Any]:
         entries = []
         for node in layer.inbound_nodes:
             if id(node) not in self._node_ids or not node.inputs:
@@ -320,7 +325,10 @@ class Model(Layer):
         """The functional config TF.js writes: name, layers with inbound_nodes, input/output layers."""
         layers = [{"name": layer.name, "class_name": layer.class_name, "config": layer.get_config(),
                    "inbound_nodes": self._inbound(layer)} for layer in self.layers]
-        ends = lambda ts: [[t.layer.name, self._node_key(t.layer, t.node), t.tensor_index] for t in ts]
+
+        def ends(ts: list[SymbolicTensor]) -> list[list[Any]]:
+            return [[t.layer.name, self._node_key(t.layer, t.node), t.tensor_index] for t in ts]
+
         return {"name": self.name, "layers": layers, "input_layers": ends(self.inputs),
                 "output_layers": ends(self.outputs)}
 
@@ -396,7 +404,7 @@ class Sequential(Model):
                                            name=f"{layer.name}_input")
             self._output = self._input_layer.output
         self._output = layer(self._output)
-        self._init_graph([self._input_layer.output], [self._output])
+        self._init_graph([cast(InputLayer, self._input_layer).output], [cast(SymbolicTensor, self._output)])
 
     def get_config(self) -> dict[str, Any]:
         """``{name, layers: [{class_name, config}]}``; an implicit input layer is not listed."""

@@ -9,7 +9,7 @@ mean of ``float32(x - mean) ** 2``, each op rounded to float32).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -23,7 +23,10 @@ __all__ = ["BatchNormalization", "LayerNormalization", "tfjs_batch_norm"]
 def tfjs_batch_norm(x: np.ndarray, mean: np.ndarray, variance: np.ndarray, offset: np.ndarray | None,
                     scale: np.ndarray | None, epsilon: float) -> np.ndarray:
     """The batchNorm kernel; arguments broadcast against ``x``; ``None`` offset/scale are 0/1."""
-    f = lambda a: np.asarray(a, np.float32).astype(np.float64)
+
+    def f(a: Any) -> np.ndarray:
+        return np.asarray(a, np.float32).astype(np.float64)
+
     out = (f(x) - f(mean)) * (1.0 if scale is None else f(scale)) / np.sqrt(f(variance) + epsilon)
     return (out if offset is None else f(offset) + out).astype(np.float32)
 
@@ -168,13 +171,13 @@ class LayerNormalization(Layer):
     def _broadcast(self, value: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         # A plain reshape, as TF.js does (no transpose, even for unsorted axes).
         target = [1] * len(shape)
-        for a in self.axis:
+        for a in cast(list[int], self.axis):  # a list once built
             target[a] = shape[a]
         return value.reshape(target)
 
     def call(self, inputs: np.ndarray) -> np.ndarray:
         x = np.asarray(inputs, np.float32)
-        axes = tuple(self.axis)
+        axes = tuple(cast(list[int], self.axis))
         mean = tfjs_mean(x, axes, keepdims=True)
         dev = (x.astype(np.float64) - mean).astype(np.float32)
         variance = tfjs_mean((dev.astype(np.float64) ** 2).astype(np.float32), axes, keepdims=True)

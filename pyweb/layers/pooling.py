@@ -9,7 +9,7 @@ element by the count (float32) and sums the quotients in float64.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -36,7 +36,7 @@ class _Pooling(Layer):
 
     rank = 2
     mode = "avg"
-    config_keys = ("pool_size", "padding", "strides", "data_format")
+    config_keys: tuple[str, ...] = ("pool_size", "padding", "strides", "data_format")
 
     def __init__(self, pool_size: int | Sequence[int] | None = None, strides: int | Sequence[int] | None = None,
                  padding: str = "valid", data_format: str | None = None, **kwargs: Any) -> None:
@@ -135,7 +135,7 @@ class _Pooling1D(_Pooling):
     # TF.js's Pooling1D has no data_format (Keras's is refused unless channels_last).
     rank = 1
     config_keys = ("pool_size", "padding", "strides")
-    keras_defaults = {"data_format": "channels_last"}
+    keras_defaults: ClassVar[dict[str, Any]] = {"data_format": "channels_last"}
 
     def __init__(self, pool_size: int | Sequence[int] | None = None, strides: int | Sequence[int] | None = None,
                  padding: str = "valid", **kwargs: Any) -> None:

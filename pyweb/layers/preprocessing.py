@@ -19,7 +19,7 @@ coordinates and interpolation in float64, rounded to float32 once, so it is exac
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -74,7 +74,7 @@ def resize_bilinear(x: np.ndarray, size: tuple[int, int], align_corners: bool = 
     return (top + (bottom - top) * r_frac[:, None, None]).astype(np.float32)
 
 
-def _image_shape(layer: Layer, input_shape: Any, height: int, width: int) -> tuple:
+def _image_shape(layer: Layer, input_shape: Any, height: int | None, width: int | None) -> tuple[Any, ...]:
     if len(input_shape) < 3:
         raise ValueError(f"{layer.name}: {layer.class_name} needs images [batch, rows, cols, channels], "
                          f"got {list(input_shape)}")
@@ -118,7 +118,7 @@ class Resizing(Layer):
 
     class_name = "Resizing"
     config_keys = ("height", "width", "interpolation", "crop_to_aspect_ratio")
-    keras_defaults = {"pad_to_aspect_ratio": False}
+    keras_defaults: ClassVar[dict[str, Any]] = {"pad_to_aspect_ratio": False}
 
     def __init__(self, height: int, width: int, interpolation: str | None = None, crop_to_aspect_ratio: bool = False,
                  **kwargs: Any) -> None:
@@ -199,7 +199,7 @@ class CategoryEncoding(Layer):
 
     class_name = "CategoryEncoding"
     config_keys = ("num_tokens", "output_mode")
-    keras_defaults = {"sparse": False}
+    keras_defaults: ClassVar[dict[str, Any]] = {"sparse": False}
 
     def __init__(self, num_tokens: int, output_mode: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)

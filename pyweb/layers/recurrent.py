@@ -17,7 +17,7 @@ weights are named ``<layer>/kernel``, ``<layer>/recurrent_kernel``, ``<layer>/bi
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -79,7 +79,7 @@ def run_rnn(step: Step, inputs: np.ndarray, states: list[np.ndarray], go_backwar
     return last, (np.stack(outputs, axis=1) if need_sequences else None), states
 
 
-class RNN(WeightsOf, Layer):
+class RNN(WeightsOf, Layer):  # pyright: ignore[reportIncompatibleVariableOverride]  WeightsOf's properties stand in for the lists
     """Run a cell over the time axis: ``[batch, time, features]`` → last output or the sequence.
 
     Parameters
@@ -108,8 +108,8 @@ class RNN(WeightsOf, Layer):
     """
 
     class_name = "RNN"
-    config_keys = ("cell", *_RNN_KEYS)
-    keras_defaults = {"time_major": False}
+    config_keys: tuple[str, ...] = ("cell", *_RNN_KEYS)
+    keras_defaults: ClassVar[dict[str, Any]] = {"time_major": False}
     #: The layer runs cells whose states are images (:attr:`RNNCell.spatial`).
     spatial_cells = False
     supports_masking = True
@@ -126,14 +126,14 @@ class RNN(WeightsOf, Layer):
         if self.cell.spatial != self.spatial_cells:  # a conv cell needs its own layer, and only it
             raise unsupported_value(self.class_name, "cell", self.cell.class_name)
         self._states: list[np.ndarray] | None = None
-        self._shape: tuple | None = None
+        self._shape: tuple[Any, ...] | None = None
         self._build_if_shaped()
 
     def _weight_parts(self) -> list[tuple[str, Layer]]:
         return [("", self.cell)]
 
     @staticmethod
-    def _first(shape: Any) -> tuple:
+    def _first(shape: Any) -> tuple[Any, ...]:
         return tuple(shape[0]) if isinstance(shape, list) and shape and isinstance(shape[0], (list, tuple)) \
             else tuple(shape)
 
@@ -157,7 +157,7 @@ class RNN(WeightsOf, Layer):
         out = (shape[0], shape[1], sizes[0]) if self.return_sequences else (shape[0], sizes[0])
         return [out, *[(shape[0], d) for d in sizes]] if self.return_state else out
 
-    def state_shapes(self, input_shape: Sequence[Any]) -> list[tuple]:
+    def state_shapes(self, input_shape: Sequence[Any]) -> list[tuple[Any, ...]]:
         """The shape of each state for an input of ``input_shape`` (``[batch, size]`` each here)."""
         return [(input_shape[0], d) for d in self.cell.state_size]
 
@@ -231,7 +231,7 @@ class RNN(WeightsOf, Layer):
 class _CellRNN(RNN):
     """An RNN whose cell is made from the layer's own options (SimpleRNN, GRU, LSTM)."""
 
-    cell_class: type[RNNCell] = RNNCell
+    cell_class: type[Any] = RNNCell  # an RNNCell subclass taking (units, **options)
 
     def __init__(self, units: int, **kwargs: Any) -> None:
         rnn = {k: kwargs.pop(k) for k in _RNN_KEYS if k in kwargs}

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .activations import canonical_activation, get_activation
 from .base import Layer, positive_int, unsupported_value
@@ -30,12 +31,12 @@ __all__ = ["GRUCell", "LSTMCell", "RNNCell", "SimpleRNNCell", "StackedRNNCells",
 F32 = np.float32
 
 
-def add32(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def add32(a: ArrayLike, b: ArrayLike) -> np.ndarray:
     """``a + b`` rounded once to float32, as TF.js's add kernel (float64 sum of float32 values)."""
     return (np.asarray(a, F32).astype(np.float64) + np.asarray(b, F32)).astype(F32)
 
 
-def mul32(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def mul32(a: ArrayLike, b: ArrayLike) -> np.ndarray:
     """``a * b`` in float32 (the float64 product of two float32 values rounds to the same)."""
     return np.multiply(np.asarray(a, F32), np.asarray(b, F32), dtype=F32)
 
@@ -100,7 +101,7 @@ class RNNCell(Layer):
     """Base of the cells: ``state_size``, a :meth:`step`, and TF.js's config order (base keys first)."""
 
     #: Size of each state; the first is the output size.
-    state_size: list[int] = []
+    state_size: list[int] = []  # noqa: RUF012  each cell sets its own in __init__
     #: The states are images, not vectors (ConvLSTM2DCell): only the cell's own layer can run it.
     spatial = False
 
@@ -239,7 +240,7 @@ class LSTMCell(_GatedCell):
 
     class_name = "LSTMCell"
     gates = 4
-    config_keys = ("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
+    config_keys: tuple[str, ...] = ("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
                    "recurrent_initializer", "bias_initializer", "unit_forget_bias", "dropout", "recurrent_dropout",
                    "implementation", *_GatedCell._KEPT)
 
@@ -272,7 +273,7 @@ class LSTMCell(_GatedCell):
         return {**config, **self._tail_config(), "implementation": self._extra.get("implementation")}
 
 
-class StackedRNNCells(WeightsOf, RNNCell):
+class StackedRNNCells(WeightsOf, RNNCell):  # pyright: ignore[reportIncompatibleVariableOverride]  WeightsOf's properties stand in for the lists
     """Cells run one after another in each time step; weights named ``RNNCell_<i>/<weight>``.
 
     States are flat, last cell's first (TF.js's order), so ``state_size[0]`` is the

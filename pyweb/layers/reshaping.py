@@ -54,6 +54,8 @@ def _two_pairs(value: Any, layer_class: str, option: str) -> list[list[int]]:
 class _Spatial2D(Layer):
     """A layer on 4-D images, channels last (default) or first."""
 
+    data_format: str  # set by each subclass's __init__
+
     def _spatial_axes(self) -> tuple[int, int]:
         return (1, 2) if self.data_format == "channels_last" else (2, 3)
 
@@ -61,7 +63,7 @@ class _Spatial2D(Layer):
         if len(input_shape) != 4:
             raise ValueError(f"{self.name}: {self.class_name} needs 4-D input, got {list(input_shape)}")
 
-    def _with_spatial(self, input_shape: Any, rows: Any, cols: Any) -> tuple:
+    def _with_spatial(self, input_shape: Any, rows: Any, cols: Any) -> tuple[Any, ...]:
         shape = list(input_shape)
         (a, b) = self._spatial_axes()
         shape[a], shape[b] = rows, cols
@@ -90,7 +92,7 @@ class ZeroPadding2D(_Spatial2D):
                                   None if input_shape[b] is None else input_shape[b] + left + right)
 
     def call(self, inputs: np.ndarray) -> np.ndarray:
-        widths = [(0, 0)] * 4
+        widths: list[tuple[int, ...]] = [(0, 0)] * 4
         a, b = self._spatial_axes()
         widths[a], widths[b] = tuple(self.padding[0]), tuple(self.padding[1])
         return np.pad(np.asarray(inputs, np.float32), widths)

@@ -31,7 +31,8 @@ def summary_rows(model: Any) -> list[tuple[str, str, str, int]]:
 def _listed(model: Any) -> list[Any]:
     # A Sequential model's own InputLayer is not a row (TF.js leaves it out too).
     sequential = model.class_name == "Sequential"
-    return [l for l in model.layers if not (sequential and l.class_name == "InputLayer" and l not in model._stack)]
+    return [layer for layer in model.layers
+            if not (sequential and layer.class_name == "InputLayer" and layer not in model._stack)]
 
 
 
@@ -50,7 +51,7 @@ def summary_lines(model: Any, line_length: int = 98) -> list[str]:
         lines.append(_row(cells, widths))
         lines.append("=" * line_length if i == len(layers) - 1 else "_" * line_length)
     total = model.count_params()
-    trainable = sum(int(l._weights[i][1].size) for l, i in model.weight_slots()[0])
+    trainable = sum(int(layer._weights[i][1].size) for layer, i in model.weight_slots()[0])
     lines += [f"Total params: {total}", f"Trainable params: {trainable}",
               f"Non-trainable params: {total - trainable}", "_" * line_length]
     return lines

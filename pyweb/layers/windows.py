@@ -113,9 +113,9 @@ def accumulate_taps(x: np.ndarray, kernel: np.ndarray, window: Window, depthwise
     ``depthwise``). Padding cells contribute ``0 * w``, which leaves the sum unchanged,
     just as TF.js skips them.
     """
-    x64 = np.asarray(x, np.float32).astype(np.float64)
-    w64 = np.asarray(kernel, np.float32).astype(np.float64)
-    w_taps = w64.reshape((-1, *w64.shape[-2:]))
+    x64: np.ndarray = np.asarray(x, np.float32).astype(np.float64)
+    w64: np.ndarray = np.asarray(kernel, np.float32).astype(np.float64)
+    w_taps: np.ndarray = w64.reshape((-1, *w64.shape[-2:]))
     y: np.ndarray | None = None
     for w, view in zip(w_taps, window.taps(x64)):
         if y is None:

@@ -14,7 +14,8 @@ reverses the backward sequence back when ``return_sequences``, and merges with
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
 
@@ -41,7 +42,7 @@ def _entry(layer: Layer) -> dict[str, Any]:
     return {"class_name": layer.class_name, "config": layer.get_config()}
 
 
-class TimeDistributed(WeightsOf, Layer):
+class TimeDistributed(WeightsOf, Layer):  # pyright: ignore[reportIncompatibleVariableOverride]  WeightsOf's properties stand in for the lists
     """Apply ``layer`` to every time step: ``[batch, time, ...]`` → ``[batch, time, ...layer output]``.
 
     Examples
@@ -62,7 +63,7 @@ class TimeDistributed(WeightsOf, Layer):
         super().__init__(**kwargs)
         self._build_if_shaped()
 
-    @property  # type: ignore[override]
+    @property
     def trainable(self) -> bool:
         return self.layer.trainable
 
@@ -76,7 +77,7 @@ class TimeDistributed(WeightsOf, Layer):
     def weight_order(self) -> tuple[list[int], list[int]]:
         return self.combined_order()
 
-    def _child(self, input_shape: Any) -> tuple:
+    def _child(self, input_shape: Any) -> tuple[Any, ...]:
         shape = tuple(input_shape)
         if len(shape) < 3:
             raise ValueError(f"{self.name}: TimeDistributed needs input of 3 or more dimensions, got {list(shape)}")
@@ -96,14 +97,14 @@ class TimeDistributed(WeightsOf, Layer):
         x = np.asarray(inputs, np.float32)
         if x.ndim < 3:
             raise ValueError(f"{self.name}: TimeDistributed needs input of 3 or more dimensions, got {list(x.shape)}")
-        run = (lambda step: self.layer.call(step, mask=mask)) if self.layer.uses_mask else self.layer.call
+        run: Callable[[Any], Any] = (lambda step: cast(Any, self.layer.call)(step, mask=mask)) if self.layer.uses_mask else self.layer.call
         return np.stack([np.asarray(run(x[:, t]), np.float32) for t in range(x.shape[1])], axis=1)
 
     def layer_config(self) -> dict[str, Any]:
         return {"layer": _entry(self.layer)}
 
 
-class Bidirectional(WeightsOf, Layer):
+class Bidirectional(WeightsOf, Layer):  # pyright: ignore[reportIncompatibleVariableOverride]  WeightsOf's properties stand in for the lists
     """Run an RNN forwards and backwards over the sequence and merge the two outputs.
 
     Parameters
@@ -136,9 +137,9 @@ class Bidirectional(WeightsOf, Layer):
             raise ValueError(f"Bidirectional merge_mode must be one of {list(MERGE_MODES)}, not {merge_mode!r:.40}")
         self.merge_mode = merge_mode
         entry = _entry(self.layer)
-        self.forward_layer = _layer(entry)
+        self.forward_layer = cast(RNN, _layer(entry))  # the same class as self.layer: an RNN
         entry["config"] = {**entry["config"], "go_backwards": not entry["config"].get("go_backwards")}
-        self.backward_layer = _layer(entry)
+        self.backward_layer = cast(RNN, _layer(entry))
         self.forward_layer.name = f"forward_{self.forward_layer.name}"
         self.backward_layer.name = f"backward_{self.backward_layer.name}"
         self.stateful = self.layer.stateful

@@ -16,6 +16,7 @@ import sys
 import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import cast
 
 __all__ = ["BUNDLE_DIR", "PAGE_MODULE", "TEST_PACKAGES", "build_bundle", "package_files"]
 
@@ -40,10 +41,10 @@ _EPOCH = (2020, 1, 1, 0, 0, 0)
 def package_files(name: str) -> dict[str, Path]:
     """Archive name -> file for an importable module or package, without bytecode."""
     spec = importlib.util.find_spec(name)
-    if spec is None or spec.origin is None and not spec.submodule_search_locations:
+    if spec is None or (spec.origin is None and not spec.submodule_search_locations):
         raise ModuleNotFoundError(f"cannot bundle {name!r}: it is not importable here")
     if not spec.submodule_search_locations:  # a single-file module such as py.py
-        origin = Path(spec.origin)
+        origin = Path(cast(str, spec.origin))  # set: checked above
         return {origin.name: origin}
     root = Path(next(iter(spec.submodule_search_locations)))
     return {f"{name}/{p.relative_to(root).as_posix()}": p for p in _walk(root)}
@@ -61,7 +62,7 @@ def _metadata_files(distribution: str) -> dict[str, Path]:
     except importlib.metadata.PackageNotFoundError:
         return {}
     return {
-        f.as_posix(): Path(dist.locate_file(f))
+        f.as_posix(): Path(cast(Path, dist.locate_file(f)))  # an installed (on-disk) distribution
         for f in dist.files or ()
         if f.parts[0].endswith(".dist-info") and f.name in ("METADATA", "entry_points.txt")
     }
@@ -69,7 +70,7 @@ def _metadata_files(distribution: str) -> dict[str, Path]:
 
 def _loaded_modules(package: str) -> dict[str, Path]:
     """The files of ``package``'s modules that this process has imported."""
-    root = Path(importlib.import_module(package).__file__).parent
+    root = Path(cast(str, importlib.import_module(package).__file__)).parent
     files = {}
     for name, module in list(sys.modules.items()):
         path = getattr(module, "__file__", None) if name.split(".")[0] == package else None

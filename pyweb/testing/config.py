@@ -9,7 +9,7 @@ from __future__ import annotations
 import runpy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 __all__ = ["Browser", "Build", "HarnessConfig", "Target", "load_config"]
 
@@ -57,7 +57,8 @@ class Build:
 
     def missing(self) -> str | None:
         """Why this Pyodide build cannot be served, or None."""
-        if self.index_url or (self.path / "pyodide.js").is_file():
+        # load_config() sets one of index_url and path
+        if self.index_url or (cast(Path, self.path) / "pyodide.js").is_file():
             return None
         return f"Pyodide {self.name}: {self.path}/pyodide.js does not exist"
 

@@ -44,13 +44,16 @@ import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
 from .config import HarnessConfig
 from .page import PyodidePage, playwright_loop
 from .page_js import js_source
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 __all__ = ["CapturedDownloads", "DownloadBrowsers", "captured_downloads", "feed_file_input", "set_input_files"]
 
@@ -164,12 +167,13 @@ class CapturedDownloads:
             time.sleep(seconds)
 
     def _busy(self) -> bool:
-        return self.mode == "folder" and any(e.name.endswith(".part") for e in self.folder.iterdir())
+        return self.mode == "folder" and any(e.name.endswith(".part") for e in cast(Path, self.folder).iterdir())
 
     def _new(self) -> list[Any]:
         if self.mode == "events":
             return [d for d in self._events if id(d) not in self._returned]
-        return [(name, path) for name, path in _complete_files(self.folder) if name not in self._returned]
+        # folder mode: self.folder is set
+        return [(name, path) for name, path in _complete_files(cast(Path, self.folder)) if name not in self._returned]
 
     def _read(self, item: Any) -> tuple[str, bytes]:
         if self.mode == "folder":
@@ -224,16 +228,18 @@ def feed_file_input(page: PyodidePage, selector_or_name: str, files: Iterable[An
         ``application/json``, others ``application/octet-stream``.
     """
     payloads = [_payload(item) for item in files]
+    element_id: str
+    live = cast("Page", page.page)
     with playwright_loop(page.browser):
         if selector_or_name[:1] in "#.[" or " " in selector_or_name:
             selector = selector_or_name
-            element_id = page.page.eval_on_selector(selector, "(el) => el.id")
+            element_id = live.eval_on_selector(selector, "(el) => el.id")
         else:
             element_id = selector_or_name
             if not page.run_js(_ENSURE_INPUT, element_id):
                 raise AssertionError(f"#{element_id} exists but is not an <input type=file>")
             selector = f"[id={json.dumps(element_id)}]"
-        page.page.set_input_files(selector, payloads)
+        live.set_input_files(selector, payloads)
     return element_id
 
 

@@ -17,7 +17,7 @@ import functools
 import textwrap
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import quote
 
 from .bundle import BUNDLE_DIR, PAGE_MODULE
@@ -211,7 +211,7 @@ class PyodidePage:
         "output"}``; with ``check`` (the default) a non-zero exit raises AssertionError
         carrying pytest's output from the page.
         """
-        result = self.run(
+        result: dict[str, Any] = self.run(
             f"import {PAGE_MODULE}\n{PAGE_MODULE}.run_pytest(args, rootdir)", args=list(args), rootdir=BUNDLE_DIR
         )
         if check and result["exitcode"] != 0:
@@ -221,7 +221,7 @@ class PyodidePage:
     @_uses_playwright
     def add_script(self, path: str) -> None:
         """Load a script served by the test server, e.g. ``"/tfjs/tf.min.js"``; gone after reload()."""
-        self.page.add_script_tag(url=self.origin + path)
+        self._live.add_script_tag(url=self.origin + path)
 
     # -- state -----------------------------------------------------------
 
@@ -231,7 +231,8 @@ class PyodidePage:
 
         Returns the names of the databases deleted.
         """
-        return self._call(WIPE, None, self.timeouts["wipe"], "wipe_storage()", restart=True)
+        deleted: list[str] = self._call(WIPE, None, self.timeouts["wipe"], "wipe_storage()", restart=True)
+        return deleted
 
     @_uses_playwright
     def reload(self) -> None:
@@ -298,9 +299,14 @@ class PyodidePage:
         self.timings["context"] = context_seconds
         self.timings["total"] += context_seconds
 
+    @property
+    def _live(self) -> Page:
+        """``page`` while the harness has one open (it is None only after ``close()``)."""
+        return cast("Page", self.page)
+
     def _boot(self) -> None:
         t0 = time.perf_counter()
-        self.page.goto(self.url, wait_until="load", timeout=self.timeouts["start"] * 1000)
+        self._live.goto(self.url, wait_until="load", timeout=self.timeouts["start"] * 1000)
         goto = time.perf_counter() - t0
         info = self._call(
             BOOT,
@@ -319,9 +325,9 @@ class PyodidePage:
     def _call(self, function: str, arg: Any, timeout: float, what: str, *, restart: bool = False) -> Any:
         from playwright.sync_api import Error
 
-        watchdog = _Watchdog(self.page, self._watchdog_victim(), timeout, self._mark_stuck)
+        watchdog = _Watchdog(self._live, self._watchdog_victim(), timeout, self._mark_stuck)
         try:
-            return self.page.evaluate(function, arg)
+            return self._live.evaluate(function, arg)
         except Error:
             if not watchdog.fired:
                 raise

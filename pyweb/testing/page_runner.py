@@ -35,7 +35,7 @@ def encode_value(obj: Any) -> Any:
     )
 
 
-def decode_value(obj: dict) -> Any:
+def decode_value(obj: dict[str, Any]) -> Any:
     """``json.loads`` object_hook, the inverse of :func:`encode_value`."""
     if len(obj) == 1 and BYTES_KEY in obj:
         return base64.b64decode(obj[BYTES_KEY])

@@ -20,9 +20,9 @@ import contextlib
 import os
 import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -114,7 +114,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
     outcome = yield
     report = outcome.get_result()
     funcargs = getattr(item, "funcargs", {})
@@ -139,11 +139,11 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     by_target: dict[str, list[dict[str, float]]] = {}
     for target, timings in state.starts:
         by_target.setdefault(target, []).append(timings)
-    for target, runs in by_target.items():
-        keys = [k for k in runs[0] if k != "total"]
-        parts = ", ".join(f"{k} {statistics.median(r.get(k, 0) for r in runs):.2f}" for k in keys)
-        total = statistics.median(r["total"] for r in runs)
-        terminalreporter.line(f"{target}: {len(runs)} page start(s), median {total:.2f} s ({parts})")
+    for target, starts in by_target.items():
+        keys = [k for k in starts[0] if k != "total"]
+        parts = ", ".join(f"{k} {statistics.median(r.get(k, 0) for r in starts):.2f}" for k in keys)
+        total = statistics.median(r["total"] for r in starts)
+        terminalreporter.line(f"{target}: {len(starts)} page start(s), median {total:.2f} s ({parts})")
 
 
 @contextlib.contextmanager
@@ -186,7 +186,7 @@ def _require(target: Target, config: HarnessConfig) -> None:
         _unavailable(f"Playwright is not installed; run `{config.setup_hint}`")
 
 
-def _unavailable(reason: str) -> None:
+def _unavailable(reason: str) -> NoReturn:
     if os.environ.get(REQUIRE_ENV, "") not in ("", "0"):
         pytest.fail(f"{reason} ({REQUIRE_ENV} is set, so this fails instead of skipping)", pytrace=False)
     pytest.skip(reason)

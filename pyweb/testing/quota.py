@@ -66,7 +66,7 @@ import contextlib
 import math
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
@@ -75,7 +75,7 @@ from .page import PyodidePage, playwright_loop
 from .page_js import js_source
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, CDPSession
+    from playwright.sync_api import Browser, BrowserContext, CDPSession, Page
 
 __all__ = [
     "FILLER_KEY",
@@ -177,13 +177,13 @@ class QuotaPage(PyodidePage):
         # Runs in every new context (start, restart) before the page first
         # loads, so the override precedes any use of storage there.
         if self.mechanism == "cdp" and self._session_page is not self.page:
-            self._session = self.context.new_cdp_session(self.page)
+            self._session = cast("BrowserContext", self.context).new_cdp_session(cast("Page", self.page))
             self._session_page = self.page
             self._override()
         super()._boot()
 
     def _override(self) -> None:
-        self._session.send("Storage.overrideQuotaForOrigin", {"origin": self.origin, "quotaSize": self.quota_bytes})
+        cast("CDPSession", self._session).send("Storage.overrideQuotaForOrigin", {"origin": self.origin, "quotaSize": self.quota_bytes})
 
     def close(self) -> None:
         super().close()  # closing the context ends the session and its override

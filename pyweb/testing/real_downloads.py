@@ -50,7 +50,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
 from .commands import CommandError, CommandServer, CommandTimeout
@@ -59,7 +59,7 @@ from .page import PyodidePage, playwright_loop
 from .page_js import js_source
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import BrowserContext, Page
 
 __all__ = ["ACTIVATION_SECONDS", "STATES", "RealBrowser", "RealBrowserPool", "RealDownloadsPage", "complete_downloads"]
 
@@ -339,7 +339,7 @@ class RealDownloadsPage(PyodidePage):
     def click(self, selector: str) -> None:
         """A real click (trusted input events: a user gesture) on the first element ``selector`` matches."""
         with playwright_loop(self.browser):
-            self.page.click(selector)
+            cast("Page", self.page).click(selector)
 
     def _pump(self, seconds: float) -> None:
         if self.page is not None and not self.page.is_closed():
@@ -351,7 +351,7 @@ class RealDownloadsPage(PyodidePage):
 
     def _new_page(self) -> Page:
         self.context = self.real.context
-        return self.context.new_page()
+        return cast("BrowserContext", self.context).new_page()
 
     def _watchdog_victim(self) -> Any:
         return self.page  # the context is the browser's own: close only this tab

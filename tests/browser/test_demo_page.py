@@ -22,8 +22,8 @@ import pytest
 
 from pyweb.demo.server import DemoServer
 from pyweb.demo.walkthrough import SCHEMES, TOY_WEIGHT_BYTES, DemoPage, Downloads, walk
-from pyweb.testing.page import playwright_loop
 from pyweb.testing import plugin
+from pyweb.testing.page import playwright_loop
 
 pytestmark = pytest.mark.browser
 

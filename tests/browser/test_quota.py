@@ -185,7 +185,7 @@ def ls_units_of_model(n: int, engine: str = "chromium") -> int:
     store = FakeLocalStorage(engine=engine)
     with pyweb.emulation.install(local_storage=store):
         namespace = model_globals()
-        exec(textwrap.dedent(PRELUDE), namespace)  # noqa: S102 - the page's own code, run on the host
+        exec(textwrap.dedent(PRELUDE), namespace)  # the page's own code, run on the host
         pyweb.save(namespace["make"](bytes(n)), "localstorage://m")
     return store.used_units
 
@@ -203,7 +203,7 @@ def run_ls_sweep_in_emulation(budget: int, sizes: list[int], engine: str = "chro
     store.setItem(FILLER_KEY, "f" * (LOCAL_STORAGE_QUOTA_UNITS - budget - len(FILLER_KEY)))
     with pyweb.emulation.install(local_storage=store):
         namespace = model_globals(first=FIRST_LS_MODEL, sizes=sizes)
-        exec(compile(textwrap.dedent(LS_SWEEP), "<ls sweep>", "exec"), namespace)  # noqa: S102 - as above
+        exec(compile(textwrap.dedent(LS_SWEEP), "<ls sweep>", "exec"), namespace)  # as above
     return namespace["outcomes"]
 
 

@@ -370,7 +370,7 @@ def test_on_progress_is_monotonic_and_ends_at_one():
     seen = []
     fetch = Recorder(routes, delay=lambda: random.random() / 500)
     load("http://h/model.json", fetch_func=fetch, on_progress=seen.append)
-    assert len(seen) == 7 and seen == sorted(seen) and seen[-1] == 1.0 and 0 < seen[0]
+    assert len(seen) == 7 and seen == sorted(seen) and seen[-1] == 1.0 and seen[0] > 0
     seen.clear()
     load("http://h/model.json", fetch_func=Recorder({"http://h/model.json": model_json([])}), on_progress=seen.append)
     assert seen == [1.0]
@@ -592,7 +592,7 @@ def test_save_streams_the_weights_without_joining_them(monkeypatch):
     bodies = []
 
     async def handler(reader, writer):
-        head, body = await _read_request(reader)
+        _head, body = await _read_request(reader)
         bodies.append(body)
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
         await writer.drain()

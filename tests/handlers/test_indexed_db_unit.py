@@ -252,7 +252,7 @@ def test_missing_model(factory):
 
 def test_reads_a_record_tfjs_wrote(factory):
     run(factory.open("tensorflowjs", 1, upgrade_database))
-    when = dt.datetime(2024, 1, 2, 3, 4, 5, 67000, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2024, 1, 2, 3, 4, 5, 67000, tzinfo=dt.UTC)
     info = {"dateSaved": when, "modelTopologyType": "JSON", "modelTopologyBytes": 1038, "weightSpecsBytes": 245,
             "weightDataBytes": 84}
     factory.store("models_store")["tfjs"] = {
@@ -363,7 +363,7 @@ def test_browser_modules_fail_cleanly_outside_pyodide():
 
 
 def test_record_codec_round_trips_buffers_dates_and_nulls():
-    when = dt.datetime(2024, 1, 2, 3, 4, 5, 67000, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2024, 1, 2, 3, 4, 5, 67000, tzinfo=dt.UTC)
     value = {"modelPath": "m", "a": {"weightData": memoryview(b"\x00\x01"), "n": None, "l": [1.5, {"d": when}]}}
     text, buffers = encode_record(value)
     assert text == (

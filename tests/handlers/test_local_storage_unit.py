@@ -60,16 +60,16 @@ class DictStorage:
         keys = list(self.items)
         return keys[index] if 0 <= index < len(keys) else None
 
-    def getItem(self, key):
+    def getItem(self, key):  # noqa: N802
         return self.items.get(key)
 
-    def setItem(self, key, value):
+    def setItem(self, key, value):  # noqa: N802
         self.writes.append(key)
         if self.fail_on_write is not None and len(self.writes) == self.fail_on_write:
             raise self.error
         self.items[key] = str(value)
 
-    def removeItem(self, key):
+    def removeItem(self, key):  # noqa: N802
         self.items.pop(key, None)
 
 

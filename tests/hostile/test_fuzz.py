@@ -157,10 +157,13 @@ def test_file_load_and_inspect_are_strict_or_typed(files):
             model_from_artifacts(pyweb.load(f"file://{root}"))
         with typed_or_ok():
             pyweb.list_models(f"file://{root}")
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(_Lines()) as err:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", TrailingBytesWarning)
-                status = cli.main(["inspect", root])
+        with (
+            contextlib.redirect_stdout(io.StringIO()),
+            contextlib.redirect_stderr(_Lines()) as err,
+            warnings.catch_warnings(),
+        ):
+            warnings.simplefilter("ignore", TrailingBytesWarning)
+            status = cli.main(["inspect", root])
         assert status in (0, 1)
         # An exception outside pyweb's tree would be named first ("TypeError: ...").
         assert all(line.startswith("pyweb: error: ") and not _FOREIGN.match(line[14:]) for line in err.lines), err.lines
@@ -212,7 +215,7 @@ _LAYERS = [_layers_artifacts(), _image_layers_artifacts()]
 @given(data=st.data())
 def test_layers_topologies_load_or_raise_typed(data):
     base = data.draw(st.sampled_from(_LAYERS))
-    art = pyweb.ModelArtifacts(**{**vars(base)})
+    art = pyweb.ModelArtifacts(**vars(base))
     where = data.draw(st.sampled_from(["topology", "specs", "both"]))
     if where in ("topology", "both"):
         art.model_topology = data.draw(mutated(base.model_topology, max_mutations=2))
@@ -238,7 +241,7 @@ _TEXT = st.one_of(st.none(), st.text(max_size=40), JSON.map(json.dumps), st.samp
 
 
 @FUZZ
-@given(values=st.fixed_dictionaries({part: _TEXT for part in _PARTS}), keep=st.sets(st.sampled_from(_PARTS)))
+@given(values=st.fixed_dictionaries(dict.fromkeys(_PARTS, _TEXT)), keep=st.sets(st.sampled_from(_PARTS)))
 def test_localstorage_values_load_or_raise_typed(values, keep):
     with emulation.install() as em:
         pyweb.save(pyweb.ModelArtifacts(**_model_artifacts()), "localstorage://m")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import psutil
 import pytest
@@ -18,9 +19,9 @@ MODEL = json.dumps({"modelTopology": {}, "weightsManifest": [{"paths": ["w.bin"]
 
 class _Hostile(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    routes: dict = {}
+    routes: ClassVar[dict] = {}
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         kind = self.routes.get(self.path, "404")
         if kind == "404":
             self.send_response(404)

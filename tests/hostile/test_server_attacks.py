@@ -22,8 +22,6 @@ from pyweb import server as server_module
 from pyweb._multipart import encode_multipart
 from pyweb.server import ModelServer
 from pyweb.testing.contract import assert_same_model, make_artifacts
-
-
 from tests.test_server import root, srv  # noqa: F401 (fixtures)
 
 

@@ -12,7 +12,10 @@ import numpy as np
 
 def read_io(case_dir: Path) -> tuple[list[np.ndarray], list[np.ndarray]]:
     doc = json.loads((case_dir / "io.json").read_text())
-    arr = lambda e: np.frombuffer(base64.b64decode(e["values_b64"]), "<f4").reshape(e["shape"])
+
+    def arr(e: dict) -> np.ndarray:
+        return np.frombuffer(base64.b64decode(e["values_b64"]), "<f4").reshape(e["shape"])
+
     return [arr(e) for e in doc["inputs"]], [arr(e) for e in doc["outputs"]]
 
 

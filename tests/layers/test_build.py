@@ -70,7 +70,7 @@ def test_tfjs_loads_pyweb_model(tmp_path, build):
     model.save(f"file://{tmp_path / 'm'}")
     report = load_check(tmp_path / "m")
     assert report["model_loaded"] and report["format"] == "layers-model"
-    assert [w["name"] for w in report["weights"]] == [n for n in model.weight_names]
+    assert [w["name"] for w in report["weights"]] == list(model.weight_names)
     ones = [np.ones(shape, np.float32) for shape in report["predict"]["inputs"]]
     ours = model.predict(ones if len(ones) > 1 else ones[0])
     ours = ours if isinstance(ours, list) else [ours]
@@ -87,7 +87,10 @@ def test_default_names_and_seeded_init():
             "m = Sequential([Dense(4, input_shape=[3], seed=1), Dense(2, seed=2)])\n"
             "inp = Input(shape=[2]); f = Model(inputs=inp, outputs=Dense(1)(inp))\n"
             "print(m.name, m.weight_names, f.name, f.layers[0].name, m.get_weights()[0].sum())")
-    run = lambda: subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+
+    def run():
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+
     first = run()
     assert first.split()[:6] == ["sequential_1", "['dense_Dense1/kernel',", "'dense_Dense1/bias',",
                                  "'dense_Dense2/kernel',", "'dense_Dense2/bias']", "model1"]

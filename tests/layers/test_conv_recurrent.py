@@ -124,7 +124,10 @@ def test_config_round_trip(tmp_path):
     model = Model(inputs=inp, outputs=[back, h, c], name="clstm")
     model.save(f"file://{tmp_path / 'm'}")
     loaded = load_layers_model(f"file://{tmp_path / 'm'}")
-    as_json = lambda m: to_model_json(m.to_artifacts(), [HTTP_WEIGHTS_PATH])
+
+    def as_json(m):
+        return to_model_json(m.to_artifacts(), [HTTP_WEIGHTS_PATH])
+
     assert as_json(loaded) == as_json(model)
     assert loaded.to_artifacts().weight_bytes() == model.to_artifacts().weight_bytes()
     assert model.weight_names == ["enc/kernel", "enc/recurrent_kernel", "enc/bias", "back/kernel",

@@ -169,7 +169,7 @@ def test_readme_custom_layer_example_loads_the_tfjs_model(layers_goldens, tmp_pa
     monkeypatch.chdir(tmp_path)
     namespace = {}
     try:
-        exec(compile(readme_example("**Custom layers.**"), "README.md", "exec"), namespace)  # noqa: S102
+        exec(compile(readme_example("**Custom layers.**"), "README.md", "exec"), namespace)
         inputs, expected = read_io(layers_goldens / "custom_layer")
         assert namespace["model"].predict(inputs[0]).tobytes() == expected[0].tobytes()
     finally:

@@ -86,7 +86,7 @@ def _load(published_goldens, model_id):
 
 IDS = [m["id"] for m in PUBLISHED_MODELS]
 #: Largest float32 ulp distance from TF.js's predict allowed per model (measured; see README).
-MAX_ULPS = {model_id: 0 for model_id in IDS}
+MAX_ULPS = dict.fromkeys(IDS, 0)
 
 
 @pytest.mark.usefixtures("custom_layers")

@@ -69,7 +69,7 @@ def test_return_state_shapes_and_outputs():
     inp = Input(shape=[5, 3])
     seq, h, c = LSTM(4, return_sequences=True, return_state=True, seed=1)(inp)
     assert (seq.shape, h.shape, c.shape) == ((None, 5, 4), (None, 4), (None, 4))
-    out, fh, fc, bh, bc = Bidirectional(LSTM(2, return_state=True, seed=2))(inp)
+    out, _fh, _fc, _bh, bc = Bidirectional(LSTM(2, return_state=True, seed=2))(inp)
     assert out.shape == (None, 4) and bc.shape == (None, 2)
     fwd, bwd = Bidirectional(GRU(3, return_sequences=True, seed=3), merge_mode=None)(inp)
     assert fwd.shape == bwd.shape == (None, 5, 3)
