@@ -38,11 +38,11 @@ class StorageLike(Protocol):
 
     def key(self, index: int) -> str | None: ...
 
-    def getItem(self, key: str) -> str | None: ...
+    def getItem(self, key: str) -> str | None: ...  # noqa: N802  (Web Storage names)
 
-    def setItem(self, key: str, value: str) -> None: ...
+    def setItem(self, key: str, value: str) -> None: ...  # noqa: N802
 
-    def removeItem(self, key: str) -> None: ...
+    def removeItem(self, key: str) -> None: ...  # noqa: N802
 
 
 @runtime_checkable

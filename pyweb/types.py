@@ -21,7 +21,6 @@ from .data import (
     ModelArtifactsInfo,
     SaveResult,
     WeightData,
-    _byte_view,  # noqa: F401 (the codec modules' view helper, imported from here)
     join_weight_data,
     weight_data_nbytes,
 )

@@ -19,8 +19,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple, cast
 
+from .data import ModelArtifacts, WeightData, _byte_view, join_weight_data
 from .errors import ArtifactError, CorruptModelError, UnsupportedDTypeError
-from .types import ModelArtifacts, WeightData, _byte_view, join_weight_data
 
 __all__ = [
     "DTYPES",

@@ -110,7 +110,8 @@ class BridgedDownloads:
         self._bridge = bridge
 
     def download(self, files: Sequence[tuple[str, Any, str]], *, deliver: str = "gesture") -> Delivery:
-        return self._bridge.call_sync_coroutine(self.adownload(files, deliver=deliver))
+        delivery: Delivery = self._bridge.call_sync_coroutine(self.adownload(files, deliver=deliver))
+        return delivery
 
     async def adownload(self, files: Sequence[tuple[str, Any, str]], *, deliver: str = "gesture") -> Delivery:
         files_js = _js_files(files)
@@ -151,4 +152,5 @@ async def read_file(file: Any) -> bytes:
     """
     with translate_js_errors(action=f"reading the uploaded file {file_name(file)!r}"):
         buffer = await file.arrayBuffer()
-        return buffer.to_bytes()
+        data: bytes = buffer.to_bytes()
+        return data

@@ -272,6 +272,8 @@ class RoundTripTests(HandlerFixtures):
         want = make_artifacts(3)
         verbs.save(want, url)
         got = verbs.load(load_from(url))
+        assert got.weight_data is not None and got.weight_specs is not None
+        assert want.weight_data is not None and want.weight_specs is not None
         a = pyweb.decode_weights(got.weight_data, got.weight_specs)
         b = pyweb.decode_weights(want.weight_data, want.weight_specs)
         assert list(a) == list(b)

@@ -29,7 +29,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .bundle import BUNDLE_DIR, PAGE_MODULE
 from .config import Browser, Target
@@ -206,7 +206,8 @@ class WebDriverPyodidePage(PyodidePage):
     browser: Any  # the WebDriverPool, not a Playwright Browser
 
     def __init__(self, pool: WebDriverPool, target: Target, origin: str, timeouts: dict[str, float]) -> None:
-        super().__init__(pool, target, origin, timeouts)
+        # The base class keeps its browser as an opaque handle; here that is the pool, not Playwright's.
+        super().__init__(cast(Any, pool), target, origin, timeouts)
         self.driver: Any = None
 
     @classmethod
