@@ -497,8 +497,11 @@ def _bar(desc: str, supported: bool) -> Iterator[Callable[[float], None] | None]
     bar = tqdm(
         total=1000, desc=desc, leave=False, file=sys.stderr, bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}"
     )
+    def advance(fraction: float) -> None:
+        bar.update(max(0, round(fraction * 1000) - bar.n))
+
     try:
-        yield lambda fraction: bar.update(max(0, round(fraction * 1000) - bar.n))
+        yield advance
     finally:
         bar.close()
 
