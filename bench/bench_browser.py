@@ -65,11 +65,17 @@ LARGE_MIB, LARGE_TARGETS = 16, {"indexeddb": {"tfjs": 1.05, "raw": 1.3}}  # big 
 def targets(store: str, mib: float) -> dict[str, float]:
     """The ratios pyweb must stay within for ``store`` at ``mib``: {"tfjs"|"raw": limit}."""
     return LARGE_TARGETS.get(store, TARGETS[store]) if mib >= LARGE_MIB else TARGETS[store]
+
+
 PROFILE_RUNS = 7  # --profile: medians of this many save+load runs per size
 
 # A one-tensor model: the topology is small, the weights are the payload.
-TOPOLOGY = {"class_name": "Sequential", "config": {"name": "bench", "layers": []},
-            "keras_version": "tfjs-layers 4.22.0", "backend": "tensor_flow.js"}
+TOPOLOGY = {
+    "class_name": "Sequential",
+    "config": {"name": "bench", "layers": []},
+    "keras_version": "tfjs-layers 4.22.0",
+    "backend": "tensor_flow.js",
+}
 GENERATED_BY = "TensorFlow.js tfjs-layers v4.22.0"
 
 # JS installed once per page: random bytes, the TF.js and raw contenders.
@@ -167,7 +173,8 @@ assert got.weight_data == data, "loaded bytes differ from the saved ones"
 """
 
 PYWEB_INDEXEDDB = PYWEB_LOCALSTORAGE.replace("pyweb.save(art, url)", "await pyweb.asave(art, url)").replace(
-    "got = pyweb.load(url)", "got = await pyweb.aload(url)")
+    "got = pyweb.load(url)", "got = await pyweb.aload(url)"
+)
 
 # --profile: wraps pyweb's internals (without changing them) and sums the time
 # spent in each while one save+load runs. Keys are "module.function". For the
@@ -325,15 +332,21 @@ def measure(page: Any, store: str, mib: float, runs: int, wipe: bool = True) -> 
     names = list(funcs)
     samples: dict[str, list[list[float]]] = {name: [] for name in names}
     for run in range(runs + 1):  # run 0 warms up
-        order = names[run % len(names):] + names[:run % len(names)]  # take turns going first
+        order = names[run % len(names) :] + names[: run % len(names)]  # take turns going first
         for name in order:
             if wipe or not run:
                 page.wipe_storage()
             save_ms, load_ms = funcs[name](page)
             if run:
                 samples[name].append([save_ms, load_ms])
-    return {name: {"save": statistics.median(s for s, _ in got), "load": statistics.median(ld for _, ld in got),
-                   "total": statistics.median(s + ld for s, ld in got)} for name, got in samples.items()}
+    return {
+        name: {
+            "save": statistics.median(s for s, _ in got),
+            "load": statistics.median(ld for _, ld in got),
+            "total": statistics.median(s + ld for s, ld in got),
+        }
+        for name, got in samples.items()
+    }
 
 
 def profile(page: Any, store: str, mib: float, runs: int = PROFILE_RUNS) -> dict[str, Any]:
@@ -371,10 +384,13 @@ def _size(mib: float) -> str:
     return f"{mib:g} MiB"
 
 
-def print_table(browser: str, runtime: dict[str, str], store: str, rows: list[tuple[float, dict]], runs: int,
-                note: str = "") -> None:
-    print(f"\n{browser} {runtime.get('browser', '')} + Pyodide {runtime.get('pyodide', BUILD)}: {store}{note}, "
-          f"save+load, median of {runs} runs (ms); load average {_load()}")
+def print_table(
+    browser: str, runtime: dict[str, str], store: str, rows: list[tuple[float, dict]], runs: int, note: str = ""
+) -> None:
+    print(
+        f"\n{browser} {runtime.get('browser', '')} + Pyodide {runtime.get('pyodide', BUILD)}: {store}{note}, "
+        f"save+load, median of {runs} runs (ms); load average {_load()}"
+    )
     header = f"{'size':>9} {'pyweb':>9} {'TF.js':>9} {'raw':>9} {'pyweb/TF.js':>12} {'pyweb/raw':>10}  target"
     print(header)
     print("-" * len(header))
@@ -385,15 +401,21 @@ def print_table(browser: str, runtime: dict[str, str], store: str, rows: list[tu
         goal = ", ".join(f"<= {limit}x {'TF.js' if k == 'tfjs' else 'raw'}" for k, limit in limits.items())
         verdict = "met" if ok else "MISSED"
         print(f"{_size(mib):>9} {p:9.1f} {t:9.1f} {r:9.1f} {p / t:11.2f}x {p / r:9.2f}x  {verdict} ({goal})")
-    print("  save / load split (ms):  " + "   ".join(
-        f"{_size(mib)}: pyweb {g['pyweb']['save']:.1f}/{g['pyweb']['load']:.1f}, "
-        f"TF.js {g['tfjs']['save']:.1f}/{g['tfjs']['load']:.1f}, raw {g['raw']['save']:.1f}/{g['raw']['load']:.1f}"
-        for mib, g in rows))
+    print(
+        "  save / load split (ms):  "
+        + "   ".join(
+            f"{_size(mib)}: pyweb {g['pyweb']['save']:.1f}/{g['pyweb']['load']:.1f}, "
+            f"TF.js {g['tfjs']['save']:.1f}/{g['tfjs']['load']:.1f}, raw {g['raw']['save']:.1f}/{g['raw']['load']:.1f}"
+            for mib, g in rows
+        )
+    )
 
 
 def print_profile(browser: str, store: str, mib: float, prof: dict[str, Any]) -> None:
-    print(f"\n{browser}: pyweb {store} {_size(mib)}, save+load, medians of {prof['runs']} runs: "
-          f"save {prof['save']:.1f} ms, load {prof['load']:.1f} ms")
+    print(
+        f"\n{browser}: pyweb {store} {_size(mib)}, save+load, medians of {prof['runs']} runs: "
+        f"save {prof['save']:.1f} ms, load {prof['load']:.1f} ms"
+    )
     for label, ms in sorted(prof["parts"].items(), key=lambda kv: -kv[1]):
         print(f"  {ms:8.1f} ms  {label}")
 
@@ -409,10 +431,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ls-mib", default="1,2,3,3.7", help="localStorage sizes in MiB (quota: ~3.75 MiB of base64)")
     parser.add_argument("--idb-mib", default="1,16,64", help="IndexedDB sizes in MiB")
     parser.add_argument("--profile", action="store_true", help="also time pyweb's internals at each size")
-    parser.add_argument("--keep-db", action="store_true",
-                        help="IndexedDB: also measure with the database kept between saves (no wipe)")
-    parser.add_argument("--build", default=BUILD, help=f"Pyodide build from playwright.config.py (default {BUILD}; "
-                        "the storage benchmarks need no numpy, so 314 works too)")
+    parser.add_argument(
+        "--keep-db", action="store_true", help="IndexedDB: also measure with the database kept between saves (no wipe)"
+    )
+    parser.add_argument(
+        "--build",
+        default=BUILD,
+        help=f"Pyodide build from playwright.config.py (default {BUILD}; "
+        "the storage benchmarks need no numpy, so 314 works too)",
+    )
     parser.add_argument("--json", metavar="PATH", help="also write all medians as JSON")
     args = parser.parse_args(argv)
     if args.runs < 1:
@@ -426,8 +453,10 @@ def main(argv: list[str] | None = None) -> int:
         for browser_name in [b.strip() for b in args.browsers.split(",") if b.strip()]:
             t0 = time.perf_counter()
             with bench_page(playwright, server, config, browser_name, args.build) as page:
-                runtime = {"pyodide": page.runtime.get("pyodide", args.build),
-                           "browser": page.page.context.browser.version if page.page.context.browser else ""}
+                runtime = {
+                    "pyodide": page.runtime.get("pyodide", args.build),
+                    "browser": page.page.context.browser.version if page.page.context.browser else "",
+                }
                 results[browser_name] = {"runtime": runtime}
                 for store, sizes in (("localstorage", _floats(args.ls_mib)), ("indexeddb", _floats(args.idb_mib))):
                     rows = [(mib, measure(page, store, mib, args.runs)) for mib in sizes]
@@ -437,8 +466,10 @@ def main(argv: list[str] | None = None) -> int:
                         p = got["pyweb"]["total"]
                         for key, limit in targets(store, mib).items():
                             if p / got[key]["total"] > limit:
-                                missed.append(f"{browser_name} {store} {_size(mib)}: pyweb/{key} "
-                                              f"{p / got[key]['total']:.2f}x > {limit}x")
+                                missed.append(
+                                    f"{browser_name} {store} {_size(mib)}: pyweb/{key} "
+                                    f"{p / got[key]['total']:.2f}x > {limit}x"
+                                )
                     if args.keep_db and store == "indexeddb" and sizes:
                         kept = [(mib, measure(page, store, mib, args.runs, wipe=False)) for mib in sizes]
                         results[browser_name]["indexeddb kept"] = {str(mib): got for mib, got in kept}

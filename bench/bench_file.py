@@ -218,7 +218,9 @@ def main(argv: list[str] | None = None) -> None:
     rows = {
         m: {
             "save": _median([r["seconds"] for r in saves[m]]),
-            "encode": None if saves[m][0]["encode_seconds"] is None else _median([r["encode_seconds"] for r in saves[m]]),
+            "encode": None
+            if saves[m][0]["encode_seconds"] is None
+            else _median([r["encode_seconds"] for r in saves[m]]),
             "added": max(r["added_mib"] for r in saves[m]),
             "load": min(r["seconds"] for r in loads[m]),
             "median": _median([r["seconds"] for r in loads[m]]),
@@ -247,19 +249,42 @@ def _report(rows: dict, weights_mib: float, args: argparse.Namespace) -> None:
         f"python {sys.version.split()[0]}, numpy {numpy.__version__}, {os.cpu_count()} cores, load average "
         f"{os.getloadavg()[0]:.2f}; checksums {'agree' if len(checksums) == 1 else 'DIFFER: ' + str(checksums)}"
     )
-    header = ["method", "save s", "(encode s)", "save vs numpy", "save added MiB", "load s", "(fastest)",
-              "load vs numpy", "load vs safetensors", "peak RSS MiB", "(baseline)", "added/weights"]
+    header = [
+        "method",
+        "save s",
+        "(encode s)",
+        "save vs numpy",
+        "save added MiB",
+        "load s",
+        "(fastest)",
+        "load vs numpy",
+        "load vs safetensors",
+        "peak RSS MiB",
+        "(baseline)",
+        "added/weights",
+    ]
     table = [header]
 
     def vs(r: dict, other: str, key: str) -> str:
         return f"{r[key] / rows[other][key]:.2f}x" if other in rows else "-"
 
     for method, r in rows.items():
-        table.append([
-            method, f"{r['save']:.2f}", "-" if r["encode"] is None else f"{r['encode']:.3f}", vs(r, "numpy", "save"),
-            f"{r['added']:.0f}", f"{r['median']:.3f}", f"{r['load']:.3f}", vs(r, "numpy", "median"),
-            vs(r, "safetensors", "median"), f"{r['peak']:.0f}", f"{r['baseline']:.0f}", f"{(r['peak'] - r['baseline']) / weights_mib:.3f}",
-        ])
+        table.append(
+            [
+                method,
+                f"{r['save']:.2f}",
+                "-" if r["encode"] is None else f"{r['encode']:.3f}",
+                vs(r, "numpy", "save"),
+                f"{r['added']:.0f}",
+                f"{r['median']:.3f}",
+                f"{r['load']:.3f}",
+                vs(r, "numpy", "median"),
+                vs(r, "safetensors", "median"),
+                f"{r['peak']:.0f}",
+                f"{r['baseline']:.0f}",
+                f"{(r['peak'] - r['baseline']) / weights_mib:.3f}",
+            ]
+        )
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
         print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
@@ -272,6 +297,7 @@ def _report(rows: dict, weights_mib: float, args: argparse.Namespace) -> None:
             ("load adds <= 1.1x the weights", r["peak"] - r["baseline"] <= 1.1 * weights_mib),
         ]
         print("targets: " + "; ".join(f"{name}: {'met' if ok else 'MISSED'}" for name, ok in checks))
+
 
 if __name__ == "__main__":
     main()

@@ -71,8 +71,11 @@ def _fetch(method: str, base: str) -> int:
 
         url = f"{base}/model.json"
         art = pyweb.load(url) if method == "pyweb sync" else asyncio.run(pyweb.aload(url))
-        return memoryview(art.weight_data).nbytes if not isinstance(art.weight_data, list) else sum(
-            memoryview(b).nbytes for b in art.weight_data)
+        return (
+            memoryview(art.weight_data).nbytes
+            if not isinstance(art.weight_data, list)
+            else sum(memoryview(b).nbytes for b in art.weight_data)
+        )
     if method == "urllib x16":
         import urllib.request
         from concurrent.futures import ThreadPoolExecutor
@@ -185,19 +188,28 @@ def _median(values: list[float]) -> float:
 
 
 def _report(runs: dict[str, list[dict]], weights_mib: float, args: argparse.Namespace) -> None:
-    print(f"weights: {weights_mib:.0f} MiB in {args.shards} shards from a loopback ThreadingHTTPServer; "
-          f"{args.repeat} rounds, methods in turn, fresh process each (median time, highest memory added)")
-    version = subprocess.run([args.python, "-c", "import sys; print(sys.version.split()[0])"], capture_output=True,
-                             text=True, check=True).stdout.strip()
+    print(
+        f"weights: {weights_mib:.0f} MiB in {args.shards} shards from a loopback ThreadingHTTPServer; "
+        f"{args.repeat} rounds, methods in turn, fresh process each (median time, highest memory added)"
+    )
+    version = subprocess.run(
+        [args.python, "-c", "import sys; print(sys.version.split()[0])"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     print(f"python {version}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
     rows = {m: (_median([r["seconds"] for r in rs]), max(r["added_mib"] for r in rs)) for m, rs in runs.items()}
     header = ["method", "ms", "vs urllib x16", "vs httpx async", "added MiB", "added/weights"]
     table = [header]
     for m, (sec, added) in rows.items():
-        table.append([m, f"{sec * 1000:.0f}",
-                      f"{sec / rows['urllib x16'][0]:.2f}x" if "urllib x16" in rows else "-",
-                      f"{sec / rows['httpx async'][0]:.2f}x" if "httpx async" in rows else "-",
-                      f"{added:.0f}", f"{added / weights_mib:.2f}"])
+        table.append(
+            [
+                m,
+                f"{sec * 1000:.0f}",
+                f"{sec / rows['urllib x16'][0]:.2f}x" if "urllib x16" in rows else "-",
+                f"{sec / rows['httpx async'][0]:.2f}x" if "httpx async" in rows else "-",
+                f"{added:.0f}",
+                f"{added / weights_mib:.2f}",
+            ]
+        )
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
         print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))

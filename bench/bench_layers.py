@@ -84,7 +84,7 @@ def _import(blas_threads: int) -> None:
 
 # The same forward passes written by hand in float32 numpy; run in CPython and
 # in the page. ``w`` is the model's get_weights() list.
-HAND_NUMPY = '''
+HAND_NUMPY = """
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -115,7 +115,7 @@ def cnn_forward(w, x):
 
 
 FORWARD = {"mlp": mlp_forward, "cnn": cnn_forward}
-'''
+"""
 
 # JS installed once per page: the TF.js models with fixed weights, their
 # inputs, and a timed predict loop.
@@ -257,7 +257,7 @@ def medians(contenders: dict[str, Callable[[int], float]], runs: int, min_run_ms
     names = list(contenders)
     samples: dict[str, list[float]] = {name: [] for name in names}
     for run in range(runs):
-        for name in names[run % len(names):] + names[:run % len(names)]:
+        for name in names[run % len(names) :] + names[: run % len(names)]:
             samples[name].append(contenders[name](reps[name]))
     return {name: {"ms": statistics.median(s), "reps": reps[name], "runs": s} for name, s in samples.items()}
 
@@ -269,32 +269,43 @@ def _sine(n: int, seed: int, scale: float, offset: float = 0.0) -> np.ndarray:
 def cpython_model(name: str) -> Any:
     """The benchmark model built with pyweb.layers, weights as the page's TF.js model gets them."""
     if name == "mlp":
-        model = L.Sequential([
-            L.Dense(256, activation="relu", input_shape=[784], name="fc1"),
-            L.Dense(128, activation="relu", name="fc2"),
-            L.Dense(10, activation="softmax", name="out"),
-        ], name="bench_mlp")
+        model = L.Sequential(
+            [
+                L.Dense(256, activation="relu", input_shape=[784], name="fc1"),
+                L.Dense(128, activation="relu", name="fc2"),
+                L.Dense(10, activation="softmax", name="out"),
+            ],
+            name="bench_mlp",
+        )
     else:
-        model = L.Sequential([
-            L.Conv2D(8, 3, activation="relu", input_shape=[28, 28, 1], name="conv1"),
-            L.MaxPooling2D(pool_size=2, name="pool"),
-            L.Conv2D(16, 3, activation="relu", name="conv2"),
-            L.GlobalAveragePooling2D(name="gap"),
-            L.Dense(10, activation="softmax", name="out"),
-        ], name="bench_cnn")
-    model.set_weights([
-        _sine(w.size, i + 1, 1 / math.sqrt(math.prod(w.shape[:-1]) if w.ndim > 1 else 100)).reshape(w.shape)
-        for i, w in enumerate(model.get_weights())])
+        model = L.Sequential(
+            [
+                L.Conv2D(8, 3, activation="relu", input_shape=[28, 28, 1], name="conv1"),
+                L.MaxPooling2D(pool_size=2, name="pool"),
+                L.Conv2D(16, 3, activation="relu", name="conv2"),
+                L.GlobalAveragePooling2D(name="gap"),
+                L.Dense(10, activation="softmax", name="out"),
+            ],
+            name="bench_cnn",
+        )
+    model.set_weights(
+        [
+            _sine(w.size, i + 1, 1 / math.sqrt(math.prod(w.shape[:-1]) if w.ndim > 1 else 100)).reshape(w.shape)
+            for i, w in enumerate(model.get_weights())
+        ]
+    )
     return model
 
 
 def _timed(f: Callable[[], Any]) -> Callable[[int], float]:
     """``reps -> ms per call`` of ``f``, timed with perf_counter."""
+
     def run(reps: int) -> float:
         t0 = time.perf_counter()
         for _ in range(reps):
             f()
         return (time.perf_counter() - t0) * 1000 / reps
+
     return run
 
 
@@ -307,8 +318,14 @@ def bench_cpython(runs: int, min_run_ms: float) -> list[dict]:
         weights = model.get_weights()
         x = _sine(BATCH[name] * math.prod(INPUT_SHAPE[name]), 99, 0.5, 0.5).reshape(BATCH[name], *INPUT_SHAPE[name])
         forward = hand["FORWARD"][name]
-        got = medians({"pyweb": _timed(functools.partial(model.predict, x)),
-                       "numpy": _timed(functools.partial(forward, weights, x))}, runs, min_run_ms)
+        got = medians(
+            {
+                "pyweb": _timed(functools.partial(model.predict, x)),
+                "numpy": _timed(functools.partial(forward, weights, x)),
+            },
+            runs,
+            min_run_ms,
+        )
         diff = float(np.abs(model.predict(x) - forward(weights, x)).max())
         rows.append({"model": name, "batch": BATCH[name], "params": model.count_params(), **got, "numpy_abs": diff})
     return rows
@@ -360,8 +377,9 @@ def bench_browser(page: Any, runs: int, min_run_ms: float) -> list[dict]:
             "tfjs": functools.partial(_tfjs_time, page, name),
             "numpy": functools.partial(_page_time, page, name, "numpy"),
         }
-        rows.append({"model": name, "batch": BATCH[name], "params": params, **check,
-                     **medians(contenders, runs, min_run_ms)})
+        rows.append(
+            {"model": name, "batch": BATCH[name], "params": params, **check, **medians(contenders, runs, min_run_ms)}
+        )
     return rows
 
 
@@ -380,45 +398,62 @@ def _rate(row: dict, who: str) -> float:
 
 
 def print_browser(browser: str, runtime: dict, rows: list[dict], runs: int) -> None:
-    print(f"\n{browser} {runtime.get('browser', '')} + Pyodide {runtime.get('pyodide', BUILD)}, TF.js 4.22 cpu: "
-          f"predict, median of {runs} runs; load average {_load()}")
-    header = (f"{'model':<5} {'batch':>5} {'pyweb ms':>9} {'TF.js ms':>9} {'numpy ms':>9} "
-              f"{'pyweb/s':>9} {'TF.js/s':>9} {'numpy/s':>9} {'pyweb÷TF.js':>12} {'pyweb÷numpy':>12}")
+    print(
+        f"\n{browser} {runtime.get('browser', '')} + Pyodide {runtime.get('pyodide', BUILD)}, TF.js 4.22 cpu: "
+        f"predict, median of {runs} runs; load average {_load()}"
+    )
+    header = (
+        f"{'model':<5} {'batch':>5} {'pyweb ms':>9} {'TF.js ms':>9} {'numpy ms':>9} "
+        f"{'pyweb/s':>9} {'TF.js/s':>9} {'numpy/s':>9} {'pyweb÷TF.js':>12} {'pyweb÷numpy':>12}"
+    )
     print(header)
     print("-" * len(header))
     for r in rows:
-        print(f"{r['model']:<5} {r['batch']:>5} {r['pyweb']['ms']:9.2f} {r['tfjs']['ms']:9.2f} {r['numpy']['ms']:9.2f} "
-              f"{_rate(r, 'pyweb'):9.0f} {_rate(r, 'tfjs'):9.0f} {_rate(r, 'numpy'):9.0f} "
-              f"{_rate(r, 'pyweb') / _rate(r, 'tfjs'):11.2f}x {_rate(r, 'pyweb') / _rate(r, 'numpy'):11.2f}x")
+        print(
+            f"{r['model']:<5} {r['batch']:>5} {r['pyweb']['ms']:9.2f} {r['tfjs']['ms']:9.2f} {r['numpy']['ms']:9.2f} "
+            f"{_rate(r, 'pyweb'):9.0f} {_rate(r, 'tfjs'):9.0f} {_rate(r, 'numpy'):9.0f} "
+            f"{_rate(r, 'pyweb') / _rate(r, 'tfjs'):11.2f}x {_rate(r, 'pyweb') / _rate(r, 'numpy'):11.2f}x"
+        )
     print("  (samples/s; ratios are throughput: above 1x pyweb is faster)")
     for r in rows:
-        print(f"  {r['model']}: pyweb vs TF.js max {r['ulp']} ulp ({r['pyweb_abs']:.3g} abs); "
-              f"numpy by hand vs TF.js max {r['numpy_abs']:.3g} abs; {r['params']} params")
+        print(
+            f"  {r['model']}: pyweb vs TF.js max {r['ulp']} ulp ({r['pyweb_abs']:.3g} abs); "
+            f"numpy by hand vs TF.js max {r['numpy_abs']:.3g} abs; {r['params']} params"
+        )
 
 
 def print_load(browser: str, runtime: dict, row: dict, runs: int) -> bool:
     """Print the load comparison; True when the target is met."""
     ratio = row["pyweb"]["ms"] / row["tfjs"]["ms"]
     met = ratio <= LOAD_TARGET
-    print(f"\n{browser} {runtime.get('browser', '')} + Pyodide {runtime.get('pyodide', BUILD)}: load the MLP "
-          f"784-256-128-10 ({row['params']} params) from IndexedDB, median of {runs} runs; load average {_load()}")
-    print(f"  pyweb aload_layers_model {row['pyweb']['ms']:.2f} ms ({row['pyweb']['reps']} loads a run), "
-          f"tf.loadLayersModel {row['tfjs']['ms']:.2f} ms ({row['tfjs']['reps']} a run): "
-          f"pyweb/TF.js {ratio:.2f}x  {'met' if met else 'MISSED'} (<= {LOAD_TARGET}x TF.js)")
+    print(
+        f"\n{browser} {runtime.get('browser', '')} + Pyodide {runtime.get('pyodide', BUILD)}: load the MLP "
+        f"784-256-128-10 ({row['params']} params) from IndexedDB, median of {runs} runs; load average {_load()}"
+    )
+    print(
+        f"  pyweb aload_layers_model {row['pyweb']['ms']:.2f} ms ({row['pyweb']['reps']} loads a run), "
+        f"tf.loadLayersModel {row['tfjs']['ms']:.2f} ms ({row['tfjs']['reps']} a run): "
+        f"pyweb/TF.js {ratio:.2f}x  {'met' if met else 'MISSED'} (<= {LOAD_TARGET}x TF.js)"
+    )
     return met
 
 
 def print_cpython(rows: list[dict], runs: int) -> None:
     threads = os.environ.get("OPENBLAS_NUM_THREADS", "numpy's default")
-    print(f"\nCPython {sys.version.split()[0]}, numpy {np.__version__} (BLAS threads: {threads}): predict, "
-          f"median of {runs} runs; load average {_load()}")
-    header = (f"{'model':<5} {'batch':>5} {'pyweb ms':>9} {'numpy ms':>9} {'pyweb/s':>9} {'numpy/s':>9} "
-              f"{'pyweb÷numpy':>12}")
+    print(
+        f"\nCPython {sys.version.split()[0]}, numpy {np.__version__} (BLAS threads: {threads}): predict, "
+        f"median of {runs} runs; load average {_load()}"
+    )
+    header = (
+        f"{'model':<5} {'batch':>5} {'pyweb ms':>9} {'numpy ms':>9} {'pyweb/s':>9} {'numpy/s':>9} {'pyweb÷numpy':>12}"
+    )
     print(header)
     print("-" * len(header))
     for r in rows:
-        print(f"{r['model']:<5} {r['batch']:>5} {r['pyweb']['ms']:9.2f} {r['numpy']['ms']:9.2f} "
-              f"{_rate(r, 'pyweb'):9.0f} {_rate(r, 'numpy'):9.0f} {_rate(r, 'pyweb') / _rate(r, 'numpy'):11.2f}x")
+        print(
+            f"{r['model']:<5} {r['batch']:>5} {r['pyweb']['ms']:9.2f} {r['numpy']['ms']:9.2f} "
+            f"{_rate(r, 'pyweb'):9.0f} {_rate(r, 'numpy'):9.0f} {_rate(r, 'pyweb') / _rate(r, 'numpy'):11.2f}x"
+        )
     print("  (samples/s; ratio is throughput: above 1x pyweb is faster)")
     for r in rows:
         print(f"  {r['model']}: pyweb vs numpy by hand max {r['numpy_abs']:.3g} abs; {r['params']} params")
@@ -426,14 +461,24 @@ def print_cpython(rows: list[dict], runs: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--browsers", default="chromium,firefox",
-                        help="comma list of playwright.config.py browsers ('' for CPython only)")
+    parser.add_argument(
+        "--browsers",
+        default="chromium,firefox",
+        help="comma list of playwright.config.py browsers ('' for CPython only)",
+    )
     parser.add_argument("--runs", type=int, default=7, help="timed runs per contender (median; default 7)")
     parser.add_argument("--min-run-ms", type=float, default=200, help="length of one timed run (default 200 ms)")
-    parser.add_argument("--blas-threads", type=int, default=1,
-                        help="BLAS threads in CPython (default 1, like Pyodide; 0 keeps numpy's default)")
-    parser.add_argument("--parts", default="predict,load",
-                        help="comma list: predict (browsers and CPython), load (browsers); default both")
+    parser.add_argument(
+        "--blas-threads",
+        type=int,
+        default=1,
+        help="BLAS threads in CPython (default 1, like Pyodide; 0 keeps numpy's default)",
+    )
+    parser.add_argument(
+        "--parts",
+        default="predict,load",
+        help="comma list: predict (browsers and CPython), load (browsers); default both",
+    )
     parser.add_argument("--json", metavar="PATH", help="also write every run as JSON")
     args = parser.parse_args(argv)
     if args.runs < 5:
@@ -464,8 +509,10 @@ def main(argv: list[str] | None = None) -> int:
                         load = bench_load(page, args.runs, args.min_run_ms)
                         results[browser_name]["load"] = load
                         if not print_load(browser_name, page.runtime, load, args.runs):
-                            missed.append(f"{browser_name}: aload_layers_model "
-                                          f"{load['pyweb']['ms'] / load['tfjs']['ms']:.2f}x > {LOAD_TARGET}x TF.js")
+                            missed.append(
+                                f"{browser_name}: aload_layers_model "
+                                f"{load['pyweb']['ms'] / load['tfjs']['ms']:.2f}x > {LOAD_TARGET}x TF.js"
+                            )
                 print(f"({browser_name}: {time.perf_counter() - t0:.0f} s in all)")
                 sys.stdout.flush()
     if "predict" in parts:

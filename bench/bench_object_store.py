@@ -48,8 +48,9 @@ def _tensors(mib: int) -> list[bytes]:
 
     rng = np.random.default_rng(0)
     total = mib * MiB
-    return [rng.standard_normal(min(SHARD, total - off) // 4, dtype=np.float32).tobytes()
-            for off in range(0, total, SHARD)]
+    return [
+        rng.standard_normal(min(SHARD, total - off) // 4, dtype=np.float32).tobytes() for off in range(0, total, SHARD)
+    ]
 
 
 def _rss_mib() -> float:
@@ -78,8 +79,9 @@ def _worker(method: str, op: str, mib: int, prefix: str) -> dict[str, float]:
         start = time.perf_counter()
         if method == "pyweb":
             data, specs = pyweb.encode_weights(arrays, join=False)
-            pyweb.save(pyweb.ModelArtifacts(model_topology={}, weight_specs=specs, weight_data=data), url,
-                       shard_bytes=SHARD)
+            pyweb.save(
+                pyweb.ModelArtifacts(model_topology={}, weight_specs=specs, weight_data=data), url, shard_bytes=SHARD
+            )
         else:
             fs = fsspec.filesystem("s3", skip_instance_cache=True)
             fs.pipe({f"{url[5:]}/group1-shard{i + 1}of{len(tensors)}.bin": t for i, t in enumerate(tensors)})
@@ -104,7 +106,11 @@ def _worker(method: str, op: str, mib: int, prefix: str) -> dict[str, float]:
 def _run(env: dict[str, str], method: str, op: str, mib: int, prefix: str) -> dict[str, float]:
     out = subprocess.run(
         [sys.executable, __file__, "--worker", method, op, str(mib), prefix],
-        env=env, capture_output=True, text=True, check=True, cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
     )
     row: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     return row
@@ -130,8 +136,12 @@ def main() -> None:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    aws = {"AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "bench",
-           "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
+    aws = {
+        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
     os.environ.update(aws)
     env = {**os.environ, "PYTHONPATH": ROOT}
     fsspec.filesystem("s3", skip_instance_cache=True).mkdir(BUCKET)
@@ -156,8 +166,10 @@ def _table(results: dict[tuple[str, str], list[dict[str, float]]], mib: int) -> 
             secs = statistics.median(r["seconds"] for r in rows)
             peak = max(r["peak_mib"] for r in rows)
             before = max(r["before_mib"] for r in rows)
-            print(f"{method + ' ' + op:12}{secs:10.2f}{mib / secs:8.0f}{secs / base:8.2f}x"
-                  f"{peak:9.0f}M{peak / mib:9.2f}x{before:7.0f}M")
+            print(
+                f"{method + ' ' + op:12}{secs:10.2f}{mib / secs:8.0f}{secs / base:8.2f}x"
+                f"{peak:9.0f}M{peak / mib:9.2f}x{before:7.0f}M"
+            )
 
 
 if __name__ == "__main__":

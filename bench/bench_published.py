@@ -56,8 +56,11 @@ def main(argv: list[str]) -> int:
         LAYER_CLASSES.setdefault(cls.class_name, cls)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        subprocess.run(["node", str(ROOT / "tools" / "published" / "goldens.js"), str(out), str(PACKAGES), *args.ids],
-                       check=True, cwd=ROOT)
+        subprocess.run(
+            ["node", str(ROOT / "tools" / "published" / "goldens.js"), str(out), str(PACKAGES), *args.ids],
+            check=True,
+            cwd=ROOT,
+        )
         ids = json.loads((out / "index.json").read_text())["models"]
         print(f"{'model':28s} {'layers':>6s} {'TF.js ms':>9s} {'pyweb ms':>9s} {'ratio':>6s} {'max ulp':>7s}")
         for model_id in ids:
@@ -73,8 +76,10 @@ def main(argv: list[str]) -> int:
             io = json.loads((folder / "io.json").read_text())
             worst = int(ulps(model.predict(_array(io["input"])), _array(io["output"])).max())
             tfjs, ours = min(timing["load_ms"]), min(times)
-            print(f"{model_id:28s} {timing['layers']:6d} {tfjs:9.1f} {ours:9.1f} {ours / tfjs:6.2f} {worst:7d}",
-                  flush=True)
+            print(
+                f"{model_id:28s} {timing['layers']:6d} {tfjs:9.1f} {ours:9.1f} {ours / tfjs:6.2f} {worst:7d}",
+                flush=True,
+            )
     return 0
 
 

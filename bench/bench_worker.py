@@ -77,7 +77,9 @@ def main() -> int:
                 spec = config.browsers[name]
                 browser = getattr(pw, spec.engine).launch(**spec.launch)
                 try:
-                    page = PyodidePage.open(browser, Target(spec, build), server.origin, {**config.timeouts, "run": 600})
+                    page = PyodidePage.open(
+                        browser, Target(spec, build), server.origin, {**config.timeouts, "run": 600}
+                    )
                     page.timeout = 600
                     worker = browser.new_context(**spec.context).new_page()
                     query = f"pyodide={quote(app.origin + '/pyodide/', safe='')}&bundle={quote(app.origin + '/bundle.zip', safe='')}"

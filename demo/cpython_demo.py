@@ -41,7 +41,10 @@ def report(scheme: str, action: str, nbytes: int, outcome: str) -> None:
 
 def same_weights(got: pyweb.ModelArtifacts, want: dict[str, np.ndarray], atol: float = 0.0) -> bool:
     decoded = pyweb.decode_weights(got.weight_data, got.weight_specs)
-    return list(decoded) == list(want) and all(np.allclose(decoded[k], want[k], rtol=0, atol=atol) if atol else np.array_equal(decoded[k], want[k]) for k in want)
+    return list(decoded) == list(want) and all(
+        np.allclose(decoded[k], want[k], rtol=0, atol=atol) if atol else np.array_equal(decoded[k], want[k])
+        for k in want
+    )
 
 
 def step(scheme: str, action: str, fn: Callable[[], tuple[Any, int, bool]]) -> Any:
@@ -78,7 +81,9 @@ def start_server(root: Path) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "pyweb", "serve", str(root), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -109,8 +114,15 @@ def tfjs_check(model_url: str, weights: dict[str, np.ndarray]) -> None:
     seen = step("tfjs", "TF.js 4.22 (Node) loads it over http, same weights", run)
     if seen and seen.get("predict"):
         tfjs_out = np.array(seen["predict"]["output"], np.float32)
-        step("tfjs", "TF.js predict(ones) == numpy forward pass", lambda: (
-            None, 0, np.allclose(tfjs_out, predict(weights, np.ones((1, 2), np.float32)), rtol=1e-5, atol=1e-6)))
+        step(
+            "tfjs",
+            "TF.js predict(ones) == numpy forward pass",
+            lambda: (
+                None,
+                0,
+                np.allclose(tfjs_out, predict(weights, np.ones((1, 2), np.float32)), rtol=1e-5, atol=1e-6),
+            ),
+        )
         print(f"           TF.js predict on ones: {[round(float(v), 4) for v in tfjs_out[0]]}")
 
 
@@ -122,30 +134,57 @@ def main() -> int:
     try:
         step("memory", "save + load memory://demo", lambda: round_trip("memory://demo", artifacts, weights))
         step("file", f"save + load file://{work}/plain", lambda: round_trip(f"file://{work}/plain", artifacts, weights))
-        step("file", "sharded save (shard_bytes=128) + load", lambda: round_trip(f"file://{work}/sharded", artifacts, weights, shard_bytes=128))
+        step(
+            "file",
+            "sharded save (shard_bytes=128) + load",
+            lambda: round_trip(f"file://{work}/sharded", artifacts, weights, shard_bytes=128),
+        )
         files = sorted(p.name for p in (work / "sharded").iterdir())
         print(f"           files: {', '.join(files)}")
-        step("file", "uint8-quantized save + load (error <= scale/2)", lambda: round_trip(
-            f"file://{work}/q8", artifacts, weights, atol=0.02, quantize="uint8"))
-        step("file", "integrity (sha256) save + load", lambda: round_trip(f"file://{work}/sha", artifacts, weights, integrity=True))
+        step(
+            "file",
+            "uint8-quantized save + load (error <= scale/2)",
+            lambda: round_trip(f"file://{work}/q8", artifacts, weights, atol=0.02, quantize="uint8"),
+        )
+        step(
+            "file",
+            "integrity (sha256) save + load",
+            lambda: round_trip(f"file://{work}/sha", artifacts, weights, integrity=True),
+        )
         (work / "served").mkdir()
         proc, base = start_server(work / "served")
         try:
             print(f"           pyweb serve {work / 'served'} -> {base}")
-            step("http", "multipart POST /upload/demo, GET model.json", lambda: round_trip(
-                f"{base}/upload/demo", artifacts, weights, load_url=f"{base}/models/demo/model.json"))
+            step(
+                "http",
+                "multipart POST /upload/demo, GET model.json",
+                lambda: round_trip(
+                    f"{base}/upload/demo", artifacts, weights, load_url=f"{base}/models/demo/model.json"
+                ),
+            )
             tfjs_check(f"{base}/models/demo/model.json", weights)
         finally:
             proc.terminate()
             proc.wait(timeout=10)
-        step("memory", "copy memory://demo -> file, move file -> memory://moved", lambda: (
-            pyweb.copy_model("memory://demo", f"file://{work}/copied"),
-            pyweb.move_model(f"file://{work}/copied", "memory://moved").weight_data_bytes or 0,
-            same_weights(pyweb.load("memory://moved"), weights) and not (work / "copied").exists(),
-        ))
+        step(
+            "memory",
+            "copy memory://demo -> file, move file -> memory://moved",
+            lambda: (
+                pyweb.copy_model("memory://demo", f"file://{work}/copied"),
+                pyweb.move_model(f"file://{work}/copied", "memory://moved").weight_data_bytes or 0,
+                same_weights(pyweb.load("memory://moved"), weights) and not (work / "copied").exists(),
+            ),
+        )
         listing = pyweb.list_models()
-        print("           list_models(): " + ", ".join(f"{url} ({info.weight_data_bytes} B)" for url, info in listing.items()))
-        step("memory", "remove memory://moved", lambda: (pyweb.remove_model("memory://moved"), 0, "memory://moved" not in pyweb.list_models()))
+        print(
+            "           list_models(): "
+            + ", ".join(f"{url} ({info.weight_data_bytes} B)" for url, info in listing.items())
+        )
+        step(
+            "memory",
+            "remove memory://moved",
+            lambda: (pyweb.remove_model("memory://moved"), 0, "memory://moved" not in pyweb.list_models()),
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     failed = [r for r in results if r[3] != "ok"]

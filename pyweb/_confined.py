@@ -174,7 +174,9 @@ def _open_at(name: str, flags: int, dir_fd: int, rel: str) -> int:
         # O_NOFOLLOW on a link fails with ELOOP (Linux) or EMLINK (BSD);
         # O_DIRECTORY through a link to a file with ENOTDIR.
         if stat.S_ISLNK(_lstat_at(name, dir_fd)):
-            raise OutsideFolderError(f"{rel!r} is a symbolic link; pyweb does not follow links in a model folder") from None
+            raise OutsideFolderError(
+                f"{rel!r} is a symbolic link; pyweb does not follow links in a model folder"
+            ) from None
         raise
 
 

@@ -128,8 +128,9 @@ class Session:
             url = target
         raise StorageError(f"{url}: more than {MAX_REDIRECTS} redirects", url=url)
 
-    async def _request(self, url: str, method: str, headers: dict[str, str], body: Any,
-                       limit: int | None) -> FetchResponse:
+    async def _request(
+        self, url: str, method: str, headers: dict[str, str], body: Any, limit: int | None
+    ) -> FetchResponse:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise StorageError(f"cannot fetch {url!r}: only absolute http:// and https:// URLs", url=url)
@@ -229,13 +230,15 @@ async def _connect(route: _Route, url: str) -> _Connection:
     try:
         if route.proxy is None or not tls:
             ssl = _tls_context() if tls else None
-            _, conn = await loop.create_connection(_Connection, host, port, ssl=ssl,
-                                                   server_hostname=route.host if tls else None)
+            _, conn = await loop.create_connection(
+                _Connection, host, port, ssl=ssl, server_hostname=route.host if tls else None
+            )
             return conn
         _, conn = await loop.create_connection(_Connection, host, port)
     except OSError as exc:  # ssl.SSLError included
-        raise StorageError(f"cannot connect to {url}" + (f" through proxy {host}:{port}" if route.proxy else "")
-                           + f": {exc}", url=url) from exc
+        raise StorageError(
+            f"cannot connect to {url}" + (f" through proxy {host}:{port}" if route.proxy else "") + f": {exc}", url=url
+        ) from exc
     try:
         await _tunnel(conn, route, url)
         transport = await loop.start_tls(conn.transport, conn, _tls_context(), server_hostname=route.host)
@@ -298,8 +301,9 @@ def _head(method: str, parts: Any, headers: dict[str, str], body: list[memoryvie
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
-async def _exchange(conn: _Connection, head: bytes, body: list[memoryview], method: str, url: str,
-                    limit: int | None) -> tuple[FetchResponse, bool]:
+async def _exchange(
+    conn: _Connection, head: bytes, body: list[memoryview], method: str, url: str, limit: int | None
+) -> tuple[FetchResponse, bool]:
     """Send one request and read its reply; also says whether the connection can be kept."""
     try:
         conn.write(head)

@@ -33,7 +33,10 @@ class ServerThread:
     def start(self) -> None:
         if self._thread is None:
             self._thread = threading.Thread(
-                target=self.httpd.serve_forever, kwargs={"poll_interval": self.poll_interval}, name=self.name, daemon=True
+                target=self.httpd.serve_forever,
+                kwargs={"poll_interval": self.poll_interval},
+                name=self.name,
+                daemon=True,
             )
             self._thread.start()
 

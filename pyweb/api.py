@@ -175,9 +175,7 @@ class ModelListing(dict):  # type: ignore[type-arg]
 
 def _left_out(listing: ModelListing, scheme: str, exc: BaseException) -> None:
     listing.unreachable[scheme] = f"{type(exc).__name__}: {exc}"
-    warnings.warn(
-        f"{scheme}:// was not listed: {type(exc).__name__}: {exc}", StoreUnavailableWarning, stacklevel=3
-    )
+    warnings.warn(f"{scheme}:// was not listed: {type(exc).__name__}: {exc}", StoreUnavailableWarning, stacklevel=3)
 
 
 async def _alist(stores: list[tuple[str, ModelStore]], unreachable: dict[str, str], tolerant: bool) -> ModelListing:
@@ -217,7 +215,9 @@ async def aremove_model(url: str, **options: Any) -> ModelArtifactsInfo:
     return await _store_for(parsed, options).aremove_model(parsed.path)
 
 
-def copy_model(src: str, dst: str, *, src_options: dict[str, Any] | None = None, dst_options: dict[str, Any] | None = None) -> ModelArtifactsInfo:
+def copy_model(
+    src: str, dst: str, *, src_options: dict[str, Any] | None = None, dst_options: dict[str, Any] | None = None
+) -> ModelArtifactsInfo:
     """Copy the model at ``src`` to ``dst`` (any two schemes); returns the new info.
 
     ``src_options``/``dst_options`` go to the two handlers (e.g. headers).
@@ -239,7 +239,9 @@ async def acopy_model(
     return (await target.asave(_checked(await source.aload(), source))).model_artifacts_info
 
 
-def move_model(src: str, dst: str, *, src_options: dict[str, Any] | None = None, dst_options: dict[str, Any] | None = None) -> ModelArtifactsInfo:
+def move_model(
+    src: str, dst: str, *, src_options: dict[str, Any] | None = None, dst_options: dict[str, Any] | None = None
+) -> ModelArtifactsInfo:
     """Move a model: copy, verify the copy loads identically, then delete ``src``.
 
     Unlike TF.js, the source is never deleted before the copy is safe, so a
@@ -290,7 +292,9 @@ def _checked(artifacts: ModelArtifacts, handler: Handler) -> ModelArtifacts:
     return check_artifacts(artifacts, url=handler.url or None)
 
 
-def _prepare_save(obj: Any, url: str | Handler, quantize: str | None, options: dict[str, Any]) -> tuple[Handler, ModelArtifacts]:
+def _prepare_save(
+    obj: Any, url: str | Handler, quantize: str | None, options: dict[str, Any]
+) -> tuple[Handler, ModelArtifacts]:
     artifacts = _as_artifacts(obj)
     if quantize is not None:
         from .weights import quantize_artifacts
@@ -317,7 +321,9 @@ def _as_artifacts(obj: Any) -> ModelArtifacts:
     return artifacts
 
 
-def _pair(src: str, dst: str, src_options: dict[str, Any] | None, dst_options: dict[str, Any] | None) -> tuple[Handler, Handler]:
+def _pair(
+    src: str, dst: str, src_options: dict[str, Any] | None, dst_options: dict[str, Any] | None
+) -> tuple[Handler, Handler]:
     if src == dst:
         raise InvalidURLError(f"source and destination are the same: {src!r}")
     source = _handler(src, "load", dict(src_options or {}))
@@ -335,7 +341,9 @@ def _verify_copy(original: ModelArtifacts, copy: ModelArtifacts, dst: str) -> No
         and original.model_topology == copy.model_topology
     )
     if not same:
-        raise CorruptModelError(f"the copy at {dst} does not match the source; the source was kept", part="model", url=dst)
+        raise CorruptModelError(
+            f"the copy at {dst} does not match the source; the source was kept", part="model", url=dst
+        )
 
 
 def _same_bytes(a: WeightData | None, b: WeightData | None) -> bool:

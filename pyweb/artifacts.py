@@ -136,6 +136,7 @@ def info_from_json(doc: Any, *, part: str = "modelArtifactsInfo", url: str | Non
         ``doc`` is not an object, its date is not an ISO date, or a byte
         count is not a non-negative integer (``.part`` is ``part``).
     """
+
     def bad(why: str) -> CorruptModelError:
         return CorruptModelError(f"{part}{_at(url)} {why}", part=part, url=url)
 
@@ -164,7 +165,6 @@ def info_from_json(doc: Any, *, part: str = "modelArtifactsInfo", url: str | Non
     )
 
 
-
 def require_json_topology(artifacts: ModelArtifacts, where: str) -> None:
     """Refuse a binary (GraphDef) topology: model.json and TF.js's stores hold JSON ones only.
 
@@ -184,7 +184,9 @@ def require_json_topology(artifacts: ModelArtifacts, where: str) -> None:
     pyweb.errors.ArtifactError: memory:// cannot save a binary (GraphDef) model topology; only JSON topologies can be saved
     """
     if isinstance(artifacts.model_topology, (bytes, bytearray, memoryview)):
-        raise ArtifactError(f"{where} cannot save a binary (GraphDef) model topology; only JSON topologies can be saved")
+        raise ArtifactError(
+            f"{where} cannot save a binary (GraphDef) model topology; only JSON topologies can be saved"
+        )
 
 
 # -- model.json ----------------------------------------------------------------
@@ -259,7 +261,9 @@ def _put_head(doc: dict[str, Any], artifacts: ModelArtifacts) -> None:
             doc[key] = None
 
 
-def _manifest(artifacts: ModelArtifacts, manifest: list[dict[str, Any]] | list[str] | None) -> list[dict[str, Any]] | None:
+def _manifest(
+    artifacts: ModelArtifacts, manifest: list[dict[str, Any]] | list[str] | None
+) -> list[dict[str, Any]] | None:
     if manifest is None:
         return None
     if all(isinstance(p, str) for p in manifest):
@@ -289,7 +293,9 @@ def from_model_json(text: str | bytes) -> ModelArtifacts:
     return parse_model_json(text)[0]
 
 
-def parse_model_json(text: str | BytesLike, *, url: str | None = None) -> tuple[ModelArtifacts, list[dict[str, Any]] | None]:
+def parse_model_json(
+    text: str | BytesLike, *, url: str | None = None
+) -> tuple[ModelArtifacts, list[dict[str, Any]] | None]:
     """Like :func:`from_model_json`, and also return the weights manifest."""
     doc = _load_json(text, url)
     manifest = doc.get("weightsManifest")
@@ -347,6 +353,7 @@ def embed_weights(model_json: bytes, data: WeightData | None) -> bytes:
         raise ArtifactError("embed_weights needs the compact model.json text of to_model_json()")
     encoded = base64.b64encode(join_weight_data(data))  # one buffer: encoded in place, not copied first
     return b"".join((model_json[:-1], b',"', EMBEDDED_WEIGHTS_KEY.encode(), b'":"', encoded, b'"}'))
+
 
 def _load_json(text: str | BytesLike, url: str | None) -> dict[str, Any]:
     doc = load_json(text, part=MODEL_JSON, url=url)

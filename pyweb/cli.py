@@ -129,15 +129,23 @@ def _parser() -> argparse.ArgumentParser:
         "--cors", metavar="ORIGIN", default="*", help="Access-Control-Allow-Origin (default: %(default)s)"
     )
     cors.add_argument("--no-cors", dest="cors", action="store_const", const=None, help="send no CORS headers")
-    p.add_argument("--token", metavar="T", help="require 'Authorization: Bearer T' on every request (but CORS preflights)")
+    p.add_argument(
+        "--token", metavar="T", help="require 'Authorization: Bearer T' on every request (but CORS preflights)"
+    )
     p.add_argument("--max-body", type=_positive_int, metavar="BYTES", help="largest upload accepted (default: 1 GiB)")
     p.set_defaults(run=_serve)
 
     p = sub.add_parser("lite", help="build a JupyterLite site with pyweb preinstalled (and serve it)")
     p.add_argument("--output", metavar="DIR", default=".lite/site", help="where the site goes (default: %(default)s)")
-    p.add_argument("--pyodide-dir", metavar="DIR", help="a full Pyodide 0.27 (default: the checkout's, from the config)")
-    p.add_argument("--wheels", metavar="DIR", help="extra wheels for the kernel (default: the checkout's .assets/lite-wheels)")
-    p.add_argument("--notebook", metavar="IPYNB", action="append", help="notebooks to include (default: pyweb's example)")
+    p.add_argument(
+        "--pyodide-dir", metavar="DIR", help="a full Pyodide 0.27 (default: the checkout's, from the config)"
+    )
+    p.add_argument(
+        "--wheels", metavar="DIR", help="extra wheels for the kernel (default: the checkout's .assets/lite-wheels)"
+    )
+    p.add_argument(
+        "--notebook", metavar="IPYNB", action="append", help="notebooks to include (default: pyweb's example)"
+    )
     p.add_argument("--serve", action="store_true", help="then serve the site on 127.0.0.1 until Ctrl-C")
     p.add_argument("--port", type=int, default=8765, help="with --serve (default: %(default)s)")
     p.set_defaults(run=_lite)
@@ -148,7 +156,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--pyodide", metavar="URL", help="load Pyodide from this indexURL (e.g. a CDN) instead of locally")
     p.add_argument("--pyodide-dir", metavar="DIR", help="a local Pyodide 0.27.7 (default: from the config)")
     p.add_argument("--page-dir", metavar="DIR", help="the folder holding index.html (default: the packaged page)")
-    p.add_argument("--config", metavar="PATH", help="browser config (default: the checkout's, else pyweb.demo.browsers)")
+    p.add_argument(
+        "--config", metavar="PATH", help="browser config (default: the checkout's, else pyweb.demo.browsers)"
+    )
     p.add_argument("--headless", action="store_true", help="click through every action in a headless browser")
     p.add_argument("--browser", choices=["chromium", "firefox"], default="chromium", help="with --headless")
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="with --headless: the whole walkthrough's budget")
@@ -171,13 +181,20 @@ def _storage_options_parser() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("object stores (s3://, gs://, az://, fsspec://URL)")
     group.add_argument(
-        "-o", "--storage-option", dest="storage_option", metavar="KEY=VALUE", action="append", default=[],
+        "-o",
+        "--storage-option",
+        dest="storage_option",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
         type=_storage_option,
         help="an fsspec storage option for every object-store URL here (repeatable); VALUE is JSON when it "
         "parses as JSON (true, 3, {...}), else a string; KEY may be dotted: client_kwargs.region_name=eu-west-1",
     )
     group.add_argument(
-        "--storage-options-json", metavar="JSON", type=_storage_options_json,
+        "--storage-options-json",
+        metavar="JSON",
+        type=_storage_options_json,
         help="the storage options as one JSON object; -o options are applied on top",
     )
     return parent
@@ -409,8 +426,9 @@ def _lite(args: argparse.Namespace) -> int:
     notebooks = [Path(n) for n in args.notebook] if args.notebook else [lite.EXAMPLE_NOTEBOOK]
     with tempfile.TemporaryDirectory(prefix="pyweb-wheel-") as tmp:
         wheel = lite.build_wheel(checkout, Path(tmp))
-        site = lite.build_site(Path(args.output), pyodide_dir=pyodide, wheels=[wheel, *extra], notebooks=notebooks,
-                               files=files)
+        site = lite.build_site(
+            Path(args.output), pyodide_dir=pyodide, wheels=[wheel, *extra], notebooks=notebooks, files=files
+        )
     print(f"built a JupyterLite site with pyweb in {site}")
     if not args.serve:
         print(f"serve it over http (pyweb lite --serve), then open notebooks/index.html?path={notebooks[0].name}")
@@ -497,6 +515,7 @@ def _bar(desc: str, supported: bool) -> Iterator[Callable[[float], None] | None]
     bar = tqdm(
         total=1000, desc=desc, leave=False, file=sys.stderr, bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}"
     )
+
     def advance(fraction: float) -> None:
         bar.update(max(0, round(fraction * 1000) - bar.n))
 
@@ -506,7 +525,9 @@ def _bar(desc: str, supported: bool) -> Iterator[Callable[[float], None] | None]
         bar.close()
 
 
-def _table(header: list[str], rows: Sequence[tuple[str, ...]], out: Any, *, right: AbstractSet[int] = frozenset()) -> None:
+def _table(
+    header: list[str], rows: Sequence[tuple[str, ...]], out: Any, *, right: AbstractSet[int] = frozenset()
+) -> None:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         cells = [str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(row, widths))]

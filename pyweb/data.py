@@ -72,8 +72,17 @@ class ModelArtifacts:
             value = getattr(self, name)
             if value is not None:
                 parts.append(f"{name}={value!r:.60}")
-        extras = [n for n in ("training_config", "signature", "user_defined_metadata", "model_initializer",
-                              "initializer_signature") if getattr(self, n) is not None]
+        extras = [
+            n
+            for n in (
+                "training_config",
+                "signature",
+                "user_defined_metadata",
+                "model_initializer",
+                "initializer_signature",
+            )
+            if getattr(self, n) is not None
+        ]
         if extras:
             parts.append(f"also={','.join(extras)}")
         return f"ModelArtifacts({', '.join(parts)})"

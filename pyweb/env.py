@@ -26,8 +26,7 @@ IN_PYODIDE = "_pyodide_core" in sys.modules or sys.platform == "emscripten"
 _installed: dict[str, Any] = {}
 
 _HINT = (
-    "{what} exists only in a browser; in CPython call pyweb.emulation.install() first "
-    "(or pass {arg}= to the handler)"
+    "{what} exists only in a browser; in CPython call pyweb.emulation.install() first (or pass {arg}= to the handler)"
 )
 
 

@@ -222,4 +222,3 @@ class PyWebWarning(UserWarning):
 
 class StoreUnavailableWarning(PyWebWarning):
     """``list_models()`` left out a store that exists here but could not be listed."""
-

@@ -50,22 +50,30 @@ class Handler:
     def save(self, artifacts: ModelArtifacts) -> SaveResult:
         if overrides(self, "asave", Handler):
             return run_twin(self.asave(artifacts), twin="asave")
-        raise OperationNotSupportedError(f"{type(self).__name__} cannot save ({self.url or 'this scheme'} is load-only)")
+        raise OperationNotSupportedError(
+            f"{type(self).__name__} cannot save ({self.url or 'this scheme'} is load-only)"
+        )
 
     def load(self) -> ModelArtifacts:
         if overrides(self, "aload", Handler):
             return run_twin(self.aload(), twin="aload")
-        raise OperationNotSupportedError(f"{type(self).__name__} cannot load ({self.url or 'this scheme'} is save-only)")
+        raise OperationNotSupportedError(
+            f"{type(self).__name__} cannot load ({self.url or 'this scheme'} is save-only)"
+        )
 
     async def asave(self, artifacts: ModelArtifacts) -> SaveResult:
         if overrides(self, "save", Handler):
             return self.save(artifacts)
-        raise OperationNotSupportedError(f"{type(self).__name__} cannot save ({self.url or 'this scheme'} is load-only)")
+        raise OperationNotSupportedError(
+            f"{type(self).__name__} cannot save ({self.url or 'this scheme'} is load-only)"
+        )
 
     async def aload(self) -> ModelArtifacts:
         if overrides(self, "load", Handler):
             return self.load()
-        raise OperationNotSupportedError(f"{type(self).__name__} cannot load ({self.url or 'this scheme'} is save-only)")
+        raise OperationNotSupportedError(
+            f"{type(self).__name__} cannot load ({self.url or 'this scheme'} is save-only)"
+        )
 
     @property
     def can_save(self) -> bool:

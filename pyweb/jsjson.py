@@ -174,13 +174,10 @@ def js_iso(when: _dt.datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
-
 def parse_js_iso(text: str) -> _dt.datetime:
     """Parse ``Date.toISOString()`` output into an aware UTC datetime."""
     when = _dt.datetime.fromisoformat(text)  # Python 3.11+ reads the trailing "Z"
     return when if when.tzinfo is not None else when.replace(tzinfo=_dt.UTC)
-
-
 
 
 #: Deepest nesting of objects and arrays pyweb reads from a stored model (Keras and

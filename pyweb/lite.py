@@ -112,12 +112,21 @@ def build_site(
         (lite / "overrides.json").write_text(json.dumps(_OVERRIDES, indent=2))
         if output.exists():
             shutil.rmtree(output)
-        command = [sys.executable, "-m", "jupyterlite_core", "build", "--contents", str(contents),
-                   "--output-dir", str(output)]
+        command = [
+            sys.executable,
+            "-m",
+            "jupyterlite_core",
+            "build",
+            "--contents",
+            str(contents),
+            "--output-dir",
+            str(output),
+        ]
         for wheel in wheels:
             command += ["--piplite-wheels", str(Path(wheel).resolve())]
-        done = subprocess.run(command, cwd=lite, capture_output=True, text=True,
-                              env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        done = subprocess.run(
+            command, cwd=lite, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"}
+        )
         if done.returncode:
             raise subprocess.CalledProcessError(done.returncode, command, done.stdout, done.stderr)
     return output

@@ -134,7 +134,9 @@ class IDBWholeOperations(Protocol):
         self, name: str, version: int, stores: Sequence[tuple[str, str]], puts: Sequence[tuple[str, dict[str, Any]]]
     ) -> None: ...
 
-    async def get_record(self, name: str, version: int, stores: Sequence[tuple[str, str]], store: str, key: str) -> Any: ...
+    async def get_record(
+        self, name: str, version: int, stores: Sequence[tuple[str, str]], store: str, key: str
+    ) -> Any: ...
 
     async def get_all_records(
         self, name: str, version: int, stores: Sequence[tuple[str, str]], store: str

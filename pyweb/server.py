@@ -228,7 +228,12 @@ def serve(
     Prints the URL on start; ``log`` defaults to request lines on stderr.
     """
     server = ModelServer(
-        root, host=host, port=port, cors_origin=cors_origin, token=token, max_body_bytes=max_body_bytes,
+        root,
+        host=host,
+        port=port,
+        cors_origin=cors_origin,
+        token=token,
+        max_body_bytes=max_body_bytes,
         log=log if log is not None else _stderr,
     )
     print(f"pyweb serving {server.root} at {server.url}", flush=True)
@@ -444,8 +449,9 @@ class _Handler(BaseHTTPRequestHandler):
         segments = name.split("/")
         if not name or len(name) > _MAX_NAME or not all(_SEGMENT.fullmatch(s) for s in segments):
             raise RequestError(
-                400, f"invalid model name {name[:80]!r}: use '/'-separated [A-Za-z0-9._-] segments of at most 255 "
-                f"characters, {_MAX_NAME} in all"
+                400,
+                f"invalid model name {name[:80]!r}: use '/'-separated [A-Za-z0-9._-] segments of at most 255 "
+                f"characters, {_MAX_NAME} in all",
             )
         target = (self.app.root / Path(*segments)).resolve()
         if target == self.app.root or not target.is_relative_to(self.app.root):

@@ -21,7 +21,9 @@ def shard_paths(count: int, group: int = 1) -> list[str]:
 
 def check_shard_bytes(shard_bytes: int | None) -> int | None:
     """Validate a ``shard_bytes`` option: None or a positive int (not a bool)."""
-    if shard_bytes is not None and (isinstance(shard_bytes, bool) or not isinstance(shard_bytes, int) or shard_bytes <= 0):
+    if shard_bytes is not None and (
+        isinstance(shard_bytes, bool) or not isinstance(shard_bytes, int) or shard_bytes <= 0
+    ):
         raise ValueError(f"shard_bytes must be a positive integer, not {shard_bytes!r}")
     return shard_bytes
 

@@ -55,4 +55,3 @@ __all__ = [
     "join_weight_data",
     "weight_data_nbytes",
 ]
-

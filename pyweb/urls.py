@@ -60,7 +60,9 @@ def parse_url(url: str | ModelURL, *, default_scheme: str | None = None, allow_e
     match = _SCHEME.match(url)
     if match is None:
         if default_scheme is None:
-            raise InvalidURLError(f"{url!r} has no scheme; write it as 'scheme://path', e.g. 'file://{url or 'model-dir'}'")
+            raise InvalidURLError(
+                f"{url!r} has no scheme; write it as 'scheme://path', e.g. 'file://{url or 'model-dir'}'"
+            )
         if not url.strip():
             raise InvalidURLError("the model URL is empty")
         return ModelURL(default_scheme, url)

@@ -66,7 +66,9 @@ QUANT_DTYPES: Mapping[str, DTypeInfo] = MappingProxyType(
 _FROM_NUMPY = {
     **dict.fromkeys(["float16", "float32", "float64"], "float32"),
     **dict.fromkeys(["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"], "int32"),
-    "bool": "bool", "complex64": "complex64", "complex128": "complex64",
+    "bool": "bool",
+    "complex64": "complex64",
+    "complex128": "complex64",
 }
 _QUANT_MAX = {"uint8": 255, "uint16": 65535}
 _LEN = 4  # bytes in a string element's length prefix
@@ -168,10 +170,13 @@ def _normalize(np: Any, name: str, value: Any) -> tuple[str, Any]:
     dtype = _FROM_NUMPY.get(arr.dtype.name)
     if dtype is None:
         raise _unsupported(name, arr.dtype.name, "use float32, int32, bool, complex64 or str")
-    if dtype == "int32" and arr.dtype.itemsize >= 4 and arr.size and (
-        int(arr.min()) < -(2**31) or int(arr.max()) >= 2**31
+    if (
+        dtype == "int32"
+        and arr.dtype.itemsize >= 4
+        and arr.size
+        and (int(arr.min()) < -(2**31) or int(arr.max()) >= 2**31)
     ):
-            raise _unsupported(name, arr.dtype.name, "its values do not fit int32, which is how TF.js stores integers")
+        raise _unsupported(name, arr.dtype.name, "its values do not fit int32, which is how TF.js stores integers")
     return dtype, arr
 
 
@@ -353,8 +358,13 @@ def _joined(data: Any) -> memoryview:
 
 def _readable(data: Any, specs: Any) -> Any:
     """``data`` to walk ``specs`` over: several shards stay apart unless a string weight needs them joined."""
-    if (isinstance(data, (list, tuple)) and len(data) > 1 and isinstance(specs, (list, tuple))
-            and not any(_is_string(s) for s in specs) and all(_is_buffer(p) for p in data)):
+    if (
+        isinstance(data, (list, tuple))
+        and len(data) > 1
+        and isinstance(specs, (list, tuple))
+        and not any(_is_string(s) for s in specs)
+        and all(_is_buffer(p) for p in data)
+    ):
         return _Pieces(data)
     return _joined(data)
 

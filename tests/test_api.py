@@ -80,7 +80,9 @@ def test_save_accepts_objects_with_to_artifacts():
 def test_save_with_quantize_stores_quantized_weights():
     w = np.linspace(-1, 1, 100, dtype=np.float32)
     data, specs = pyweb.encode_weights({"w": w, "i": np.arange(3, dtype=np.int32)})
-    pyweb.save(pyweb.ModelArtifacts(model_topology={}, weight_specs=specs, weight_data=data), "memory://q", quantize="uint8")
+    pyweb.save(
+        pyweb.ModelArtifacts(model_topology={}, weight_specs=specs, weight_data=data), "memory://q", quantize="uint8"
+    )
     got = pyweb.load("memory://q")
     assert got.weight_specs[0]["quantization"]["dtype"] == "uint8"
     assert got.weight_bytes().nbytes == 100 + 12

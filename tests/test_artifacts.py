@@ -65,13 +65,25 @@ def test_node_layout_puts_manifest_second_and_drops_nothing():
     art.model_initializer = {"i": 1}
     keys = list(json.loads(to_model_json(art, ["weights.bin"], layout="node")))
     assert keys == [
-        "modelTopology", "weightsManifest", "format", "generatedBy", "convertedBy",
-        "trainingConfig", "userDefinedMetadata", "modelInitializer",
+        "modelTopology",
+        "weightsManifest",
+        "format",
+        "generatedBy",
+        "convertedBy",
+        "trainingConfig",
+        "userDefinedMetadata",
+        "modelInitializer",
     ]
     browser = list(json.loads(to_model_json(art, ["./model.weights.bin"])))
     assert browser == [
-        "modelTopology", "format", "generatedBy", "convertedBy", "weightsManifest",
-        "userDefinedMetadata", "modelInitializer", "trainingConfig",
+        "modelTopology",
+        "format",
+        "generatedBy",
+        "convertedBy",
+        "weightsManifest",
+        "userDefinedMetadata",
+        "modelInitializer",
+        "trainingConfig",
     ]
 
 
@@ -97,8 +109,14 @@ def test_manifest_groups_are_kept_and_flattened():
 
 @pytest.mark.parametrize(
     "text",
-    ["not json", "[1,2]", "{}", '{"modelTopology":{},"weightsManifest":{"paths":1}}',
-     '{"weightsManifest":[{"paths":["a"],"weights":[{"name":"x"}]}]}', b"\xff\xfe"],
+    [
+        "not json",
+        "[1,2]",
+        "{}",
+        '{"modelTopology":{},"weightsManifest":{"paths":1}}',
+        '{"weightsManifest":[{"paths":["a"],"weights":[{"name":"x"}]}]}',
+        b"\xff\xfe",
+    ],
 )
 def test_malformed_model_json(text):
     with pytest.raises(CorruptModelError) as exc:
@@ -116,10 +134,24 @@ def test_binary_topology_cannot_be_written():
 @pytest.mark.parametrize(
     "value, text",
     [
-        (1.0, "1"), (-0.0, "0"), (1e-7, "1e-7"), (1e-6, "0.000001"), (0.00001, "0.00001"), (1e20, "100000000000000000000"),
-        (1e21, "1e+21"), (1.5e-7, "1.5e-7"), (0.1, "0.1"), (123.456e5, "12345600"), (5e-324, "5e-324"),
-        (1.7976931348623157e308, "1.7976931348623157e+308"), (float("nan"), "null"), (float("-inf"), "null"),
-        (2**53 + 1, "9007199254740992"), (True, "true"), (None, "null"), (-12, "-12"),
+        (1.0, "1"),
+        (-0.0, "0"),
+        (1e-7, "1e-7"),
+        (1e-6, "0.000001"),
+        (0.00001, "0.00001"),
+        (1e20, "100000000000000000000"),
+        (1e21, "1e+21"),
+        (1.5e-7, "1.5e-7"),
+        (0.1, "0.1"),
+        (123.456e5, "12345600"),
+        (5e-324, "5e-324"),
+        (1.7976931348623157e308, "1.7976931348623157e+308"),
+        (float("nan"), "null"),
+        (float("-inf"), "null"),
+        (2**53 + 1, "9007199254740992"),
+        (True, "true"),
+        (None, "null"),
+        (-12, "-12"),
     ],
 )
 def test_js_numbers(value, text):
@@ -130,7 +162,7 @@ def test_js_object_key_order_and_strings():
     assert js_dumps({"b": 1, "2": 2, "a": 3, "1": 4, "01": 5, "4294967295": 6}) == (
         '{"1":4,"2":2,"b":1,"a":3,"01":5,"4294967295":6}'
     )
-    assert js_dumps("q\"b\\n\n\t\x01\x1f\x7f\u2028/é😀") == '"q\\"b\\\\n\\n\\t\\u0001\\u001f\x7f\u2028/é😀"'
+    assert js_dumps('q"b\\n\n\t\x01\x1f\x7f\u2028/é😀') == '"q\\"b\\\\n\\n\\t\\u0001\\u001f\x7f\u2028/é😀"'
     assert js_dumps("\ud800x") == '"\\ud800x"'
     assert js_dumps("\ud83d\ude00") == '"😀"'  # a surrogate pair held as two code points
 
@@ -151,6 +183,7 @@ def test_unicode_byte_counts():
 
 def test_shards():
     assert shard_paths(3) == ["group1-shard1of3.bin", "group1-shard2of3.bin", "group1-shard3of3.bin"]
+
     def joined(pieces):
         return [b"".join(bytes(v) for v in piece) for piece in pieces]
 

@@ -67,7 +67,9 @@ def test_a_plain_function_factory_declares_nothing() -> None:
         pyweb.list_models("plainfn://")
 
 
-def test_the_cli_refuses_options_the_handler_does_not_declare(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_cli_refuses_options_the_handler_does_not_declare(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from pyweb.cli import main
 
     pyweb.save(make_artifacts(), f"file://{tmp_path}/m")

@@ -250,9 +250,25 @@ def test_headless_with_an_unknown_browser_is_one_line_exit_2(capsys, page_dir, p
     # The repository's config minus Chromium.
     source = Path(__file__).resolve().parents[1] / "playwright.config.py"
     config = tmp_path / "playwright.config.py"
-    config.write_text(source.read_text() + '\nBROWSERS.pop("chromium")\nTARGETS = [t for t in TARGETS if t[0] != "chromium"]\n')
-    code = main(["demo", "--headless", "--browser", "chromium", "--page-dir", str(page_dir),
-                 "--pyodide-dir", str(pyodide_dir), "--config", str(config)])
+    config.write_text(
+        source.read_text() + '\nBROWSERS.pop("chromium")\nTARGETS = [t for t in TARGETS if t[0] != "chromium"]\n'
+    )
+    code = main(
+        [
+            "demo",
+            "--headless",
+            "--browser",
+            "chromium",
+            "--page-dir",
+            str(page_dir),
+            "--pyodide-dir",
+            str(pyodide_dir),
+            "--config",
+            str(config),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2, err
-    assert err.startswith("pyweb: error: RuntimeError: no browser 'chromium'") and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("pyweb: error: RuntimeError: no browser 'chromium'") and len(err.strip().splitlines()) == 1, (
+        err
+    )

@@ -19,13 +19,24 @@ MODULES = sorted(m.name for m in pkgutil.walk_packages(pyweb.__path__, "pyweb.")
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name):
     module = importlib.import_module(name)
-    result = doctest.testmod(module, extraglobs={"pyweb": pyweb, "np": np}, report=True,
-                             optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testmod(
+        module,
+        extraglobs={"pyweb": pyweb, "np": np},
+        report=True,
+        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+    )
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples in {name} failed (printed above)"
 
 
 def test_the_examples_are_many():
     # A guard against collecting nothing: most public functions carry an example.
-    attempted = sum(doctest.testmod(importlib.import_module(n), extraglobs={"pyweb": pyweb, "np": np},
-                                    report=False, optionflags=doctest.ELLIPSIS).attempted for n in MODULES)
+    attempted = sum(
+        doctest.testmod(
+            importlib.import_module(n),
+            extraglobs={"pyweb": pyweb, "np": np},
+            report=False,
+            optionflags=doctest.ELLIPSIS,
+        ).attempted
+        for n in MODULES
+    )
     assert attempted >= 60

@@ -69,13 +69,17 @@ def test_install_engine_picks_the_accounting():
 def test_a_failed_save_keeps_the_old_model_under_webkit_accounting():
     with install(engine="webkit") as em:
         pyweb.save(make_artifacts(1, n=3), "localstorage://m")
-        before = {em.local_storage.key(i): em.local_storage.getItem(em.local_storage.key(i))
-                  for i in range(em.local_storage.length)}
+        before = {
+            em.local_storage.key(i): em.local_storage.getItem(em.local_storage.key(i))
+            for i in range(em.local_storage.length)
+        }
         # Room for the same model in UTF-16 units, not in WebKit's bytes: the metadata holds CJK.
         em.local_storage.setItem("filler", "f" * (em.local_storage.remaining_units - 6 - 10))
         with pytest.raises(QuotaExceededError):
             pyweb.save(make_artifacts(2, n=40), "localstorage://m")
-        after = {em.local_storage.key(i): em.local_storage.getItem(em.local_storage.key(i))
-                 for i in range(em.local_storage.length)}
+        after = {
+            em.local_storage.key(i): em.local_storage.getItem(em.local_storage.key(i))
+            for i in range(em.local_storage.length)
+        }
         after.pop("filler")
         assert after == before

@@ -57,7 +57,10 @@ def test_tree_matches_docstring():
     [
         (errors.StorageError("m", url="u"), {"url": "u"}),
         (errors.ModelNotFoundError("m", url="u"), {"url": "u"}),
-        (errors.QuotaExceededError("m", url="u", requested_bytes=5, available_bytes=3), {"requested_bytes": 5, "available_bytes": 3}),
+        (
+            errors.QuotaExceededError("m", url="u", requested_bytes=5, available_bytes=3),
+            {"requested_bytes": 5, "available_bytes": 3},
+        ),
         (errors.HTTPStatusError("m", url="u", status=404), {"status": 404, "url": "u"}),
         (errors.CorruptModelError("m", part="model.json", url="u"), {"part": "model.json"}),
         (errors.UnsupportedDTypeError("m", dtype="int16", name="w"), {"dtype": "int16", "name": "w"}),
@@ -80,10 +83,16 @@ def test_every_error_pickles_through_the_one_reduce():
     for cls in [*all_errors(), PyodideError]:
         assert "__reduce__" not in vars(cls) or cls is errors.PicklesAttributes, cls
     samples = [
-        (errors.UnsupportedLayerError("m", layer_class="LSTM", option="unroll"), {"layer_class": "LSTM", "option": "unroll"}),
+        (
+            errors.UnsupportedLayerError("m", layer_class="LSTM", option="unroll"),
+            {"layer_class": "LSTM", "option": "unroll"},
+        ),
         (errors.WeightMismatchError("m", reason="shape", names=["w"]), {"reason": "shape", "names": ["w"]}),
         (errors.RequestTimeoutError("m", url="u", timeout=2.5), {"url": "u", "timeout": 2.5}),
-        (PyodideError("KeyError", "m", "tb", mro=["KeyError"], target="t"), {"type_name": "KeyError", "mro": ["KeyError"]}),
+        (
+            PyodideError("KeyError", "m", "tb", mro=["KeyError"], target="t"),
+            {"type_name": "KeyError", "mro": ["KeyError"]},
+        ),
     ]
     for err, attrs in samples:
         back = pickle.loads(pickle.dumps(err))

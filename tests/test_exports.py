@@ -11,10 +11,28 @@ def test_all_is_sorted_and_complete():
 
 def test_public_api_names():
     for name in [
-        "save", "asave", "load", "aload", "list_models", "alist_models", "copy_model", "acopy_model",
-        "move_model", "amove_model", "remove_model", "aremove_model", "to_model_json", "from_model_json",
-        "encode_weights", "decode_weights", "from_memory", "with_save_handler", "register_handler",
-        "ModelArtifacts", "SaveResult", "ModelArtifactsInfo",
+        "save",
+        "asave",
+        "load",
+        "aload",
+        "list_models",
+        "alist_models",
+        "copy_model",
+        "acopy_model",
+        "move_model",
+        "amove_model",
+        "remove_model",
+        "aremove_model",
+        "to_model_json",
+        "from_model_json",
+        "encode_weights",
+        "decode_weights",
+        "from_memory",
+        "with_save_handler",
+        "register_handler",
+        "ModelArtifacts",
+        "SaveResult",
+        "ModelArtifactsInfo",
     ]:
         assert name in pyweb.__all__
 

@@ -5,16 +5,22 @@ from __future__ import annotations
 import subprocess
 import sys
 
-FOREIGN_TEST = '''
+FOREIGN_TEST = """
 def test_plain(request):
     assert "pyodide" not in request.fixturenames
-'''
+"""
 
 
 def _pytest(project, *args):
     # A project of its own (its own rootdir, no pyproject of ours), in this environment, where pyweb is installed.
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=project,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_a_foreign_suite_sees_nothing_of_pyweb_unless_it_asks(tmp_path):

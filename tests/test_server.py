@@ -76,14 +76,18 @@ def test_browser_style_upload_with_put(srv):
     art = make_artifacts(2)
     boundary = "----WebKitFormBoundaryAbC123xyz"
     body = (
-        f"------WebKitFormBoundaryAbC123xyz\r\n"
-        'Content-Disposition: form-data; name="model.json"; filename="model.json"\r\n'
-        "Content-Type: application/json\r\n\r\n"
-        f"{pyweb.to_model_json(art, ['./model.weights.bin'])}\r\n"
-        "------WebKitFormBoundaryAbC123xyz\r\n"
-        'Content-Disposition: form-data; name="model.weights.bin"; filename="model.weights.bin"\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n"
-    ).encode() + bytes(art.weight_bytes()) + b"\r\n------WebKitFormBoundaryAbC123xyz--\r\n"
+        (
+            f"------WebKitFormBoundaryAbC123xyz\r\n"
+            'Content-Disposition: form-data; name="model.json"; filename="model.json"\r\n'
+            "Content-Type: application/json\r\n\r\n"
+            f"{pyweb.to_model_json(art, ['./model.weights.bin'])}\r\n"
+            "------WebKitFormBoundaryAbC123xyz\r\n"
+            'Content-Disposition: form-data; name="model.weights.bin"; filename="model.weights.bin"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + bytes(art.weight_bytes())
+        + b"\r\n------WebKitFormBoundaryAbC123xyz--\r\n"
+    )
     headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
     assert request(srv, "PUT", "/models/web/model.json", body, headers)[0] == 200
     assert_same_model(pyweb.load(f"{srv.url}/models/web/model.json"), art)

@@ -36,16 +36,39 @@ def dense_model(seed: int) -> tuple[pyweb.ModelArtifacts, dict[str, np.ndarray]]
         "dense_Dense1/bias": rng.standard_normal(5).astype(np.float32),
     }
     data, specs = pyweb.encode_weights(weights)
-    layer = {"class_name": "Dense", "config": {
-        "units": 5, "activation": "linear", "use_bias": True, "name": "dense_Dense1", "trainable": True,
-        "batch_input_shape": [None, 3], "dtype": "float32",
-        "kernel_initializer": {"class_name": "Zeros", "config": {}}, "bias_initializer": {"class_name": "Zeros", "config": {}},
-        "kernel_regularizer": None, "bias_regularizer": None, "activity_regularizer": None,
-        "kernel_constraint": None, "bias_constraint": None}}
-    topology = {"class_name": "Sequential", "config": {"name": "sequential_1", "layers": [layer]},
-                "keras_version": "tfjs-layers 4.22.0", "backend": "tensor_flow.js"}
-    return pyweb.ModelArtifacts(model_topology=topology, weight_specs=specs, weight_data=data,
-                                format="layers-model", generated_by="pyweb tests", converted_by=None), weights
+    layer = {
+        "class_name": "Dense",
+        "config": {
+            "units": 5,
+            "activation": "linear",
+            "use_bias": True,
+            "name": "dense_Dense1",
+            "trainable": True,
+            "batch_input_shape": [None, 3],
+            "dtype": "float32",
+            "kernel_initializer": {"class_name": "Zeros", "config": {}},
+            "bias_initializer": {"class_name": "Zeros", "config": {}},
+            "kernel_regularizer": None,
+            "bias_regularizer": None,
+            "activity_regularizer": None,
+            "kernel_constraint": None,
+            "bias_constraint": None,
+        },
+    }
+    topology = {
+        "class_name": "Sequential",
+        "config": {"name": "sequential_1", "layers": [layer]},
+        "keras_version": "tfjs-layers 4.22.0",
+        "backend": "tensor_flow.js",
+    }
+    return pyweb.ModelArtifacts(
+        model_topology=topology,
+        weight_specs=specs,
+        weight_data=data,
+        format="layers-model",
+        generated_by="pyweb tests",
+        converted_by=None,
+    ), weights
 
 
 def auth() -> dict[str, str]:

@@ -413,7 +413,9 @@ def test_decode_bad_shape(shape):
     assert exc.value.part == "w"
 
 
-@pytest.mark.parametrize("bad", [None, "w", {"shape": [1], "dtype": "float32"}, {"name": 3, "shape": [], "dtype": "bool"}])
+@pytest.mark.parametrize(
+    "bad", [None, "w", {"shape": [1], "dtype": "float32"}, {"name": 3, "shape": [], "dtype": "bool"}]
+)
 def test_decode_spec_without_name(bad):
     with pytest.raises(CorruptModelError) as exc:
         decode_weights(b"\x00" * 8, [bad])

@@ -93,8 +93,9 @@ class PageBridge:
         """Run ``op`` (see page.js's OPS) on the page; JS errors come back as pyweb errors."""
         await self.connect()
         with translate_js_errors(action=f"the page's {op}"):
-            value = await self._client.call(op, to_js(list(args), dict_converter=js.Object.fromEntries),
-                                            int(CALL_SECONDS * 1000))
+            value = await self._client.call(
+                op, to_js(list(args), dict_converter=js.Object.fromEntries), int(CALL_SECONDS * 1000)
+            )
         return None if is_null(value) else value
 
     def call_sync(self, op: str, *args: Any) -> Any:

@@ -249,7 +249,9 @@ class BrowserIDBFactory:
     ) -> list[Any]:
         """Every record in ``store``, in key order."""
         with translate_js_errors(action=f"reading from IndexedDB {name!r}"):
-            return cast(list[Any], _from_flat(await _js().getAllRecords(name, version, _js_list(stores), self._idle_ms, store)))
+            return cast(
+                list[Any], _from_flat(await _js().getAllRecords(name, version, _js_list(stores), self._idle_ms, store))
+            )
 
     async def delete_records(
         self, name: str, version: int, stores: Sequence[tuple[str, str]], deletes: Sequence[tuple[str, str]]

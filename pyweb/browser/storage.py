@@ -31,6 +31,7 @@ from .page import page_helpers
 
 __all__ = ["BridgedLocalStorage", "BrowserLocalStorage", "browser_local_storage"]
 
+
 class BrowserLocalStorage:
     """The page's ``localStorage``; values are str, as in the Web Storage API."""
 

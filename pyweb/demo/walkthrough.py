@@ -107,7 +107,11 @@ class Downloads:
 
     def _pending(self) -> list[Path]:
         return sorted(
-            (p for p in self.folder.iterdir() if p.name not in self._seen and not p.name.endswith((".part", ".crdownload"))),
+            (
+                p
+                for p in self.folder.iterdir()
+                if p.name not in self._seen and not p.name.endswith((".part", ".crdownload"))
+            ),
             key=lambda p: p.name,
         )
 
@@ -170,8 +174,7 @@ class DemoPage:
         before = self.log_count()
         do()
         self.page.wait_for_function(
-            "n => Number(document.getElementById('log').dataset.count) > n"
-            " && document.body.dataset.busy === '0'",
+            "n => Number(document.getElementById('log').dataset.count) > n && document.body.dataset.busy === '0'",
             arg=before,
             timeout=self.timeout_ms,
         )
@@ -218,7 +221,9 @@ def walk(demo: DemoPage, downloads: Downloads, report: Callable[[Line], None] = 
             nbytes, note = result if isinstance(result, tuple) else (result, "")
             line = Line(scheme, action, nbytes, f"ok: {note}" if note else "ok")
         except Exception as exc:  # noqa: BLE001 - each failure is one report line
-            line = Line(scheme, action, 0, f"FAILED: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+            line = Line(
+                scheme, action, 0, f"FAILED: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            )
         lines.append(line)
         report(line)
 
@@ -444,8 +449,9 @@ def run(
     from ..testing.real_downloads import RealBrowser
 
     t0 = time.perf_counter()
-    print(f"pyweb demo walk-through in headless {browser} (its own download permission): {page_url}", file=out,
-          flush=True)
+    print(
+        f"pyweb demo walk-through in headless {browser} (its own download permission): {page_url}", file=out, flush=True
+    )
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(page_url))
     with tempfile.TemporaryDirectory(prefix="pyweb-demo-") as root, sync_playwright() as pw:
         # A fresh profile as installed ("default"), nothing bypassing its multiple-download permission.

@@ -70,8 +70,8 @@ def _engine(engine: str) -> str:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     return engine
 
-_PERSIST_FORMAT = "pyweb-localstorage"
 
+_PERSIST_FORMAT = "pyweb-localstorage"
 
 
 class FakeLocalStorage:

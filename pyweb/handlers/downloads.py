@@ -67,7 +67,15 @@ from typing import Any, Protocol, runtime_checkable
 from ..artifacts import artifacts_info, embed_weights, require_json_topology, to_model_json
 from ..types import Handler, ModelArtifacts, SaveResult
 
-__all__ = ["BINARY_MIME", "JSON_MIME", "SCHEME", "AsyncDownloadTarget", "DownloadTarget", "DownloadsHandler", "download_files"]
+__all__ = [
+    "BINARY_MIME",
+    "JSON_MIME",
+    "SCHEME",
+    "AsyncDownloadTarget",
+    "DownloadTarget",
+    "DownloadsHandler",
+    "download_files",
+]
 
 SCHEME = "downloads://"
 DEFAULT_PREFIX = "model"

@@ -174,7 +174,9 @@ class FileHandler(Handler):
             path = os.path.dirname(path)
         return os.path.realpath(path)
 
-    def _plan(self, artifacts: ModelArtifacts) -> tuple[list[tuple[str, list[memoryview]]], list[dict[str, Any]] | None]:
+    def _plan(
+        self, artifacts: ModelArtifacts
+    ) -> tuple[list[tuple[str, list[memoryview]]], list[dict[str, Any]] | None]:
         if artifacts.weight_specs is None and artifacts.weight_data is None:
             return [], None  # topology only: no manifest, no weight files
         pieces = split_shards(artifacts.weight_data, self.shard_bytes)
@@ -314,7 +316,9 @@ def _read_json(json_path: str, url: str) -> bytes:
 # -- reading ----------------------------------------------------------------------
 
 
-def _read_weights(model_dir: str, manifest: list[dict[str, Any]], url: str, on_progress: ProgressCallback | None) -> memoryview:
+def _read_weights(
+    model_dir: str, manifest: list[dict[str, Any]], url: str, on_progress: ProgressCallback | None
+) -> memoryview:
     """Every weight file, in manifest order, read straight into one buffer.
 
     Sizes are checked against the specs first, so nothing is allocated or
@@ -371,6 +375,8 @@ def _wanted_bytes(manifest: list[dict[str, Any]], total: int, url: str) -> int:
             stacklevel=5,
         )
     return needed
+
+
 def _read_into(model_dir: str, rel: str, size: int, piece: memoryview, url: str, progress: Progress) -> None:
     fd = _inside(model_dir, rel, url, _confined.open_file)
     try:

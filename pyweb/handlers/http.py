@@ -178,10 +178,19 @@ class HTTPHandler(Handler):
     """
 
     save_options = frozenset({"request_init", "headers", "fetch_func", "timeout", "method", "shard_bytes", "integrity"})
-    load_options = frozenset({
-        "request_init", "headers", "fetch_func", "timeout",
-        "weight_path_prefix", "weight_url_converter", "on_progress", "max_parallel", "strict_status",
-    })
+    load_options = frozenset(
+        {
+            "request_init",
+            "headers",
+            "fetch_func",
+            "timeout",
+            "weight_path_prefix",
+            "weight_url_converter",
+            "on_progress",
+            "max_parallel",
+            "strict_status",
+        }
+    )
     store_options = frozenset({"headers", "request_init", "fetch_func", "timeout"})
 
     def __init__(
@@ -384,7 +393,9 @@ class HTTPHandler(Handler):
         timeout: float | None = 60.0,
     ) -> HTTPModelStore:
         """A store for a ``pyweb serve`` server at ``location`` (its root URL)."""
-        return HTTPModelStore(location, headers=headers, request_init=request_init, fetch_func=fetch_func, timeout=timeout)
+        return HTTPModelStore(
+            location, headers=headers, request_init=request_init, fetch_func=fetch_func, timeout=timeout
+        )
 
 
 class HTTPModelStore(ModelStore):
@@ -421,7 +432,9 @@ class HTTPModelStore(ModelStore):
         url = self.location.rstrip("/") + "/models"
         doc = await self._json(url, "GET")
         models = doc.get("models") if isinstance(doc, dict) else None
-        if not isinstance(models, list) or not all(isinstance(m, dict) and isinstance(m.get("url"), str) for m in models):
+        if not isinstance(models, list) or not all(
+            isinstance(m, dict) and isinstance(m.get("url"), str) for m in models
+        ):
             raise CorruptModelError(f"{url} did not answer with a model listing", part="models", url=url)
         return {urljoin(url, m["url"]): info_from_json(m.get("modelArtifactsInfo"), url=url) for m in models}
 

@@ -205,7 +205,9 @@ class _ByRequest:
     def __init__(self, factory: IDBFactoryLike) -> None:
         self.factory = factory
 
-    async def put_records(self, name: str, version: int, stores: _Specs, puts: Sequence[tuple[str, dict[str, Any]]]) -> None:
+    async def put_records(
+        self, name: str, version: int, stores: _Specs, puts: Sequence[tuple[str, dict[str, Any]]]
+    ) -> None:
         async with self._connection(name, version, stores) as db:
             await _all_or_nothing(db, puts, lambda tx, store, value: tx.put(store, value))
 

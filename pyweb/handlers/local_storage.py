@@ -282,12 +282,10 @@ def requested_bytes(keys: dict[str, str], texts: dict[str, str], weight_nbytes: 
     return 2 * units
 
 
-
 def _default_storage() -> StorageLike:
     from .. import env
 
     return env.local_storage()
-
 
 
 def _json_or_undefined(value: Any) -> str:

@@ -156,11 +156,19 @@ class FsspecHandler(Handler):
         return f"{self.target.protocol}://{self.folder}"
 
     @classmethod
-    def open_store(cls, location: str = "", *, storage_options: dict[str, Any] | None = None,
-                   max_concurrency: int = MAX_CONCURRENCY, leftover_seconds: float = layout.LEFTOVER_SECONDS,
-                   **_: Any) -> FsspecStore:
-        return FsspecStore(_Target(cls.protocol, location, dict(storage_options or {}), max_concurrency),
-                           leftover_seconds=leftover_seconds)
+    def open_store(
+        cls,
+        location: str = "",
+        *,
+        storage_options: dict[str, Any] | None = None,
+        max_concurrency: int = MAX_CONCURRENCY,
+        leftover_seconds: float = layout.LEFTOVER_SECONDS,
+        **_: Any,
+    ) -> FsspecStore:
+        return FsspecStore(
+            _Target(cls.protocol, location, dict(storage_options or {}), max_concurrency),
+            leftover_seconds=leftover_seconds,
+        )
 
     # -- save ------------------------------------------------------------------
 
@@ -197,7 +205,9 @@ class FsspecHandler(Handler):
             await _quietly(_sweep(mover, self.folder, keep, self.leftover_seconds))
         return SaveResult(info)
 
-    def _plan(self, artifacts: ModelArtifacts, generation: str) -> tuple[list[tuple[str, list[memoryview]]], list[dict[str, Any]] | None]:
+    def _plan(
+        self, artifacts: ModelArtifacts, generation: str
+    ) -> tuple[list[tuple[str, list[memoryview]]], list[dict[str, Any]] | None]:
         if artifacts.weight_specs is None and artifacts.weight_data is None:
             return [], None  # topology only: no manifest, no shards
         pieces = split_shards(artifacts.weight_data, self.shard_bytes)
@@ -230,15 +240,19 @@ class FsspecHandler(Handler):
                     newer = await _read_model_json(mover, self.json_key, self.url)
                     if newer == text:  # not a save replacing the model: the model is broken
                         why = "changed while it was read" if gone.changed else "is missing"
-                        raise CorruptModelError(f"weight file {gone.rel!r} of {self.url} {why}",
-                                                part=gone.rel, url=self.url) from None
+                        raise CorruptModelError(
+                            f"weight file {gone.rel!r} of {self.url} {why}", part=gone.rel, url=self.url
+                        ) from None
                     text = newer
         raise StorageError(f"{self.url} was replaced {_LOAD_ATTEMPTS} times while loading it", url=self.url)
 
     async def _read_shards(self, mover: Mover, manifest: list[dict[str, Any]]) -> memoryview:
         """Every shard, in manifest order, read straight into one buffer (no per-shard ``bytes``)."""
-        refs = [(group, i, rel, layout.join(self.folder, _inside(rel, self.url)))
-                for group in manifest for i, rel in enumerate(group["paths"])]
+        refs = [
+            (group, i, rel, layout.join(self.folder, _inside(rel, self.url)))
+            for group in manifest
+            for i, rel in enumerate(group["paths"])
+        ]
         try:
             sizes = await mover.sizes([key for *_, key in refs])
             view = allocate(sum(sizes))
@@ -287,14 +301,16 @@ class FsspecStore(ModelStore):
         listing: dict[str, ModelArtifactsInfo] = {}
         for key, text in zip(keys, texts):
             folder = key[: -len(MODEL_JSON)].rstrip("/")
-            rel = folder[len(root):].strip("/")
+            rel = folder[len(root) :].strip("/")
             spelled = self.target.spelling.rstrip("/")
             name = f"{spelled}/{rel}" if rel else spelled
             listing[name] = _stored_info(text, found, folder, key, self.target.url_of(name))
         return dict(sorted(listing.items()))
 
     async def _remove(self, path: str) -> ModelArtifactsInfo:
-        handler_target = _Target(self.target.protocol_scheme, path, self.target.storage_options, self.target.concurrency)
+        handler_target = _Target(
+            self.target.protocol_scheme, path, self.target.storage_options, self.target.concurrency
+        )
         folder, json_key = layout.model_json_key(handler_target.root)
         url = handler_target.url
         async with handler_target.open() as mover:
@@ -433,12 +449,13 @@ async def _sweep(mover: Mover, folder: str, keep: set[str], max_age: float) -> N
 def _is_model_json(key: str, root: str) -> bool:
     if not key.endswith("/" + MODEL_JSON) and key != MODEL_JSON:
         return False
-    rel = key[len(root):].strip("/")
+    rel = key[len(root) :].strip("/")
     return not any(layout.GENERATION.match(part) for part in rel.split("/")[:-1])
 
 
-def _stored_info(text: bytes, found: dict[str, dict[str, Any]], folder: str, json_key: str, url: str, *,
-                 strict: bool = False) -> ModelArtifactsInfo:
+def _stored_info(
+    text: bytes, found: dict[str, dict[str, Any]], folder: str, json_key: str, url: str, *, strict: bool = False
+) -> ModelArtifactsInfo:
     """What is stored, from the listing and model.json alone (date = model.json's modification time)."""
     date = _modified(found.get(json_key, {}))
     try:

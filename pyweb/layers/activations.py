@@ -112,9 +112,19 @@ def gelu(x: np.ndarray) -> np.ndarray:
 
 
 ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "elu": elu, "gelu": gelu, "hard_sigmoid": hard_sigmoid, "linear": linear, "relu": relu,
-    "relu6": relu6, "selu": selu, "sigmoid": sigmoid, "softmax": softmax, "softplus": softplus,
-    "softsign": softsign, "swish": swish, "tanh": tanh,
+    "elu": elu,
+    "gelu": gelu,
+    "hard_sigmoid": hard_sigmoid,
+    "linear": linear,
+    "relu": relu,
+    "relu6": relu6,
+    "selu": selu,
+    "sigmoid": sigmoid,
+    "softmax": softmax,
+    "softplus": softplus,
+    "softsign": softsign,
+    "swish": swish,
+    "tanh": tanh,
 }
 
 _ALIASES = {"hardSigmoid": "hard_sigmoid", None: "linear"}

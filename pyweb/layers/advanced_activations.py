@@ -92,9 +92,14 @@ class PReLU(Layer):
     supports_masking = True
     config_keys = ("alpha_initializer", "alpha_regularizer", "alpha_constraint", "shared_axes")
 
-    def __init__(self, alpha_initializer: Any = "zeros", alpha_regularizer: Any = None,
-                 alpha_constraint: Any = None, shared_axes: int | Sequence[int] | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        alpha_initializer: Any = "zeros",
+        alpha_regularizer: Any = None,
+        alpha_constraint: Any = None,
+        shared_axes: int | Sequence[int] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.alpha_initializer = initializer_config(alpha_initializer or "zeros")
         self._kept = {"alpha_regularizer": alpha_regularizer, "alpha_constraint": alpha_constraint}
@@ -117,8 +122,9 @@ class PReLU(Layer):
                 raise ValueError(f"{self.name}: shared axis {axis} is outside an input of rank {len(input_shape)}")
             shape[axis - 1] = 1
         if None in shape:
-            raise ValueError(f"{self.name}: PReLU needs every non-shared input dimension known, got "
-                             f"{list(input_shape)}")
+            raise ValueError(
+                f"{self.name}: PReLU needs every non-shared input dimension known, got {list(input_shape)}"
+            )
         self.add_weight("alpha", sample(self.alpha_initializer, tuple(shape), self._rng()))
         self.built = True
 

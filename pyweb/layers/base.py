@@ -117,7 +117,9 @@ class Layer:
         self.batch_input_shape: list[Any] | None = None
         self.dtype: str | None = None
         if batch_input_shape is not None or input_shape is not None:
-            shape = batch_input_shape if batch_input_shape is not None else [batch_size, *cast(Sequence[Any], input_shape)]
+            shape = (
+                batch_input_shape if batch_input_shape is not None else [batch_size, *cast(Sequence[Any], input_shape)]
+            )
             self.batch_input_shape = _shape_list(shape)
             self.dtype = dtype or "float32"
         self.seed = seed
@@ -137,8 +139,7 @@ class Layer:
         ``trainableWeights``/``nonTrainableWeights`` (a non-trainable layer has only the latter)."""
         if not self.trainable:
             return [], list(range(len(self._weights)))
-        return ([i for i, t in enumerate(self._trainable) if t],
-                [i for i, t in enumerate(self._trainable) if not t])
+        return ([i for i, t in enumerate(self._trainable) if t], [i for i, t in enumerate(self._trainable) if not t])
 
     def weight_slots(self) -> tuple[list[tuple[Layer, int]], list[tuple[Layer, int]]]:
         """:meth:`weight_order` as ``(layer, index)`` pairs; a model lists its layers' weights."""
@@ -163,7 +164,9 @@ class Layer:
         if len(values) != len(self._weights):
             raise WeightMismatchError(
                 f"layer {self.name} has {len(self._weights)} weights, got {len(values)}",
-                reason="count", names=self.weight_names)
+                reason="count",
+                names=self.weight_names,
+            )
         new = list(self._weights)
         for i, value in zip(self._ordered(), values):
             wname, old = self._weights[i]
@@ -171,7 +174,9 @@ class Layer:
             if arr.shape != old.shape:
                 raise WeightMismatchError(
                     f"Shape mismatch: {list(old.shape)} vs. {list(arr.shape)} for {self.name}/{wname}",
-                    reason="shape", names=[f"{self.name}/{wname}"])
+                    reason="shape",
+                    names=[f"{self.name}/{wname}"],
+                )
             new[i] = (wname, np.ascontiguousarray(arr))
         self._weights = new
 
@@ -245,7 +250,9 @@ class Layer:
         key is ignored and not saved back, as TF.js ignores it (Keras exports carry
         many such keys: ``shared_object_id``, ``renorm``, ``fused``...).
         """
-        base: dict[str, Any] = {k: config[k] for k in ("name", "trainable", "batch_input_shape", "dtype") if k in config}
+        base: dict[str, Any] = {
+            k: config[k] for k in ("name", "trainable", "batch_input_shape", "dtype") if k in config
+        }
         own = {}
         for key, value in config.items():
             if key in base:
@@ -281,8 +288,8 @@ def positive_int(value: Any, layer_class: str, option: str) -> int:
 def unsupported_value(layer_class: str, option: str, value: Any) -> UnsupportedLayerError:
     """The error for an option whose value pyweb cannot honour."""
     return UnsupportedLayerError(
-        f"{layer_class} option {option}={value!r:.80} is not supported by pyweb",
-        layer_class=layer_class, option=option)
+        f"{layer_class} option {option}={value!r:.80} is not supported by pyweb", layer_class=layer_class, option=option
+    )
 
 
 def _is_default(value: Any, default: Any) -> bool:

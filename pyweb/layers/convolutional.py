@@ -31,8 +31,7 @@ PADDINGS = ("valid", "same")
 FORMATS = {None: "channels_last", "channels_last": "channels_last", "channels_first": "channels_first"}
 
 
-def check_layout(layer_class: str, padding: str, data_format: str | None,
-                 paddings: Sequence[str] = PADDINGS) -> str:
+def check_layout(layer_class: str, padding: str, data_format: str | None, paddings: Sequence[str] = PADDINGS) -> str:
     """The data format, or UnsupportedLayerError for a format or padding pyweb cannot run."""
     if data_format not in FORMATS:
         raise unsupported_value(layer_class, "data_format", data_format)
@@ -47,14 +46,35 @@ class _BaseConv(Layer):
     rank = 2
     paddings: tuple[str, ...] = PADDINGS
     keras_defaults: ClassVar[dict[str, Any]] = {"groups": 1}
-    _BASE_KEYS = ("kernel_size", "strides", "padding", "data_format", "dilation_rate", "activation", "use_bias",
-                  "bias_initializer", "bias_regularizer", "activity_regularizer", "bias_constraint")
+    _BASE_KEYS = (
+        "kernel_size",
+        "strides",
+        "padding",
+        "data_format",
+        "dilation_rate",
+        "activation",
+        "use_bias",
+        "bias_initializer",
+        "bias_regularizer",
+        "activity_regularizer",
+        "bias_constraint",
+    )
 
-    def __init__(self, kernel_size: int | Sequence[int], strides: int | Sequence[int] = 1, padding: str = "valid",
-                 data_format: str | None = None, dilation_rate: int | Sequence[int] = 1,
-                 activation: str | None = None, use_bias: bool = True, bias_initializer: Any = "zeros",
-                 bias_regularizer: Any = None, activity_regularizer: Any = None, bias_constraint: Any = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        kernel_size: int | Sequence[int],
+        strides: int | Sequence[int] = 1,
+        padding: str = "valid",
+        data_format: str | None = None,
+        dilation_rate: int | Sequence[int] = 1,
+        activation: str | None = None,
+        use_bias: bool = True,
+        bias_initializer: Any = "zeros",
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
         cls, n = self.class_name, self.rank
         self.data_format = check_layout(cls, padding, data_format, self.paddings)
         self.kernel_size = ntuple(kernel_size, n, cls, "kernel_size")
@@ -67,8 +87,11 @@ class _BaseConv(Layer):
         self.activation = canonical_activation(activation, cls)
         self.use_bias = bool(use_bias)
         self.bias_initializer = initializer_config(bias_initializer)
-        self._base_kept = {"bias_regularizer": bias_regularizer, "activity_regularizer": activity_regularizer,
-                           "bias_constraint": bias_constraint}
+        self._base_kept = {
+            "bias_regularizer": bias_regularizer,
+            "activity_regularizer": activity_regularizer,
+            "bias_constraint": bias_constraint,
+        }
         super().__init__(**kwargs)
         # tfjs-core's 3-D geometry does not clamp a negative "same" padding; the 2-D one does.
         self.window = Window(self.kernel_size, self.strides, self.dilation_rate, padding, clamp=n != 3)
@@ -80,8 +103,10 @@ class _BaseConv(Layer):
     def _channels(self, input_shape: Any) -> int:
         axis = 1 if self._first else -1
         if len(input_shape) != self.rank + 2 or input_shape[axis] is None:
-            raise ValueError(f"{self.name}: {self.class_name} needs {self.rank + 2}-D input with known channels "
-                             f"({self.data_format}), got {list(input_shape)}")
+            raise ValueError(
+                f"{self.name}: {self.class_name} needs {self.rank + 2}-D input with known channels "
+                f"({self.data_format}), got {list(input_shape)}"
+            )
         return int(input_shape[axis])
 
     def _spatial(self, input_shape: Any) -> list[Any]:
@@ -101,12 +126,19 @@ class _BaseConv(Layer):
         return channels_first(y) if self._first else y
 
     def _base_config(self) -> dict[str, Any]:
-        return {"kernel_size": list(self.kernel_size), "strides": list(self.strides), "padding": self.padding,
-                "data_format": self.data_format, "dilation_rate": list(self.dilation_rate),
-                "activation": self.activation, "use_bias": self.use_bias, "bias_initializer": self.bias_initializer,
-                "bias_regularizer": self._base_kept["bias_regularizer"],
-                "activity_regularizer": self._base_kept["activity_regularizer"],
-                "bias_constraint": self._base_kept["bias_constraint"]}
+        return {
+            "kernel_size": list(self.kernel_size),
+            "strides": list(self.strides),
+            "padding": self.padding,
+            "data_format": self.data_format,
+            "dilation_rate": list(self.dilation_rate),
+            "activation": self.activation,
+            "use_bias": self.use_bias,
+            "bias_initializer": self.bias_initializer,
+            "bias_regularizer": self._base_kept["bias_regularizer"],
+            "activity_regularizer": self._base_kept["activity_regularizer"],
+            "bias_constraint": self._base_kept["bias_constraint"],
+        }
 
 
 class _Conv(_BaseConv):
@@ -114,8 +146,16 @@ class _Conv(_BaseConv):
 
     config_keys = ("filters", "kernel_initializer", "kernel_regularizer", "kernel_constraint", *_BaseConv._BASE_KEYS)
 
-    def __init__(self, filters: int, kernel_size: int | Sequence[int], *, kernel_initializer: Any = "glorot_normal",
-                 kernel_regularizer: Any = None, kernel_constraint: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int | Sequence[int],
+        *,
+        kernel_initializer: Any = "glorot_normal",
+        kernel_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
         self.filters = positive_int(filters, self.class_name, "filters")
         self.kernel_initializer = initializer_config(kernel_initializer)
         self._kernel_kept = {"kernel_regularizer": kernel_regularizer, "kernel_constraint": kernel_constraint}
@@ -141,9 +181,13 @@ class _Conv(_BaseConv):
         return self._finish(accumulate_taps(self._in(inputs), self.weight("kernel"), self.window))
 
     def layer_config(self) -> dict[str, Any]:
-        return {"filters": self.filters, "kernel_initializer": self.kernel_initializer,
-                "kernel_regularizer": self._kernel_kept["kernel_regularizer"],
-                "kernel_constraint": self._kernel_kept["kernel_constraint"], **self._base_config()}
+        return {
+            "filters": self.filters,
+            "kernel_initializer": self.kernel_initializer,
+            "kernel_regularizer": self._kernel_kept["kernel_regularizer"],
+            "kernel_constraint": self._kernel_kept["kernel_constraint"],
+            **self._base_config(),
+        }
 
     @classmethod
     def _from_own(cls, own: dict[str, Any], base: dict[str, Any]) -> Layer:
@@ -233,9 +277,16 @@ class DepthwiseConv2D(_BaseConv):
     _OWN = ("depth_multiplier", "depthwise_initializer", "depthwise_regularizer", "depthwise_constraint")
     config_keys = (*_BaseConv._BASE_KEYS, *_OWN)
 
-    def __init__(self, kernel_size: int | Sequence[int], *, depth_multiplier: int = 1,
-                 depthwise_initializer: Any = "glorot_normal", depthwise_regularizer: Any = None,
-                 depthwise_constraint: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        kernel_size: int | Sequence[int],
+        *,
+        depth_multiplier: int = 1,
+        depthwise_initializer: Any = "glorot_normal",
+        depthwise_regularizer: Any = None,
+        depthwise_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
         self.depth_multiplier = positive_int(depth_multiplier, self.class_name, "depth_multiplier")
         self.depthwise_initializer = initializer_config(depthwise_initializer)
         self._dw_kept = {"depthwise_regularizer": depthwise_regularizer, "depthwise_constraint": depthwise_constraint}
@@ -261,16 +312,21 @@ class DepthwiseConv2D(_BaseConv):
         return self._shape(input_shape[0], self.window.output_sizes(*self._spatial(input_shape)), channels)
 
     def call(self, inputs: np.ndarray) -> np.ndarray:
-        return self._finish(accumulate_taps(self._in(inputs), self.weight("depthwise_kernel"), self.window,
-                                            depthwise=True))
+        return self._finish(
+            accumulate_taps(self._in(inputs), self.weight("depthwise_kernel"), self.window, depthwise=True)
+        )
 
     def layer_config(self) -> dict[str, Any]:
         return self._base_config()
 
     def get_config(self) -> dict[str, Any]:
         # TF.js appends the depthwise keys after BaseConv's config, base keys included.
-        return {**super().get_config(), "depth_multiplier": self.depth_multiplier,
-                "depthwise_initializer": self.depthwise_initializer, **self._dw_kept}
+        return {
+            **super().get_config(),
+            "depth_multiplier": self.depth_multiplier,
+            "depthwise_initializer": self.depthwise_initializer,
+            **self._dw_kept,
+        }
 
     @classmethod
     def _from_own(cls, own: dict[str, Any], base: dict[str, Any]) -> Layer:
@@ -290,22 +346,47 @@ class SeparableConv2D(_BaseConv):
     """
 
     class_name = "SeparableConv2D"
-    _OWN = ("depth_multiplier", "depthwise_initializer", "pointwise_initializer", "depthwise_regularizer",
-            "pointwise_regularizer", "depthwise_constraint", "pointwise_constraint")
+    _OWN = (
+        "depth_multiplier",
+        "depthwise_initializer",
+        "pointwise_initializer",
+        "depthwise_regularizer",
+        "pointwise_regularizer",
+        "depthwise_constraint",
+        "pointwise_constraint",
+    )
     config_keys = ("filters", *_BaseConv._BASE_KEYS, *_OWN)
-    keras_defaults: ClassVar[dict[str, Any]] = {"groups": 1, "kernel_initializer": None, "kernel_regularizer": None, "kernel_constraint": None}
+    keras_defaults: ClassVar[dict[str, Any]] = {
+        "groups": 1,
+        "kernel_initializer": None,
+        "kernel_regularizer": None,
+        "kernel_constraint": None,
+    }
 
-    def __init__(self, filters: int, kernel_size: int | Sequence[int], *, depth_multiplier: int = 1,
-                 depthwise_initializer: Any = None, pointwise_initializer: Any = None,
-                 depthwise_regularizer: Any = None, pointwise_regularizer: Any = None,
-                 depthwise_constraint: Any = None, pointwise_constraint: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int | Sequence[int],
+        *,
+        depth_multiplier: int = 1,
+        depthwise_initializer: Any = None,
+        pointwise_initializer: Any = None,
+        depthwise_regularizer: Any = None,
+        pointwise_regularizer: Any = None,
+        depthwise_constraint: Any = None,
+        pointwise_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
         self.filters = positive_int(filters, self.class_name, "filters")
         self.depth_multiplier = positive_int(depth_multiplier, self.class_name, "depth_multiplier")
         self.depthwise_initializer = initializer_config(depthwise_initializer or "glorot_uniform")
         self.pointwise_initializer = self.depthwise_initializer  # TF.js: config.depthwiseInitializer || default
-        self._sep_kept = {"depthwise_regularizer": depthwise_regularizer,
-                          "pointwise_regularizer": pointwise_regularizer,
-                          "depthwise_constraint": depthwise_constraint, "pointwise_constraint": pointwise_constraint}
+        self._sep_kept = {
+            "depthwise_regularizer": depthwise_regularizer,
+            "pointwise_regularizer": pointwise_regularizer,
+            "depthwise_constraint": depthwise_constraint,
+            "pointwise_constraint": pointwise_constraint,
+        }
         super().__init__(kernel_size, **kwargs)
         if self._first and self.use_bias:
             raise unsupported_value(self.class_name, "data_format", self.data_format)
@@ -317,8 +398,10 @@ class SeparableConv2D(_BaseConv):
         rng = self._rng()
         channels = self._channels(input_shape)
         mid = channels * self.depth_multiplier
-        self.add_weight("depthwise_kernel", sample(self.depthwise_initializer,
-                                                   (*self.kernel_size, channels, self.depth_multiplier), rng))
+        self.add_weight(
+            "depthwise_kernel",
+            sample(self.depthwise_initializer, (*self.kernel_size, channels, self.depth_multiplier), rng),
+        )
         self.add_weight("pointwise_kernel", sample(self.pointwise_initializer, (1, 1, mid, self.filters), rng))
         if self.use_bias:
             self.add_weight("bias", sample(self.bias_initializer, (self.filters,), rng))
@@ -336,8 +419,11 @@ class SeparableConv2D(_BaseConv):
         return {"filters": self.filters, **self._base_config()}
 
     def get_config(self) -> dict[str, Any]:
-        config = {**super().get_config(), "depthwise_initializer": self.depthwise_initializer,
-                  "pointwise_initializer": self.pointwise_initializer}
+        config = {
+            **super().get_config(),
+            "depthwise_initializer": self.depthwise_initializer,
+            "pointwise_initializer": self.pointwise_initializer,
+        }
         for key in ("regularizer", "constraint"):
             config[f"depthwise_{key}"] = self._sep_kept[f"depthwise_{key}"]
             config[f"pointwise_{key}"] = self._sep_kept[f"pointwise_{key}"]

@@ -52,9 +52,17 @@ class ConvLSTM2DCell(LSTMCell):
     spatial = True
     config_keys = (*(k for k in LSTMCell.config_keys if k != "units"), *_CONV_KEYS)
 
-    def __init__(self, filters: int, kernel_size: int | Sequence[int], *, strides: int | Sequence[int] | None = 1,
-                 padding: str | None = "valid", data_format: str | None = None,
-                 dilation_rate: int | Sequence[int] | None = 1, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int | Sequence[int],
+        *,
+        strides: int | Sequence[int] | None = 1,
+        padding: str | None = "valid",
+        data_format: str | None = None,
+        dilation_rate: int | Sequence[int] | None = 1,
+        **kwargs: Any,
+    ) -> None:
         cls = self.class_name
         padding = padding or "valid"
         self.data_format = check_layout(cls, padding, data_format)
@@ -85,12 +93,15 @@ class ConvLSTM2DCell(LSTMCell):
         shape = tuple(input_shape)
         channels = shape[1 if self._first else -1] if len(shape) == 4 else None
         if channels is None:
-            raise ValueError(f"{self.name}: {self.class_name} needs steps of shape [batch, rows, cols, channels] "
-                             f"({self.data_format}) with known channels, got {list(shape)}")
+            raise ValueError(
+                f"{self.name}: {self.class_name} needs steps of shape [batch, rows, cols, channels] "
+                f"({self.data_format}) with known channels, got {list(shape)}"
+            )
         rng, n = self._rng(), 4 * self.filters
         self.add_weight("kernel", sample(self.kernel_initializer, (*self.kernel_size, int(channels), n), rng))
-        self.add_weight("recurrent_kernel",
-                        sample(self.recurrent_initializer, (*self.kernel_size, self.filters, n), rng))
+        self.add_weight(
+            "recurrent_kernel", sample(self.recurrent_initializer, (*self.kernel_size, self.filters, n), rng)
+        )
         if self.use_bias:
             self.add_weight("bias", self._bias(rng))
         self.built = True
@@ -104,9 +115,9 @@ class ConvLSTM2DCell(LSTMCell):
         zh = accumulate_taps(h, self.weight("recurrent_kernel"), self.recurrent_window)
         z = add32(zx, zh)
         i = self._rec_act(z[..., :f])
-        forget = self._rec_act(z[..., f:2 * f])
-        c = add32(mul32(forget, c), mul32(i, self._act(z[..., 2 * f:3 * f])))
-        h = mul32(self._rec_act(z[..., 3 * f:]), self._act(c))
+        forget = self._rec_act(z[..., f : 2 * f])
+        c = add32(mul32(forget, c), mul32(i, self._act(z[..., 2 * f : 3 * f])))
+        h = mul32(self._rec_act(z[..., 3 * f :]), self._act(c))
         if self._first:
             h, c = channels_first(h), channels_first(c)
         return h, [h, c]
@@ -114,9 +125,16 @@ class ConvLSTM2DCell(LSTMCell):
     def layer_config(self) -> dict[str, Any]:
         config = super().layer_config()
         del config["units"]
-        config.update({"filters": self.filters, "kernel_size": list(self.kernel_size), "padding": self.padding,
-                       "data_format": self.data_format, "dilation_rate": list(self.dilation_rate),
-                       "strides": list(self.strides)})
+        config.update(
+            {
+                "filters": self.filters,
+                "kernel_size": list(self.kernel_size),
+                "padding": self.padding,
+                "data_format": self.data_format,
+                "dilation_rate": list(self.dilation_rate),
+                "strides": list(self.strides),
+            }
+        )
         return config
 
 
@@ -164,8 +182,9 @@ class ConvLSTM2D(_CellRNN):
     def build(self, input_shape: Any) -> None:
         shape = self._first(input_shape)
         if len(shape) != 5:
-            raise ValueError(f"{self.name}: ConvLSTM2D needs input of shape [batch, time, rows, cols, channels], "
-                             f"got {list(shape)}")
+            raise ValueError(
+                f"{self.name}: ConvLSTM2D needs input of shape [batch, time, rows, cols, channels], got {list(shape)}"
+            )
         super().build(input_shape)
 
     def state_shapes(self, input_shape: Sequence[Any]) -> list[tuple[Any, ...]]:

@@ -49,8 +49,14 @@ def _axis_plan(in_size: int, out_size: int, kernel: int, stride: int, padding: s
     return plan
 
 
-def transpose_taps(x: np.ndarray, kernel: np.ndarray, strides: Sequence[int], padding: str,
-                   out_sizes: Sequence[int], clamp: bool = True) -> np.ndarray:
+def transpose_taps(
+    x: np.ndarray,
+    kernel: np.ndarray,
+    strides: Sequence[int],
+    padding: str,
+    out_sizes: Sequence[int],
+    clamp: bool = True,
+) -> np.ndarray:
     """Transposed convolution of channels-last ``x`` with ``kernel`` ``[*k, filters, in]``, in TF.js order."""
     x = np.asarray(x, np.float32)
     w = np.asarray(kernel, np.float32).astype(np.float64)
@@ -65,7 +71,7 @@ def transpose_taps(x: np.ndarray, kernel: np.ndarray, strides: Sequence[int], pa
         pixels = np.where(valid[None, ..., None], x[(slice(None), *grids)], 0).astype(np.float64)
         weights = w[np.ix_(*(taps for _, taps, _ in combo))]  # [*out, filters, in]
         for d in range(x.shape[-1]):
-            acc += pixels[..., d:d + 1] * weights[..., d]
+            acc += pixels[..., d : d + 1] * weights[..., d]
     return acc.astype(np.float32)
 
 
@@ -92,8 +98,9 @@ class _ConvTranspose(_Conv):
 
     def call(self, inputs: np.ndarray) -> np.ndarray:
         x = self._in(inputs)
-        y = transpose_taps(x, self.weight("kernel"), self.strides, self.padding, self._out_sizes(x.shape[1:-1]),
-                           clamp=self.rank != 3)
+        y = transpose_taps(
+            x, self.weight("kernel"), self.strides, self.padding, self._out_sizes(x.shape[1:-1]), clamp=self.rank != 3
+        )
         return self._finish(y)
 
     def layer_config(self) -> dict[str, Any]:

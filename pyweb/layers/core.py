@@ -13,8 +13,18 @@ from .base import Layer, Node, SymbolicTensor, get_uid, positive_int, unsupporte
 from .initializers import initializer_config, sample
 from .merge import Add
 
-__all__ = ["Activation", "Add", "Concatenate", "Dense", "Dropout", "Flatten", "Input", "InputLayer",
-           "Reshape", "tfjs_matmul"]
+__all__ = [
+    "Activation",
+    "Add",
+    "Concatenate",
+    "Dense",
+    "Dropout",
+    "Flatten",
+    "Input",
+    "InputLayer",
+    "Reshape",
+    "tfjs_matmul",
+]
 
 #: tfjs-backend-cpu's ``blockSize``: batchMatMul sums each block of 48 products in
 #: float64, then adds the block sum into a float32 result.
@@ -28,7 +38,7 @@ def tfjs_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     k = a64.shape[-1]
     out = np.zeros(a64.shape[:-1] + b64.shape[-1:], dtype=np.float32)
     for k0 in range(0, k, MATMUL_BLOCK):
-        block = a64[..., k0:k0 + MATMUL_BLOCK] @ b64[k0:k0 + MATMUL_BLOCK]
+        block = a64[..., k0 : k0 + MATMUL_BLOCK] @ b64[k0 : k0 + MATMUL_BLOCK]
         out = (out.astype(np.float64) + block).astype(np.float32)
     return out
 
@@ -40,13 +50,27 @@ class InputLayer(Layer):
     config_keys = ("sparse",)
     keras_defaults: ClassVar[dict[str, Any]] = {"ragged": False}
 
-    def __init__(self, *, input_shape: Sequence[Any] | None = None, batch_input_shape: Sequence[Any] | None = None,
-                 batch_size: int | None = None, dtype: str | None = None, sparse: bool = False,
-                 name: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        input_shape: Sequence[Any] | None = None,
+        batch_input_shape: Sequence[Any] | None = None,
+        batch_size: int | None = None,
+        dtype: str | None = None,
+        sparse: bool = False,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         if batch_input_shape is None and input_shape is None:
             raise ValueError("InputLayer needs input_shape or batch_input_shape")
-        super().__init__(name=name if name is not None else get_uid("input"), input_shape=input_shape,
-                         batch_input_shape=batch_input_shape, batch_size=batch_size, dtype=dtype, **kwargs)
+        super().__init__(
+            name=name if name is not None else get_uid("input"),
+            input_shape=input_shape,
+            batch_input_shape=batch_input_shape,
+            batch_size=batch_size,
+            dtype=dtype,
+            **kwargs,
+        )
         if sparse:
             raise unsupported_value("InputLayer", "sparse", sparse)
         self.built = True
@@ -57,16 +81,24 @@ class InputLayer(Layer):
         return self.inbound_nodes[0].outputs[0]
 
     def get_config(self) -> dict[str, Any]:
-        return {"batch_input_shape": list(cast(list[Any], self.batch_input_shape)), "dtype": self.dtype, "sparse": False,
-                "name": self.name}
+        return {
+            "batch_input_shape": list(cast(list[Any], self.batch_input_shape)),
+            "dtype": self.dtype,
+            "sparse": False,
+            "name": self.name,
+        }
 
     def call(self, inputs: Any) -> Any:
         return inputs
 
 
 def Input(  # noqa: N802  Keras's spelling (keras.Input)
-    shape: Sequence[int | None] | None = None, *, batch_shape: Sequence[Any] | None = None,
-          name: str | None = None, dtype: str = "float32") -> SymbolicTensor:
+    shape: Sequence[int | None] | None = None,
+    *,
+    batch_shape: Sequence[Any] | None = None,
+    name: str | None = None,
+    dtype: str = "float32",
+) -> SymbolicTensor:
     """A symbolic model input, like ``tf.input``: ``Input(shape=[5])`` has batch shape ``[None, 5]``.
 
     Examples
@@ -98,14 +130,34 @@ class Dense(Layer):
 
     class_name = "Dense"
     supports_masking = True
-    _KEYS = ("units", "activation", "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer",
-             "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint")
+    _KEYS = (
+        "units",
+        "activation",
+        "use_bias",
+        "kernel_initializer",
+        "bias_initializer",
+        "kernel_regularizer",
+        "bias_regularizer",
+        "activity_regularizer",
+        "kernel_constraint",
+        "bias_constraint",
+    )
     config_keys = _KEYS
 
-    def __init__(self, units: int, activation: str | None = None, use_bias: bool = True,
-                 kernel_initializer: Any = "glorot_normal", bias_initializer: Any = "zeros",
-                 kernel_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
-                 kernel_constraint: Any = None, bias_constraint: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        units: int,
+        activation: str | None = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_normal",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.units = positive_int(units, self.class_name, "units")
         self.activation = canonical_activation(activation, "Dense")
@@ -113,9 +165,13 @@ class Dense(Layer):
         self.kernel_initializer = initializer_config(kernel_initializer)
         self.bias_initializer = initializer_config(bias_initializer)
         # Regularizers and constraints do not change inference; kept to save them back as given.
-        self._kept = {"kernel_regularizer": kernel_regularizer, "bias_regularizer": bias_regularizer,
-                      "activity_regularizer": activity_regularizer, "kernel_constraint": kernel_constraint,
-                      "bias_constraint": bias_constraint}
+        self._kept = {
+            "kernel_regularizer": kernel_regularizer,
+            "bias_regularizer": bias_regularizer,
+            "activity_regularizer": activity_regularizer,
+            "kernel_constraint": kernel_constraint,
+            "bias_constraint": bias_constraint,
+        }
         self._build_if_shaped()
 
     def build(self, input_shape: Any) -> None:
@@ -137,9 +193,14 @@ class Dense(Layer):
         return get_activation(self.activation)(out)
 
     def layer_config(self) -> dict[str, Any]:
-        return {"units": self.units, "activation": self.activation, "use_bias": self.use_bias,
-                "kernel_initializer": self.kernel_initializer, "bias_initializer": self.bias_initializer,
-                **self._kept}
+        return {
+            "units": self.units,
+            "activation": self.activation,
+            "use_bias": self.use_bias,
+            "kernel_initializer": self.kernel_initializer,
+            "bias_initializer": self.bias_initializer,
+            **self._kept,
+        }
 
 
 class Activation(Layer):
@@ -258,8 +319,10 @@ class Concatenate(Layer):
         """TF.js's: unmasked inputs count as all ones, masks gain a last axis, joined, then all(-1)."""
         if all(m is None for m in masks):
             return None
-        parts = [np.ones(x.shape, bool) if m is None else (m[..., None] if m.ndim < x.ndim else m) != 0
-                 for x, m in zip(inputs, masks)]
+        parts = [
+            np.ones(x.shape, bool) if m is None else (m[..., None] if m.ndim < x.ndim else m) != 0
+            for x, m in zip(inputs, masks)
+        ]
         return np.all(np.concatenate(parts, axis=self.axis), axis=-1)
 
     def layer_config(self) -> dict[str, Any]:

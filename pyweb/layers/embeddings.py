@@ -26,7 +26,7 @@ def tfjs_int32(x: np.ndarray) -> np.ndarray:
     """float → int32 as ``Int32Array.from``: truncate toward zero, NaN/±inf to 0, wrap modulo 2**32."""
     x = np.asarray(x, np.float64)
     t = np.trunc(np.where(np.isfinite(x), x, 0.0))
-    return np.mod(t, 2.0 ** 32).astype(np.int64).astype(np.uint32).view(np.int32)
+    return np.mod(t, 2.0**32).astype(np.int64).astype(np.uint32).view(np.int32)
 
 
 class Embedding(Layer):
@@ -57,13 +57,29 @@ class Embedding(Layer):
     """
 
     class_name = "Embedding"
-    config_keys = ("input_dim", "output_dim", "embeddings_initializer", "embeddings_regularizer",
-                   "activity_regularizer", "embeddings_constraint", "mask_zero", "input_length")
+    config_keys = (
+        "input_dim",
+        "output_dim",
+        "embeddings_initializer",
+        "embeddings_regularizer",
+        "activity_regularizer",
+        "embeddings_constraint",
+        "mask_zero",
+        "input_length",
+    )
 
-    def __init__(self, input_dim: int, output_dim: int, embeddings_initializer: Any = None,
-                 embeddings_regularizer: Any = None, activity_regularizer: Any = None,
-                 embeddings_constraint: Any = None, mask_zero: bool | None = None,
-                 input_length: int | Sequence[int] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        input_dim: int,
+        output_dim: int,
+        embeddings_initializer: Any = None,
+        embeddings_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        embeddings_constraint: Any = None,
+        mask_zero: bool | None = None,
+        input_length: int | Sequence[int] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if self.batch_input_shape is None:
             lengths = list(input_length) if isinstance(input_length, (list, tuple)) else [input_length]
@@ -72,10 +88,14 @@ class Embedding(Layer):
         self.output_dim = positive_int(output_dim, "Embedding", "output_dim")
         if self.input_dim <= 0 or self.output_dim <= 0:
             raise ValueError(f"Embedding needs positive input_dim and output_dim, got {input_dim}, {output_dim}")
-        self.embeddings_initializer = (dict(_DEFAULT_INITIALIZER) if embeddings_initializer is None
-                                       else initializer_config(embeddings_initializer))
-        self._kept = {"embeddings_regularizer": embeddings_regularizer, "activity_regularizer": activity_regularizer,
-                      "embeddings_constraint": embeddings_constraint}
+        self.embeddings_initializer = (
+            dict(_DEFAULT_INITIALIZER) if embeddings_initializer is None else initializer_config(embeddings_initializer)
+        )
+        self._kept = {
+            "embeddings_regularizer": embeddings_regularizer,
+            "activity_regularizer": activity_regularizer,
+            "embeddings_constraint": embeddings_constraint,
+        }
         self.mask_zero, self.input_length = mask_zero, input_length
         self.build(tuple(self.batch_input_shape))
 
@@ -91,10 +111,14 @@ class Embedding(Layer):
             return (*input_shape, self.output_dim)
         lengths = list(self.input_length) if isinstance(self.input_length, (list, tuple)) else [self.input_length]
         if len(lengths) != len(input_shape) - 1:
-            raise ValueError(f"{self.name}: input_length {self.input_length} does not fit input shape "
-                             f"{list(input_shape)}")
-        return (input_shape[0], *[given if given is not None else got
-                                  for given, got in zip(lengths, input_shape[1:])], self.output_dim)
+            raise ValueError(
+                f"{self.name}: input_length {self.input_length} does not fit input shape {list(input_shape)}"
+            )
+        return (
+            input_shape[0],
+            *[given if given is not None else got for given, got in zip(lengths, input_shape[1:])],
+            self.output_dim,
+        )
 
     def call(self, inputs: np.ndarray) -> np.ndarray:
         index = tfjs_int32(inputs)
@@ -111,6 +135,11 @@ class Embedding(Layer):
         return np.asarray(inputs[0], np.float32) != 0 if self.mask_zero else None
 
     def layer_config(self) -> dict[str, Any]:
-        return {"input_dim": self.input_dim, "output_dim": self.output_dim,
-                "embeddings_initializer": self.embeddings_initializer, **self._kept, "mask_zero": self.mask_zero,
-                "input_length": self.input_length}
+        return {
+            "input_dim": self.input_dim,
+            "output_dim": self.output_dim,
+            "embeddings_initializer": self.embeddings_initializer,
+            **self._kept,
+            "mask_zero": self.mask_zero,
+            "input_length": self.input_length,
+        }

@@ -34,15 +34,25 @@ def placeholders() -> Iterator[None]:
     finally:
         _PLACEHOLDERS.reset(token)
 
+
 _VS = {
-    "glorot_uniform": (1.0, "fan_avg", "uniform"), "glorot_normal": (1.0, "fan_avg", "normal"),
-    "he_uniform": (2.0, "fan_in", "uniform"), "he_normal": (2.0, "fan_in", "normal"),
-    "lecun_uniform": (1.0, "fan_in", "uniform"), "lecun_normal": (1.0, "fan_in", "normal"),
+    "glorot_uniform": (1.0, "fan_avg", "uniform"),
+    "glorot_normal": (1.0, "fan_avg", "normal"),
+    "he_uniform": (2.0, "fan_in", "uniform"),
+    "he_normal": (2.0, "fan_in", "normal"),
+    "lecun_uniform": (1.0, "fan_in", "uniform"),
+    "lecun_normal": (1.0, "fan_in", "normal"),
 }
 _SIMPLE = {"zeros": "Zeros", "ones": "Ones"}
 _ORTHOGONAL: dict[str, Any] = {"class_name": "Orthogonal", "config": {"gain": 1, "seed": None}}
-_CAMEL = {"glorotUniform": "glorot_uniform", "glorotNormal": "glorot_normal", "heUniform": "he_uniform",
-          "heNormal": "he_normal", "leCunUniform": "lecun_uniform", "leCunNormal": "lecun_normal"}
+_CAMEL = {
+    "glorotUniform": "glorot_uniform",
+    "glorotNormal": "glorot_normal",
+    "heUniform": "he_uniform",
+    "heNormal": "he_normal",
+    "leCunUniform": "lecun_uniform",
+    "leCunNormal": "lecun_normal",
+}
 
 
 def initializer_config(spec: Any) -> dict[str, Any]:
@@ -54,8 +64,10 @@ def initializer_config(spec: Any) -> dict[str, Any]:
     key = _CAMEL.get(spec, spec)
     if key in _VS:
         scale, mode, dist = _VS[key]
-        return {"class_name": "VarianceScaling",
-                "config": {"scale": scale, "mode": mode, "distribution": dist, "seed": None}}
+        return {
+            "class_name": "VarianceScaling",
+            "config": {"scale": scale, "mode": mode, "distribution": dist, "seed": None},
+        }
     if key in _SIMPLE:
         return {"class_name": _SIMPLE[key], "config": {}}
     if key == "orthogonal":

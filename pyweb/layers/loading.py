@@ -44,21 +44,88 @@ from .recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from .reshaping import Cropping2D, Permute, RepeatVector, UpSampling2D, ZeroPadding2D
 from .wrappers import Bidirectional, TimeDistributed
 
-__all__ = ["LAYER_CLASSES", "aload_layers_model", "layer_from_config", "load_layers_model", "model_from_artifacts",
-           "model_from_topology"]
+__all__ = [
+    "LAYER_CLASSES",
+    "aload_layers_model",
+    "layer_from_config",
+    "load_layers_model",
+    "model_from_artifacts",
+    "model_from_topology",
+]
 
 LAYER_CLASSES: dict[str, type[Layer]] = {
-    cls.class_name: cls for cls in (
-        Activation, Add, AlphaDropout, Average, AveragePooling1D, AveragePooling2D, AveragePooling3D,
-        BatchNormalization, CategoryEncoding, CenterCrop, Concatenate, Conv1D, Conv2D, Conv2DTranspose, Conv3D,
-        Conv3DTranspose, Cropping2D, Dense, DepthwiseConv2D, Dot, Dropout, EinsumDense, ELU, Embedding, Flatten, GaussianDropout,
-        GaussianNoise, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
-        InputLayer, LayerNormalization, LeakyReLU, MaxPooling1D, MaxPooling2D, MaxPooling3D, Maximum, Minimum,
-        Multiply, Permute, PositionEmbedding, PReLU, RandomWidth, ReLU, RepeatVector, Rescaling, Reshape, Resizing,
-        SeparableConv2D, Softmax, SpatialDropout1D, ThresholdedReLU, UpSampling2D, ZeroPadding2D,
+    cls.class_name: cls
+    for cls in (
+        Activation,
+        Add,
+        AlphaDropout,
+        Average,
+        AveragePooling1D,
+        AveragePooling2D,
+        AveragePooling3D,
+        BatchNormalization,
+        CategoryEncoding,
+        CenterCrop,
+        Concatenate,
+        Conv1D,
+        Conv2D,
+        Conv2DTranspose,
+        Conv3D,
+        Conv3DTranspose,
+        Cropping2D,
+        Dense,
+        DepthwiseConv2D,
+        Dot,
+        Dropout,
+        EinsumDense,
+        ELU,
+        Embedding,
+        Flatten,
+        GaussianDropout,
+        GaussianNoise,
+        GlobalAveragePooling1D,
+        GlobalAveragePooling2D,
+        GlobalMaxPooling1D,
+        GlobalMaxPooling2D,
+        InputLayer,
+        LayerNormalization,
+        LeakyReLU,
+        MaxPooling1D,
+        MaxPooling2D,
+        MaxPooling3D,
+        Maximum,
+        Minimum,
+        Multiply,
+        Permute,
+        PositionEmbedding,
+        PReLU,
+        RandomWidth,
+        ReLU,
+        RepeatVector,
+        Rescaling,
+        Reshape,
+        Resizing,
+        SeparableConv2D,
+        Softmax,
+        SpatialDropout1D,
+        ThresholdedReLU,
+        UpSampling2D,
+        ZeroPadding2D,
         # recurrent layers, their cells, wrappers and masking
-        Bidirectional, ConvLSTM2D, ConvLSTM2DCell, GRU, GRUCell, LSTM, LSTMCell, Masking, RNN, SimpleRNN,
-        SimpleRNNCell, StackedRNNCells, TimeDistributed)
+        Bidirectional,
+        ConvLSTM2D,
+        ConvLSTM2DCell,
+        GRU,
+        GRUCell,
+        LSTM,
+        LSTMCell,
+        Masking,
+        RNN,
+        SimpleRNN,
+        SimpleRNNCell,
+        StackedRNNCells,
+        TimeDistributed,
+    )
 }
 
 
@@ -73,8 +140,17 @@ def register_layer(cls: type[Layer]) -> type[Layer]:
 
 
 # What malformed configs make layer code raise; turned into CorruptModelError at this boundary.
-_MALFORMED = (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError, ZeroDivisionError,
-              RecursionError, MemoryError)
+_MALFORMED = (
+    TypeError,
+    ValueError,
+    KeyError,
+    AttributeError,
+    IndexError,
+    OverflowError,
+    ZeroDivisionError,
+    RecursionError,
+    MemoryError,
+)
 
 
 def layer_from_config(entry: dict[str, Any]) -> Layer:
@@ -102,8 +178,9 @@ def layer_from_config(entry: dict[str, Any]) -> Layer:
     except _MALFORMED as exc:
         given = config.get("name")
         label = given if isinstance(given, str) else "?"
-        raise _malformed(f"{name} layer {label[:80]!r} has a config pyweb cannot build: {type(exc).__name__}: "
-                         f"{str(exc)[:200]}") from exc
+        raise _malformed(
+            f"{name} layer {label[:80]!r} has a config pyweb cannot build: {type(exc).__name__}: {str(exc)[:200]}"
+        ) from exc
 
 
 def _malformed(message: str) -> CorruptModelError:
@@ -187,15 +264,19 @@ def _match(model: Model, weights: dict[str, np.ndarray]) -> list[np.ndarray]:
         alt = "/".join(parts[:-2] + parts[-1:]) if len(parts) >= 3 else key
         name = key if key in targets else alt if alt in targets else None
         if name is None:
-            raise WeightMismatchError(f"Provided weight data has no target variable: {key}", reason="extra", names=[key])
+            raise WeightMismatchError(
+                f"Provided weight data has no target variable: {key}", reason="extra", names=[key]
+            )
         if value.dtype != np.float32:  # TF.js: "dtype of the new value and previous value must match"
-            raise WeightMismatchError(f"weight {key} is stored as {_tfjs_dtype(value)}; the layer holds float32",
-                                      reason="dtype", names=[key])
+            raise WeightMismatchError(
+                f"weight {key} is stored as {_tfjs_dtype(value)}; the layer holds float32", reason="dtype", names=[key]
+            )
         found[name] = value
     missing = [n for n in names if n not in found]
     if missing:
-        raise WeightMismatchError(f"{len(missing)} of {len(names)} weights are not set: {','.join(missing)}",
-                                  reason="missing", names=missing)
+        raise WeightMismatchError(
+            f"{len(missing)} of {len(names)} weights are not set: {','.join(missing)}", reason="missing", names=missing
+        )
     return [found[n] for n in names]
 
 
@@ -231,8 +312,10 @@ def model_from_artifacts(artifacts: Any) -> Model:
         with placeholders():  # every initial value is about to be overwritten
             model = model_from_topology(topology)
     if data is not None and specs is None:
-        raise ArtifactError("LayersModel artifacts contains weight data, but not weight specs. "
-                            "Therefore loading of weights cannot proceed.")
+        raise ArtifactError(
+            "LayersModel artifacts contains weight data, but not weight specs. "
+            "Therefore loading of weights cannot proceed."
+        )
     if data is not None:  # TF.js keeps the initial weights when none are stored
         specs = [s for s in specs if s.get("group") != "optimizer"]
         decoded = decode_weights(artifacts.weight_bytes(), specs) if specs else {}

@@ -33,8 +33,8 @@ def _broadcast(shape1: list[Any] | None, shape2: list[Any] | None, layer: str) -
         return None
     if len(shape1) < len(shape2):
         shape1, shape2 = shape2, shape1
-    out = list(shape1[:len(shape1) - len(shape2)])
-    for i, j in zip(shape1[len(shape1) - len(shape2):], shape2):
+    out = list(shape1[: len(shape1) - len(shape2)])
+    for i, j in zip(shape1[len(shape1) - len(shape2) :], shape2):
         if i is None or j is None:
             out.append(None)
         elif i == 1 or j == 1:
@@ -200,9 +200,14 @@ class Dot(Layer):
 
     def __init__(self, axes: int | list[int], normalize: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if isinstance(axes, bool) or not (isinstance(axes, int) or (
-                isinstance(axes, (list, tuple)) and len(axes) == 2 and all(
-                    isinstance(a, int) and not isinstance(a, bool) for a in axes))):
+        if isinstance(axes, bool) or not (
+            isinstance(axes, int)
+            or (
+                isinstance(axes, (list, tuple))
+                and len(axes) == 2
+                and all(isinstance(a, int) and not isinstance(a, bool) for a in axes)
+            )
+        ):
             raise unsupported_value(self.class_name, "axes", axes)
         self.axes = list(axes) if isinstance(axes, (list, tuple)) else axes
         self.normalize = bool(normalize)

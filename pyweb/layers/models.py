@@ -292,8 +292,9 @@ class Model(Layer):
         """
         slots = self._weight_slots()
         if len(weights) != len(slots):
-            raise WeightMismatchError(f"model has {len(slots)} weights, got {len(weights)}",
-                                      reason="count", names=self.weight_names)
+            raise WeightMismatchError(
+                f"model has {len(slots)} weights, got {len(weights)}", reason="count", names=self.weight_names
+            )
         given = {(id(layer), i): w for (layer, i), w in zip(slots, weights)}
         leaves = {id(layer): layer for layer, _ in slots}
         for layer in leaves.values():
@@ -317,25 +318,39 @@ class Model(Layer):
         for node in layer.inbound_nodes:
             if id(node) not in self._node_ids or not node.inputs:
                 continue
-            entries.append([[t.layer.name, self._node_key(t.layer, t.node), t.tensor_index, {}]
-                            for t in node.inputs])
+            entries.append([[t.layer.name, self._node_key(t.layer, t.node), t.tensor_index, {}] for t in node.inputs])
         return entries
 
     def get_config(self) -> dict[str, Any]:
         """The functional config TF.js writes: name, layers with inbound_nodes, input/output layers."""
-        layers = [{"name": layer.name, "class_name": layer.class_name, "config": layer.get_config(),
-                   "inbound_nodes": self._inbound(layer)} for layer in self.layers]
+        layers = [
+            {
+                "name": layer.name,
+                "class_name": layer.class_name,
+                "config": layer.get_config(),
+                "inbound_nodes": self._inbound(layer),
+            }
+            for layer in self.layers
+        ]
 
         def ends(ts: list[SymbolicTensor]) -> list[list[Any]]:
             return [[t.layer.name, self._node_key(t.layer, t.node), t.tensor_index] for t in ts]
 
-        return {"name": self.name, "layers": layers, "input_layers": ends(self.inputs),
-                "output_layers": ends(self.outputs)}
+        return {
+            "name": self.name,
+            "layers": layers,
+            "input_layers": ends(self.inputs),
+            "output_layers": ends(self.outputs),
+        }
 
     def to_json(self) -> dict[str, Any]:
         """``model.toJSON(null, false)``: class_name, config, keras_version, backend."""
-        return {"class_name": self.class_name, "config": self.get_config(), "keras_version": KERAS_VERSION,
-                "backend": "tensor_flow.js"}
+        return {
+            "class_name": self.class_name,
+            "config": self.get_config(),
+            "keras_version": KERAS_VERSION,
+            "backend": "tensor_flow.js",
+        }
 
     def to_artifacts(self) -> Any:
         """The :class:`~pyweb.ModelArtifacts` TF.js's ``model.save`` hands to a handler."""
@@ -345,10 +360,16 @@ class Model(Layer):
         # The stored arrays themselves, not get_weights() copies: encode_weights copies them once.
         arrays = [layer._weights[i][1] for layer, i in self._weight_slots()]
         data, specs = encode_weights(list(zip(self.weight_names, arrays)))
-        return ModelArtifacts(model_topology=self.to_json(), weight_specs=specs, weight_data=data,
-                              format="layers-model", generated_by=GENERATED_BY, converted_by=None,
-                              training_config=self.training_config,
-                              user_defined_metadata=self.user_defined_metadata)
+        return ModelArtifacts(
+            model_topology=self.to_json(),
+            weight_specs=specs,
+            weight_data=data,
+            format="layers-model",
+            generated_by=GENERATED_BY,
+            converted_by=None,
+            training_config=self.training_config,
+            user_defined_metadata=self.user_defined_metadata,
+        )
 
     def save(self, url: Any, **options: Any) -> Any:
         """Save to ``url`` (any pyweb scheme); see :func:`pyweb.save`."""
@@ -400,13 +421,16 @@ class Sequential(Model):
                 return
             if layer.batch_input_shape is None:
                 raise ValueError("the first layer of a Sequential needs input_shape (or use an InputLayer)")
-            self._input_layer = InputLayer(batch_input_shape=layer.batch_input_shape, dtype=layer.dtype,
-                                           name=f"{layer.name}_input")
+            self._input_layer = InputLayer(
+                batch_input_shape=layer.batch_input_shape, dtype=layer.dtype, name=f"{layer.name}_input"
+            )
             self._output = self._input_layer.output
         self._output = layer(self._output)
         self._init_graph([cast(InputLayer, self._input_layer).output], [cast(SymbolicTensor, self._output)])
 
     def get_config(self) -> dict[str, Any]:
         """``{name, layers: [{class_name, config}]}``; an implicit input layer is not listed."""
-        return {"name": self.name,
-                "layers": [{"class_name": layer.class_name, "config": layer.get_config()} for layer in self._stack]}
+        return {
+            "name": self.name,
+            "layers": [{"class_name": layer.class_name, "config": layer.get_config()} for layer in self._stack],
+        }

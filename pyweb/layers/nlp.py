@@ -50,7 +50,7 @@ def _aligned(x: np.ndarray, term: str, axes: str) -> np.ndarray:
 
 def _sum_in_order(x: np.ndarray, axis: int) -> np.ndarray:
     # TF.js's CPU sum: a float64 accumulator over the axis in index order, rounded once to float32.
-    acc = np.zeros(x.shape[:axis] + x.shape[axis + 1:])
+    acc = np.zeros(x.shape[:axis] + x.shape[axis + 1 :])
     for j in range(x.shape[axis]):
         acc += np.take(x, j, axis=axis).astype(np.float64)
     return acc.astype(np.float32)
@@ -79,8 +79,9 @@ def tfjs_einsum(equation: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def analyze_einsum(equation: str, bias_axes: str | None, input_shape: Sequence[int | None],
-                   output_shape: Sequence[int | None]) -> tuple[list[int], list[int] | None, list[int | None]]:
+def analyze_einsum(
+    equation: str, bias_axes: str | None, input_shape: Sequence[int | None], output_shape: Sequence[int | None]
+) -> tuple[list[int], list[int] | None, list[int | None]]:
     """Kernel shape, bias shape (None without ``bias_axes``) and full output shape, as TF.js's EinsumDense.
 
     ``output_shape`` leaves out the batch axis; an entry may be None (left unknown, as TF.js does).
@@ -90,8 +91,9 @@ def analyze_einsum(equation: str, bias_axes: str | None, input_shape: Sequence[i
         raise ValueError(f"EinsumDense equation {equation!r} is not of the form [X],[Y]->[Z]")
     in_spec, w_spec, out_spec = match.groups()
     if len(in_spec) != len(input_shape):
-        raise ValueError(f"EinsumDense equation {equation!r} needs inputs of rank {len(in_spec)}, "
-                         f"got shape {list(input_shape)}")
+        raise ValueError(
+            f"EinsumDense equation {equation!r} needs inputs of rank {len(in_spec)}, got shape {list(input_shape)}"
+        )
     full = [input_shape[0], *output_shape]
     if len(full) != len(out_spec):
         raise ValueError(f"EinsumDense output_shape {list(output_shape)} does not fit {equation!r}")
@@ -103,8 +105,13 @@ def analyze_einsum(equation: str, bias_axes: str | None, input_shape: Sequence[i
             raise ValueError(f"EinsumDense: output axis {dim!r} is in neither the input nor the kernel")
     kernel = []
     for dim in w_spec:
-        size = input_shape[in_spec.index(dim)] if dim in in_spec else full[out_spec.index(dim)] if (
-            dim in out_spec) else None
+        size = (
+            input_shape[in_spec.index(dim)]
+            if dim in in_spec
+            else full[out_spec.index(dim)]
+            if (dim in out_spec)
+            else None
+        )
         if size is None:
             raise ValueError(f"EinsumDense: kernel axis {dim!r} of {equation!r} has no known size")
         kernel.append(int(size))
@@ -146,21 +153,43 @@ class EinsumDense(Layer):
     """
 
     class_name = "EinsumDense"
-    config_keys = ("output_shape", "equation", "activation", "bias_axes", "kernel_initializer", "bias_initializer",
-                   "kernel_regularizer", "bias_regularizer", "kernel_constraint", "bias_constraint")
+    config_keys = (
+        "output_shape",
+        "equation",
+        "activation",
+        "bias_axes",
+        "kernel_initializer",
+        "bias_initializer",
+        "kernel_regularizer",
+        "bias_regularizer",
+        "kernel_constraint",
+        "bias_constraint",
+    )
 
-    def __init__(self, equation: str, output_shape: int | Sequence[int | None], activation: str | None = None,
-                 bias_axes: str | None = None, kernel_initializer: Any = "glorot_uniform",
-                 bias_initializer: Any = "zeros", kernel_regularizer: Any = None, bias_regularizer: Any = None,
-                 kernel_constraint: Any = None, bias_constraint: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        equation: str,
+        output_shape: int | Sequence[int | None],
+        activation: str | None = None,
+        bias_axes: str | None = None,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if isinstance(equation, str) and "..." in equation:
             # TF.js's einsum op: 'The ellipsis notation ("...") is not supported yet.'
             raise unsupported_value(self.class_name, "equation", equation)
         match = _EQUATION.fullmatch(equation) if isinstance(equation, str) else None
         if match is None or any(len(set(term)) != len(term) for term in match.groups()):
-            raise ValueError(f"EinsumDense equation {equation!r:.80} is not of the form [X],[Y]->[Z] "
-                             "with distinct letters in each term")
+            raise ValueError(
+                f"EinsumDense equation {equation!r:.80} is not of the form [X],[Y]->[Z] "
+                "with distinct letters in each term"
+            )
         if not _one_step(equation):
             raise unsupported_value(self.class_name, "equation", equation)
         self.equation = equation
@@ -171,8 +200,12 @@ class EinsumDense(Layer):
         self.kernel_initializer = initializer_config(kernel_initializer)
         self.bias_initializer = initializer_config(bias_initializer)
         # Regularizers and constraints do not change inference; kept to save them back as given.
-        self._kept = {"kernel_regularizer": kernel_regularizer, "bias_regularizer": bias_regularizer,
-                      "kernel_constraint": kernel_constraint, "bias_constraint": bias_constraint}
+        self._kept = {
+            "kernel_regularizer": kernel_regularizer,
+            "bias_regularizer": bias_regularizer,
+            "kernel_constraint": kernel_constraint,
+            "bias_constraint": bias_constraint,
+        }
         self._build_if_shaped()
 
     def build(self, input_shape: Any) -> None:
@@ -195,9 +228,15 @@ class EinsumDense(Layer):
         return get_activation(self.activation)(out)
 
     def layer_config(self) -> dict[str, Any]:
-        return {"output_shape": list(self.output_shape), "equation": self.equation, "activation": self.activation,
-                "bias_axes": self.bias_axes, "kernel_initializer": self.kernel_initializer,
-                "bias_initializer": self.bias_initializer, **self._kept}
+        return {
+            "output_shape": list(self.output_shape),
+            "equation": self.equation,
+            "activation": self.activation,
+            "bias_axes": self.bias_axes,
+            "kernel_initializer": self.kernel_initializer,
+            "bias_initializer": self.bias_initializer,
+            **self._kept,
+        }
 
 
 class PositionEmbedding(Layer):
@@ -229,8 +268,10 @@ class PositionEmbedding(Layer):
         if self.built:
             return
         if len(input_shape) < 3 or input_shape[-1] is None:
-            raise ValueError(f"{self.name}: PositionEmbedding needs [batch, ..., positions, features] with known "
-                             f"features, got {list(input_shape)}")
+            raise ValueError(
+                f"{self.name}: PositionEmbedding needs [batch, ..., positions, features] with known "
+                f"features, got {list(input_shape)}"
+            )
         shape = (self.sequence_length, int(input_shape[-1]))
         self.add_weight("embeddings", sample(self.initializer, shape, self._rng()))
         self.built = True

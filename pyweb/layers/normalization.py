@@ -20,8 +20,14 @@ from .pooling import tfjs_mean
 __all__ = ["BatchNormalization", "LayerNormalization", "tfjs_batch_norm"]
 
 
-def tfjs_batch_norm(x: np.ndarray, mean: np.ndarray, variance: np.ndarray, offset: np.ndarray | None,
-                    scale: np.ndarray | None, epsilon: float) -> np.ndarray:
+def tfjs_batch_norm(
+    x: np.ndarray,
+    mean: np.ndarray,
+    variance: np.ndarray,
+    offset: np.ndarray | None,
+    scale: np.ndarray | None,
+    epsilon: float,
+) -> np.ndarray:
     """The batchNorm kernel; arguments broadcast against ``x``; ``None`` offset/scale are 0/1."""
 
     def f(a: Any) -> np.ndarray:
@@ -58,26 +64,56 @@ class BatchNormalization(Layer):
 
     class_name = "BatchNormalization"
     supports_masking = True
-    config_keys = ("axis", "momentum", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer",
-                   "moving_mean_initializer", "moving_variance_initializer", "beta_regularizer", "gamma_regularizer",
-                   "beta_constraint", "gamma_constraint")
+    config_keys = (
+        "axis",
+        "momentum",
+        "epsilon",
+        "center",
+        "scale",
+        "beta_initializer",
+        "gamma_initializer",
+        "moving_mean_initializer",
+        "moving_variance_initializer",
+        "beta_regularizer",
+        "gamma_regularizer",
+        "beta_constraint",
+        "gamma_constraint",
+    )
 
-    def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
-                 scale: bool = True, beta_initializer: Any = "zeros", gamma_initializer: Any = "ones",
-                 moving_mean_initializer: Any = "zeros", moving_variance_initializer: Any = "ones",
-                 beta_regularizer: Any = None, gamma_regularizer: Any = None, beta_constraint: Any = None,
-                 gamma_constraint: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        axis: int = -1,
+        momentum: float = 0.99,
+        epsilon: float = 1e-3,
+        center: bool = True,
+        scale: bool = True,
+        beta_initializer: Any = "zeros",
+        gamma_initializer: Any = "ones",
+        moving_mean_initializer: Any = "zeros",
+        moving_variance_initializer: Any = "ones",
+        beta_regularizer: Any = None,
+        gamma_regularizer: Any = None,
+        beta_constraint: Any = None,
+        gamma_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
         if not isinstance(axis, int):
             raise unsupported_value(self.class_name, "axis", axis)
         super().__init__(**kwargs)
         self.axis, self.momentum, self.epsilon = axis, momentum, epsilon
         self.center, self.scale = bool(center), bool(scale)
-        self.initializers = {"beta_initializer": initializer_config(beta_initializer),
-                             "gamma_initializer": initializer_config(gamma_initializer),
-                             "moving_mean_initializer": initializer_config(moving_mean_initializer),
-                             "moving_variance_initializer": initializer_config(moving_variance_initializer)}
-        self._kept = {"beta_regularizer": beta_regularizer, "gamma_regularizer": gamma_regularizer,
-                      "beta_constraint": beta_constraint, "gamma_constraint": gamma_constraint}
+        self.initializers = {
+            "beta_initializer": initializer_config(beta_initializer),
+            "gamma_initializer": initializer_config(gamma_initializer),
+            "moving_mean_initializer": initializer_config(moving_mean_initializer),
+            "moving_variance_initializer": initializer_config(moving_variance_initializer),
+        }
+        self._kept = {
+            "beta_regularizer": beta_regularizer,
+            "gamma_regularizer": gamma_regularizer,
+            "beta_constraint": beta_constraint,
+            "gamma_constraint": gamma_constraint,
+        }
         self._build_if_shaped()
 
     def build(self, input_shape: Any) -> None:
@@ -101,17 +137,29 @@ class BatchNormalization(Layer):
         self.built = True
 
     def call(self, inputs: np.ndarray) -> np.ndarray:
-        return tfjs_batch_norm(inputs, self.weight("moving_mean"), self.weight("moving_variance"),
-                               self.weight("beta") if self.center else None,
-                               self.weight("gamma") if self.scale else None, self.epsilon)
+        return tfjs_batch_norm(
+            inputs,
+            self.weight("moving_mean"),
+            self.weight("moving_variance"),
+            self.weight("beta") if self.center else None,
+            self.weight("gamma") if self.scale else None,
+            self.epsilon,
+        )
 
     def layer_config(self) -> dict[str, Any]:
         init = self.initializers
-        return {"axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon, "center": self.center,
-                "scale": self.scale, "beta_initializer": init["beta_initializer"],
-                "gamma_initializer": init["gamma_initializer"],
-                "moving_mean_initializer": init["moving_mean_initializer"],
-                "moving_variance_initializer": init["moving_variance_initializer"], **self._kept}
+        return {
+            "axis": self.axis,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": init["beta_initializer"],
+            "gamma_initializer": init["gamma_initializer"],
+            "moving_mean_initializer": init["moving_mean_initializer"],
+            "moving_variance_initializer": init["moving_variance_initializer"],
+            **self._kept,
+        }
 
 
 class LayerNormalization(Layer):
@@ -133,12 +181,29 @@ class LayerNormalization(Layer):
 
     class_name = "LayerNormalization"
     supports_masking = True
-    config_keys = ("axis", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer", "beta_regularizer",
-                   "gamma_regularizer")
+    config_keys = (
+        "axis",
+        "epsilon",
+        "center",
+        "scale",
+        "beta_initializer",
+        "gamma_initializer",
+        "beta_regularizer",
+        "gamma_regularizer",
+    )
 
-    def __init__(self, axis: int | Sequence[int] = -1, epsilon: float = 1e-3, center: bool = True,
-                 scale: bool = True, beta_initializer: Any = "zeros", gamma_initializer: Any = "ones",
-                 beta_regularizer: Any = None, gamma_regularizer: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        axis: int | Sequence[int] = -1,
+        epsilon: float = 1e-3,
+        center: bool = True,
+        scale: bool = True,
+        beta_initializer: Any = "zeros",
+        gamma_initializer: Any = "ones",
+        beta_regularizer: Any = None,
+        gamma_regularizer: Any = None,
+        **kwargs: Any,
+    ) -> None:
         axes = [axis] if isinstance(axis, int) else list(axis)
         if not axes or not all(isinstance(a, int) for a in axes):
             raise unsupported_value(self.class_name, "axis", axis)
@@ -187,5 +252,12 @@ class LayerNormalization(Layer):
 
     def layer_config(self) -> dict[str, Any]:
         axis = list(self.axis) if isinstance(self.axis, list) else self.axis
-        return {"axis": axis, "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
-                "beta_initializer": self.beta_initializer, "gamma_initializer": self.gamma_initializer, **self._kept}
+        return {
+            "axis": axis,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": self.beta_initializer,
+            "gamma_initializer": self.gamma_initializer,
+            **self._kept,
+        }

@@ -17,9 +17,19 @@ from .base import Layer, unsupported_value
 from .convolutional import check_layout
 from .windows import Window, channels_first, channels_last, ntuple
 
-__all__ = ["AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "GlobalAveragePooling1D",
-           "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPooling1D", "MaxPooling2D",
-           "MaxPooling3D", "tfjs_mean"]
+__all__ = [
+    "AveragePooling1D",
+    "AveragePooling2D",
+    "AveragePooling3D",
+    "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
+    "MaxPooling1D",
+    "MaxPooling2D",
+    "MaxPooling3D",
+    "tfjs_mean",
+]
 
 
 def tfjs_mean(x: np.ndarray, axis: Any, keepdims: bool = False) -> np.ndarray:
@@ -38,8 +48,14 @@ class _Pooling(Layer):
     mode = "avg"
     config_keys: tuple[str, ...] = ("pool_size", "padding", "strides", "data_format")
 
-    def __init__(self, pool_size: int | Sequence[int] | None = None, strides: int | Sequence[int] | None = None,
-                 padding: str = "valid", data_format: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        pool_size: int | Sequence[int] | None = None,
+        strides: int | Sequence[int] | None = None,
+        padding: str = "valid",
+        data_format: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         cls, n = self.class_name, self.rank
         self.data_format = check_layout(cls, padding, data_format)
         self.pool_size = ntuple(2 if pool_size is None else pool_size, n, cls, "pool_size")
@@ -70,8 +86,12 @@ class _Pooling(Layer):
         return max_pool(x, self.window) if self.mode == "max" else avg_pool(x, self.window)
 
     def layer_config(self) -> dict[str, Any]:
-        return {"pool_size": list(self.pool_size), "padding": self.padding, "strides": list(self.strides),
-                "data_format": self.data_format}
+        return {
+            "pool_size": list(self.pool_size),
+            "padding": self.padding,
+            "strides": list(self.strides),
+            "data_format": self.data_format,
+        }
 
 
 def max_pool(x: np.ndarray, window: Window) -> np.ndarray:
@@ -137,8 +157,13 @@ class _Pooling1D(_Pooling):
     config_keys = ("pool_size", "padding", "strides")
     keras_defaults: ClassVar[dict[str, Any]] = {"data_format": "channels_last"}
 
-    def __init__(self, pool_size: int | Sequence[int] | None = None, strides: int | Sequence[int] | None = None,
-                 padding: str = "valid", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        pool_size: int | Sequence[int] | None = None,
+        strides: int | Sequence[int] | None = None,
+        padding: str = "valid",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(pool_size, strides, padding, **kwargs)
 
     def layer_config(self) -> dict[str, Any]:

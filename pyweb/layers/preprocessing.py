@@ -25,8 +25,15 @@ import numpy as np
 
 from .base import Layer, positive_int, unsupported_value
 
-__all__ = ["CategoryEncoding", "CenterCrop", "RandomWidth", "Rescaling", "Resizing",
-           "resize_bilinear", "resize_nearest"]
+__all__ = [
+    "CategoryEncoding",
+    "CenterCrop",
+    "RandomWidth",
+    "Rescaling",
+    "Resizing",
+    "resize_bilinear",
+    "resize_nearest",
+]
 
 INTERPOLATIONS = ("bilinear", "nearest")
 
@@ -76,8 +83,9 @@ def resize_bilinear(x: np.ndarray, size: tuple[int, int], align_corners: bool = 
 
 def _image_shape(layer: Layer, input_shape: Any, height: int | None, width: int | None) -> tuple[Any, ...]:
     if len(input_shape) < 3:
-        raise ValueError(f"{layer.name}: {layer.class_name} needs images [batch, rows, cols, channels], "
-                         f"got {list(input_shape)}")
+        raise ValueError(
+            f"{layer.name}: {layer.class_name} needs images [batch, rows, cols, channels], got {list(input_shape)}"
+        )
     shape = list(input_shape)
     shape[-3], shape[-2] = height, width
     return tuple(shape)
@@ -120,8 +128,14 @@ class Resizing(Layer):
     config_keys = ("height", "width", "interpolation", "crop_to_aspect_ratio")
     keras_defaults: ClassVar[dict[str, Any]] = {"pad_to_aspect_ratio": False}
 
-    def __init__(self, height: int, width: int, interpolation: str | None = None, crop_to_aspect_ratio: bool = False,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        height: int,
+        width: int,
+        interpolation: str | None = None,
+        crop_to_aspect_ratio: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.height = positive_int(height, self.class_name, "height")
         self.width = positive_int(width, self.class_name, "width")
@@ -139,8 +153,12 @@ class Resizing(Layer):
         return resize(_check_images(self, inputs), (self.height, self.width), not self.crop_to_aspect_ratio)
 
     def layer_config(self) -> dict[str, Any]:
-        return {"height": self.height, "width": self.width, "interpolation": self.interpolation,
-                "crop_to_aspect_ratio": self.crop_to_aspect_ratio}
+        return {
+            "height": self.height,
+            "width": self.width,
+            "interpolation": self.interpolation,
+            "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
+        }
 
 
 def _crop_positions(size: int, target: int, start: int) -> tuple[np.ndarray, np.ndarray]:
@@ -219,8 +237,9 @@ class CategoryEncoding(Layer):
     def call(self, inputs: np.ndarray) -> np.ndarray:
         ids = np.trunc(np.asarray(inputs, np.float32)).astype(np.int64)
         if ids.size and (ids.min() < 0 or ids.max() >= self.num_tokens):
-            raise ValueError(f"{self.name}: category ids must be in [0, {self.num_tokens}), "
-                             f"got {ids.min()}..{ids.max()}")
+            raise ValueError(
+                f"{self.name}: category ids must be in [0, {self.num_tokens}), got {ids.min()}..{ids.max()}"
+            )
         if ids.ndim == 0 or (self.output_mode == "one_hot" and ids.shape[-1] != 1):
             ids = ids[..., None]
         if ids.ndim > 2:
@@ -246,14 +265,20 @@ class RandomWidth(Layer):
     class_name = "RandomWidth"
     config_keys = ("factor", "interpolation", "seed")
 
-    def __init__(self, factor: float | list[float], interpolation: str = "bilinear", seed: int | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, factor: float | list[float], interpolation: str = "bilinear", seed: int | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         bounds = factor if isinstance(factor, (list, tuple)) else [-factor, factor]
-        if (isinstance(factor, (list, tuple)) and len(factor) != 2) or (
-                not isinstance(factor, (list, tuple)) and not factor > 0) or min(bounds) < -1 or bounds[1] < bounds[0]:
-            raise ValueError(f"{self.class_name} factor must be a positive number or [lower, upper] above -1, "
-                             f"not {factor!r:.40}")
+        if (
+            (isinstance(factor, (list, tuple)) and len(factor) != 2)
+            or (not isinstance(factor, (list, tuple)) and not factor > 0)
+            or min(bounds) < -1
+            or bounds[1] < bounds[0]
+        ):
+            raise ValueError(
+                f"{self.class_name} factor must be a positive number or [lower, upper] above -1, not {factor!r:.40}"
+            )
         if interpolation not in INTERPOLATIONS:
             raise unsupported_value(self.class_name, "interpolation", interpolation)
         self.factor, self.interpolation, self._seed = factor, interpolation, seed

@@ -43,9 +43,14 @@ _BASE_KEYS = ("name", "trainable", "input_shape", "batch_input_shape", "batch_si
 Step = Callable[[np.ndarray, list[np.ndarray]], tuple[np.ndarray, list[np.ndarray]]]
 
 
-def run_rnn(step: Step, inputs: np.ndarray, states: list[np.ndarray], go_backwards: bool = False,
-            mask: np.ndarray | None = None, need_sequences: bool = False
-            ) -> tuple[np.ndarray, np.ndarray | None, list[np.ndarray]]:
+def run_rnn(
+    step: Step,
+    inputs: np.ndarray,
+    states: list[np.ndarray],
+    go_backwards: bool = False,
+    mask: np.ndarray | None = None,
+    need_sequences: bool = False,
+) -> tuple[np.ndarray, np.ndarray | None, list[np.ndarray]]:
     """Iterate ``step`` over axis 1 of ``inputs``: ``(last output, outputs or None, last states)``.
 
     ``mask`` (``[batch, time]``, nonzero = keep) makes a masked step carry the previous
@@ -115,8 +120,16 @@ class RNN(WeightsOf, Layer):  # pyright: ignore[reportIncompatibleVariableOverri
     supports_masking = True
     uses_mask = True
 
-    def __init__(self, cell: Any, return_sequences: bool = False, return_state: bool = False,
-                 go_backwards: bool = False, stateful: bool = False, unroll: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        cell: Any,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        **kwargs: Any,
+    ) -> None:
         if cell is None:
             raise ValueError("RNN needs a cell")
         super().__init__(**kwargs)
@@ -134,8 +147,11 @@ class RNN(WeightsOf, Layer):  # pyright: ignore[reportIncompatibleVariableOverri
 
     @staticmethod
     def _first(shape: Any) -> tuple[Any, ...]:
-        return tuple(shape[0]) if isinstance(shape, list) and shape and isinstance(shape[0], (list, tuple)) \
+        return (
+            tuple(shape[0])
+            if isinstance(shape, list) and shape and isinstance(shape[0], (list, tuple))
             else tuple(shape)
+        )
 
     def build(self, input_shape: Any) -> None:
         if self.built:
@@ -171,8 +187,9 @@ class RNN(WeightsOf, Layer):  # pyright: ignore[reportIncompatibleVariableOverri
         if not self.stateful:
             raise AttributeError(f"{self.name}: reset_states() needs a stateful RNN")
         if self._shape is None or self._shape[0] is None:
-            raise ValueError(f"{self.name}: a stateful RNN needs a fixed batch size (batch_input_shape "
-                             f"or Input(batch_shape=...))")
+            raise ValueError(
+                f"{self.name}: a stateful RNN needs a fixed batch size (batch_input_shape or Input(batch_shape=...))"
+            )
         shapes = self.state_shapes(self._shape)
         if any(d is None for shape in shapes for d in shape):
             raise ValueError(f"{self.name}: a stateful RNN needs fixed state shapes, got {shapes}")
@@ -200,8 +217,11 @@ class RNN(WeightsOf, Layer):  # pyright: ignore[reportIncompatibleVariableOverri
             x, initial = np.asarray(inputs, F32), []
         count = len(self.cell.state_size)
         if not initial:
-            initial = self._states if self.stateful and self._states is not None else \
-                [np.zeros(shape, F32) for shape in self.state_shapes(x.shape)]
+            initial = (
+                self._states
+                if self.stateful and self._states is not None
+                else [np.zeros(shape, F32) for shape in self.state_shapes(x.shape)]
+            )
         if len(initial) != count:
             raise ValueError(f"{self.name} has {count} state(s) but was passed {len(initial)} initial state(s)")
         last, seq, states = run_rnn(self.cell.step, x, list(initial), self.go_backwards, mask, self.return_sequences)
@@ -211,8 +231,13 @@ class RNN(WeightsOf, Layer):  # pyright: ignore[reportIncompatibleVariableOverri
         return [out, *states] if self.return_state else out
 
     def _rnn_config(self) -> dict[str, Any]:
-        return {"return_sequences": self.return_sequences, "return_state": self.return_state,
-                "go_backwards": self.go_backwards, "stateful": self.stateful, "unroll": self.unroll}
+        return {
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "go_backwards": self.go_backwards,
+            "stateful": self.stateful,
+            "unroll": self.unroll,
+        }
 
     def get_config(self) -> dict[str, Any]:
         # TF.js: the cell's config, overwritten by the layer's base keys, then the RNN's own.

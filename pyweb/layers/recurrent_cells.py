@@ -69,7 +69,7 @@ class WeightsOf:
         start = 0
         for prefix, part in parts:
             count = len(part._weights)
-            part._weights = [(n[len(prefix):], v) for n, v in values[start:start + count]]
+            part._weights = [(n[len(prefix) :], v) for n, v in values[start : start + count]]
             start += count
 
     def combined_order(self) -> tuple[list[int], list[int]]:
@@ -119,17 +119,33 @@ class RNNCell(Layer):
 class _GatedCell(RNNCell):
     """Options shared by SimpleRNNCell, GRUCell and LSTMCell."""
 
-    _KEPT = ("kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer",
-             "kernel_constraint", "recurrent_constraint", "bias_constraint")
+    _KEPT = (
+        "kernel_regularizer",
+        "recurrent_regularizer",
+        "bias_regularizer",
+        "activity_regularizer",
+        "kernel_constraint",
+        "recurrent_constraint",
+        "bias_constraint",
+    )
     gates = 1
     has_recurrent_activation = True
     #: TF.js's default for a missing ``activation`` (GRU/LSTM take an explicit null as linear).
     null_activation = "linear"
 
-    def __init__(self, units: int, activation: str | None = "tanh", recurrent_activation: str | None = "hard_sigmoid",
-                 use_bias: bool = True, kernel_initializer: Any = "glorot_normal",
-                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
-                 dropout: float | None = 0.0, recurrent_dropout: float | None = 0.0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        units: int,
+        activation: str | None = "tanh",
+        recurrent_activation: str | None = "hard_sigmoid",
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_normal",
+        recurrent_initializer: Any = "orthogonal",
+        bias_initializer: Any = "zeros",
+        dropout: float | None = 0.0,
+        recurrent_dropout: float | None = 0.0,
+        **kwargs: Any,
+    ) -> None:
         kept = {k: kwargs.pop(k, None) for k in self._KEPT}
         self._extra = {k: kwargs.pop(k) for k in ("implementation", "unit_forget_bias") if k in kwargs}
         super().__init__(**kwargs)
@@ -137,7 +153,8 @@ class _GatedCell(RNNCell):
         self.units = positive_int(units, cls, "units")
         self.activation = canonical_activation(activation if activation is not None else self.null_activation, cls)
         self.recurrent_activation = canonical_activation(
-            recurrent_activation if recurrent_activation is not None else "linear", cls)
+            recurrent_activation if recurrent_activation is not None else "linear", cls
+        )
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializer_config(kernel_initializer)
         self.recurrent_initializer = initializer_config(recurrent_initializer)
@@ -169,9 +186,14 @@ class _GatedCell(RNNCell):
         config: dict[str, Any] = {"units": self.units, "activation": self.activation}
         if self.has_recurrent_activation:
             config["recurrent_activation"] = self.recurrent_activation
-        config.update({"use_bias": self.use_bias, "kernel_initializer": self.kernel_initializer,
-                       "recurrent_initializer": self.recurrent_initializer,
-                       "bias_initializer": self.bias_initializer})
+        config.update(
+            {
+                "use_bias": self.use_bias,
+                "kernel_initializer": self.kernel_initializer,
+                "recurrent_initializer": self.recurrent_initializer,
+                "bias_initializer": self.bias_initializer,
+            }
+        )
         return config
 
     def _tail_config(self) -> dict[str, Any]:
@@ -184,8 +206,17 @@ class SimpleRNNCell(_GatedCell):
     class_name = "SimpleRNNCell"
     has_recurrent_activation = False
     null_activation = "tanh"
-    config_keys = ("units", "activation", "use_bias", "kernel_initializer", "recurrent_initializer",
-                   "bias_initializer", "dropout", "recurrent_dropout", *_GatedCell._KEPT)
+    config_keys = (
+        "units",
+        "activation",
+        "use_bias",
+        "kernel_initializer",
+        "recurrent_initializer",
+        "bias_initializer",
+        "dropout",
+        "recurrent_dropout",
+        *_GatedCell._KEPT,
+    )
 
     def step(self, x: np.ndarray, states: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
         h = tfjs_matmul(x, self.weight("kernel"))
@@ -204,9 +235,20 @@ class GRUCell(_GatedCell):
 
     class_name = "GRUCell"
     gates = 3
-    config_keys = ("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
-                   "recurrent_initializer", "bias_initializer", "dropout", "recurrent_dropout", "implementation",
-                   "reset_after", *_GatedCell._KEPT)
+    config_keys = (
+        "units",
+        "activation",
+        "recurrent_activation",
+        "use_bias",
+        "kernel_initializer",
+        "recurrent_initializer",
+        "bias_initializer",
+        "dropout",
+        "recurrent_dropout",
+        "implementation",
+        "reset_after",
+        *_GatedCell._KEPT,
+    )
 
     def __init__(self, units: int, *, reset_after: bool | None = False, **kwargs: Any) -> None:
         if reset_after:
@@ -219,16 +261,20 @@ class GRUCell(_GatedCell):
         if self.use_bias:
             mx = add32(mx, self.weight("bias"))
         rk = self.weight("recurrent_kernel")
-        inner = tfjs_matmul(h, rk[:, :2 * u])
+        inner = tfjs_matmul(h, rk[:, : 2 * u])
         z = self._rec_act(add32(mx[:, :u], inner[:, :u]))
-        r = self._rec_act(add32(mx[:, u:2 * u], inner[:, u:]))
-        hh = self._act(add32(mx[:, 2 * u:], tfjs_matmul(mul32(r, h), rk[:, 2 * u:])))
+        r = self._rec_act(add32(mx[:, u : 2 * u], inner[:, u:]))
+        hh = self._act(add32(mx[:, 2 * u :], tfjs_matmul(mul32(r, h), rk[:, 2 * u :])))
         new = add32(mul32(z, h), mul32(add32(1, -z), hh))
         return new, [new]
 
     def layer_config(self) -> dict[str, Any]:
-        return {**super().layer_config(), **self._tail_config(),
-                "implementation": self._extra.get("implementation"), "reset_after": False}
+        return {
+            **super().layer_config(),
+            **self._tail_config(),
+            "implementation": self._extra.get("implementation"),
+            "reset_after": False,
+        }
 
 
 class LSTMCell(_GatedCell):
@@ -240,9 +286,20 @@ class LSTMCell(_GatedCell):
 
     class_name = "LSTMCell"
     gates = 4
-    config_keys: tuple[str, ...] = ("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
-                   "recurrent_initializer", "bias_initializer", "unit_forget_bias", "dropout", "recurrent_dropout",
-                   "implementation", *_GatedCell._KEPT)
+    config_keys: tuple[str, ...] = (
+        "units",
+        "activation",
+        "recurrent_activation",
+        "use_bias",
+        "kernel_initializer",
+        "recurrent_initializer",
+        "bias_initializer",
+        "unit_forget_bias",
+        "dropout",
+        "recurrent_dropout",
+        "implementation",
+        *_GatedCell._KEPT,
+    )
 
     def __init__(self, units: int, **kwargs: Any) -> None:
         super().__init__(units, **kwargs)
@@ -261,9 +318,9 @@ class LSTMCell(_GatedCell):
         if self.use_bias:
             z = add32(z, self.weight("bias"))
         i = self._rec_act(z[:, :u])
-        f = self._rec_act(z[:, u:2 * u])
-        c = add32(mul32(f, c), mul32(i, self._act(z[:, 2 * u:3 * u])))
-        o = self._rec_act(z[:, 3 * u:])
+        f = self._rec_act(z[:, u : 2 * u])
+        c = add32(mul32(f, c), mul32(i, self._act(z[:, 2 * u : 3 * u])))
+        o = self._rec_act(z[:, 3 * u :])
         h = mul32(o, self._act(c))
         return h, [h, c]
 
@@ -314,8 +371,8 @@ class StackedRNNCells(WeightsOf, RNNCell):  # pyright: ignore[reportIncompatible
     def step(self, x: np.ndarray, states: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
         nested, rest = [], list(states)
         for cell in reversed(self.cells):
-            nested.append(rest[:len(cell.state_size)])
-            rest = rest[len(cell.state_size):]
+            nested.append(rest[: len(cell.state_size)])
+            rest = rest[len(cell.state_size) :]
         nested.reverse()
         new_nested = []
         for cell, cell_states in zip(self.cells, nested):

@@ -88,8 +88,11 @@ class ZeroPadding2D(_Spatial2D):
         self._check_rank(input_shape)
         a, b = self._spatial_axes()
         (top, bottom), (left, right) = self.padding
-        return self._with_spatial(input_shape, None if input_shape[a] is None else input_shape[a] + top + bottom,
-                                  None if input_shape[b] is None else input_shape[b] + left + right)
+        return self._with_spatial(
+            input_shape,
+            None if input_shape[a] is None else input_shape[a] + top + bottom,
+            None if input_shape[b] is None else input_shape[b] + left + right,
+        )
 
     def call(self, inputs: np.ndarray) -> np.ndarray:
         widths: list[tuple[int, ...]] = [(0, 0)] * 4
@@ -158,8 +161,13 @@ class UpSampling2D(_Spatial2D):
     class_name = "UpSampling2D"
     config_keys = ("size", "data_format", "interpolation")
 
-    def __init__(self, size: int | Sequence[int] = (2, 2), data_format: str | None = None,
-                 interpolation: str = "nearest", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        size: int | Sequence[int] = (2, 2),
+        data_format: str | None = None,
+        interpolation: str = "nearest",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if size is None:
             size = (2, 2)
@@ -177,8 +185,11 @@ class UpSampling2D(_Spatial2D):
     def compute_output_shape(self, input_shape: Any) -> Any:
         self._check_rank(input_shape)
         a, b = self._spatial_axes()
-        return self._with_spatial(input_shape, None if input_shape[a] is None else input_shape[a] * self.size[0],
-                                  None if input_shape[b] is None else input_shape[b] * self.size[1])
+        return self._with_spatial(
+            input_shape,
+            None if input_shape[a] is None else input_shape[a] * self.size[0],
+            None if input_shape[b] is None else input_shape[b] * self.size[1],
+        )
 
     def call(self, inputs: np.ndarray) -> np.ndarray:
         x = np.asarray(inputs, np.float32)
@@ -218,15 +229,16 @@ class Permute(Layer):
     def __init__(self, dims: Sequence[int], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if not isinstance(dims, (list, tuple)) or sorted(
-                int(d) if isinstance(d, (int, np.integer)) and not isinstance(d, bool) else -1 for d in dims
+            int(d) if isinstance(d, (int, np.integer)) and not isinstance(d, bool) else -1 for d in dims
         ) != list(range(1, len(dims) + 1)):
             raise ValueError(f"Permute dims must be consecutive integers from 1, in any order, not {dims!r:.60}")
         self.dims = [int(d) for d in dims]
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         if len(input_shape) != len(self.dims) + 1:
-            raise ValueError(f"{self.name}: Permute{self.dims} needs input of rank {len(self.dims) + 1}, "
-                             f"got {list(input_shape)}")
+            raise ValueError(
+                f"{self.name}: Permute{self.dims} needs input of rank {len(self.dims) + 1}, got {list(input_shape)}"
+            )
         return (input_shape[0], *(input_shape[d] for d in self.dims))
 
     def call(self, inputs: np.ndarray) -> np.ndarray:

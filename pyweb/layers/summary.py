@@ -31,9 +31,11 @@ def summary_rows(model: Any) -> list[tuple[str, str, str, int]]:
 def _listed(model: Any) -> list[Any]:
     # A Sequential model's own InputLayer is not a row (TF.js leaves it out too).
     sequential = model.class_name == "Sequential"
-    return [layer for layer in model.layers
-            if not (sequential and layer.class_name == "InputLayer" and layer not in model._stack)]
-
+    return [
+        layer
+        for layer in model.layers
+        if not (sequential and layer.class_name == "InputLayer" and layer not in model._stack)
+    ]
 
 
 def summary_lines(model: Any, line_length: int = 98) -> list[str]:
@@ -46,14 +48,23 @@ def summary_lines(model: Any, line_length: int = 98) -> list[str]:
     for i, (layer, (name, class_name, shape, params)) in enumerate(zip(layers, summary_rows(model))):
         cells = [f"{name} ({class_name})", shape, str(params)]
         if not sequential:
-            cells.append(", ".join(f"{t.layer.name}[{t.node_index}][{t.tensor_index}]"
-                                   for n in layer.inbound_nodes[-1:] for t in n.inputs))
+            cells.append(
+                ", ".join(
+                    f"{t.layer.name}[{t.node_index}][{t.tensor_index}]"
+                    for n in layer.inbound_nodes[-1:]
+                    for t in n.inputs
+                )
+            )
         lines.append(_row(cells, widths))
         lines.append("=" * line_length if i == len(layers) - 1 else "_" * line_length)
     total = model.count_params()
     trainable = sum(int(layer._weights[i][1].size) for layer, i in model.weight_slots()[0])
-    lines += [f"Total params: {total}", f"Trainable params: {trainable}",
-              f"Non-trainable params: {total - trainable}", "_" * line_length]
+    lines += [
+        f"Total params: {total}",
+        f"Trainable params: {trainable}",
+        f"Non-trainable params: {total - trainable}",
+        "_" * line_length,
+    ]
     return lines
 
 

@@ -29,8 +29,9 @@ __all__ = ["Window", "accumulate_taps", "bias_add", "channels_first", "channels_
 def ntuple(value: Any, n: int, layer_class: str, option: str) -> list[int]:
     """``3`` or ``[3, 2]`` → a list of ``n`` positive ints; anything else raises UnsupportedLayerError."""
     values = [value] * n if isinstance(value, (int, np.integer)) else list(value)
-    if len(values) != n or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0
-                                   for v in values):
+    if len(values) != n or not all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0 for v in values
+    ):
         raise unsupported_value(layer_class, option, value)
     return [int(v) for v in values]
 
@@ -50,8 +51,9 @@ def channels_first(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.moveaxis(x, -1, 1))
 
 
-def out_and_pad(size: int | None, kernel: int, stride: int, dilation: int, padding: str,
-                clamp: bool = True) -> tuple[Any, tuple[int, int]]:
+def out_and_pad(
+    size: int | None, kernel: int, stride: int, dilation: int, padding: str, clamp: bool = True
+) -> tuple[Any, tuple[int, int]]:
     """Output length and (before, after) padding of one axis, as tfjs-core computes them."""
     effective = (kernel - 1) * dilation + 1
     if size is None:
@@ -70,14 +72,17 @@ def out_and_pad(size: int | None, kernel: int, stride: int, dilation: int, paddi
 class Window:
     """A sliding window over ``[batch, *spatial, channels]``: kernel, strides, dilations, padding."""
 
-    def __init__(self, kernel: Sequence[int], strides: Sequence[int], dilation: Sequence[int], padding: str,
-                 clamp: bool = True) -> None:
+    def __init__(
+        self, kernel: Sequence[int], strides: Sequence[int], dilation: Sequence[int], padding: str, clamp: bool = True
+    ) -> None:
         self.kernel, self.strides, self.dilation = list(kernel), list(strides), list(dilation)
         self.padding, self.clamp = padding, clamp
 
     def _axes(self, sizes: Sequence[int | None]) -> list[tuple[Any, tuple[int, int]]]:
-        return [out_and_pad(n, k, s, d, self.padding, self.clamp)
-                for n, k, s, d in zip(sizes, self.kernel, self.strides, self.dilation)]
+        return [
+            out_and_pad(n, k, s, d, self.padding, self.clamp)
+            for n, k, s, d in zip(sizes, self.kernel, self.strides, self.dilation)
+        ]
 
     def output_sizes(self, *sizes: int | None) -> tuple[Any, ...]:
         return tuple(out for out, _ in self._axes(sizes))
@@ -128,7 +133,7 @@ def accumulate_taps(x: np.ndarray, kernel: np.ndarray, window: Window, depthwise
             continue
         for d in range(w.shape[0]):
             # float64 sum of float32 partial and exact product, rounded to float32, as JS does.
-            np.add(y, view[..., d:d + 1] * w[d], out=y, casting="unsafe")
+            np.add(y, view[..., d : d + 1] * w[d], out=y, casting="unsafe")
     assert y is not None
     return y
 

@@ -97,7 +97,9 @@ class TimeDistributed(WeightsOf, Layer):  # pyright: ignore[reportIncompatibleVa
         x = np.asarray(inputs, np.float32)
         if x.ndim < 3:
             raise ValueError(f"{self.name}: TimeDistributed needs input of 3 or more dimensions, got {list(x.shape)}")
-        run: Callable[[Any], Any] = (lambda step: cast(Any, self.layer.call)(step, mask=mask)) if self.layer.uses_mask else self.layer.call
+        run: Callable[[Any], Any] = (
+            (lambda step: cast(Any, self.layer.call)(step, mask=mask)) if self.layer.uses_mask else self.layer.call
+        )
         return np.stack([np.asarray(run(x[:, t]), np.float32) for t in range(x.shape[1])], axis=1)
 
     def layer_config(self) -> dict[str, Any]:
@@ -147,8 +149,10 @@ class Bidirectional(WeightsOf, Layer):  # pyright: ignore[reportIncompatibleVari
         self._build_if_shaped()
 
     def _weight_parts(self) -> list[tuple[str, Layer]]:
-        return [(f"{self.forward_layer.name}/", self.forward_layer),
-                (f"{self.backward_layer.name}/", self.backward_layer)]
+        return [
+            (f"{self.forward_layer.name}/", self.forward_layer),
+            (f"{self.backward_layer.name}/", self.backward_layer),
+        ]
 
     def weight_order(self) -> tuple[list[int], list[int]]:
         return self.combined_order()
@@ -186,7 +190,7 @@ class Bidirectional(WeightsOf, Layer):  # pyright: ignore[reportIncompatibleVari
     def call(self, inputs: Any, mask: np.ndarray | None = None) -> Any:
         if isinstance(inputs, (list, tuple)) and len(inputs) > 1:  # [x, *forward states, *backward states]
             half = (len(inputs) - 1) // 2
-            fwd_in, bwd_in = [inputs[0], *inputs[1:1 + half]], [inputs[0], *inputs[1 + half:]]
+            fwd_in, bwd_in = [inputs[0], *inputs[1 : 1 + half]], [inputs[0], *inputs[1 + half :]]
         else:
             fwd_in = bwd_in = inputs
         y = self.forward_layer.call(fwd_in, mask=mask)

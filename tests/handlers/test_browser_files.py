@@ -39,8 +39,12 @@ def load(files):
 
 
 def test_one_group_one_path():
-    art = load([("model.json", model_json([{"paths": ["weights.1.bin"], "weights": SPECS[:1]}])),
-                ("weights.1.bin", b"\x01" * 8)])
+    art = load(
+        [
+            ("model.json", model_json([{"paths": ["weights.1.bin"], "weights": SPECS[:1]}])),
+            ("weights.1.bin", b"\x01" * 8),
+        ]
+    )
     assert art.model_topology == TOPOLOGY and art.weight_specs == SPECS[:1]
     assert art.weight_data == [b"\x01" * 8]
 
@@ -158,7 +162,7 @@ def test_save_is_not_supported():
 
 def test_single_file_form_loads_whole():
     want = make_artifacts(6)
-    (name, data, _), = download_files(want, "solo", single_file=True)
+    ((name, data, _),) = download_files(want, "solo", single_file=True)
     art = load([(name, data)])
     assert_same_model(art, want)
     assert art.weight_data == [bytes(want.weight_bytes())]
@@ -166,7 +170,7 @@ def test_single_file_form_loads_whole():
 
 def test_weight_files_win_over_an_embedded_copy():
     want = make_artifacts(7)
-    (_, data, _), = download_files(make_artifacts(8), "x", single_file=True)  # other weights embedded
+    ((_, data, _),) = download_files(make_artifacts(8), "x", single_file=True)  # other weights embedded
     art = load([("x.json", data), ("x.weights.bin", bytes(want.weight_bytes()))])
     assert bytes(art.weight_bytes()) == bytes(want.weight_bytes())
 
@@ -223,8 +227,15 @@ def test_public_function_and_class():
 
 @pytest.mark.parametrize(
     ("path", "base"),
-    [("foo.bin", "foo.bin"), ("/foo.bin", "foo.bin"), ("a/b/foo.bin", "foo.bin"), ("a/foo/", "foo"),
-     ("a/foo//", "foo"), ("  a/my file.bin ", "my file.bin"), ("./x.weights.bin", "x.weights.bin")],
+    [
+        ("foo.bin", "foo.bin"),
+        ("/foo.bin", "foo.bin"),
+        ("a/b/foo.bin", "foo.bin"),
+        ("a/foo/", "foo"),
+        ("a/foo//", "foo"),
+        ("  a/my file.bin ", "my file.bin"),
+        ("./x.weights.bin", "x.weights.bin"),
+    ],
 )
 def test_basename_as_tfjs(path, base):
     assert js_basename(path) == base

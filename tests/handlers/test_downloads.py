@@ -163,12 +163,12 @@ def test_single_file_loads_back_by_upload_and_by_file_scheme(emulation, folder):
 
 
 def test_single_file_of_a_topology_only_model_has_no_embedded_key():
-    (name, data, _), = download_files(pyweb.ModelArtifacts(model_topology={}), "t", single_file=True)
+    ((name, data, _),) = download_files(pyweb.ModelArtifacts(model_topology={}), "t", single_file=True)
     assert name == "t.json" and EMBEDDED_WEIGHTS_KEY.encode() not in data
 
 
 def test_a_corrupt_embedded_copy_is_a_corrupt_model(tmp_path):
-    (_, data, _), = download_files(make_artifacts(), "bad", single_file=True)
+    ((_, data, _),) = download_files(make_artifacts(), "bad", single_file=True)
     (tmp_path / "bad.json").write_bytes(data.replace(b'"pywebWeightsData":"', b'"pywebWeightsData":"!'))
     with pytest.raises(CorruptModelError) as exc:
         pyweb.load(f"file://{tmp_path}/bad.json")
@@ -201,7 +201,12 @@ def test_repeated_names_are_numbered_as_firefox_numbers_them(emulation, folder):
     for _ in range(3):
         pyweb.save(make_artifacts(), "downloads://dup")
     assert names(folder) == [
-        "dup(1).json", "dup(2).json", "dup.json", "dup.weights(1).bin", "dup.weights(2).bin", "dup.weights.bin"
+        "dup(1).json",
+        "dup(2).json",
+        "dup.json",
+        "dup.weights(1).bin",
+        "dup.weights(2).bin",
+        "dup.weights.bin",
     ]
     assert [p.name for p in emulation.downloads.history[:2]] == ["dup.json", "dup.weights.bin"]
 
@@ -213,8 +218,16 @@ def test_unsafe_names_are_sanitised_as_firefox_does(emulation, folder):
 
 @pytest.mark.parametrize(
     ("name", "stored"),
-    [("a/b.json", "a_b.json"), ("../up.json", "_up.json"), (" sp .json", "sp .json"), ("q?.bin", "q_.bin"),
-     ("tab\t.json", "tab_.json"), (".weights.bin", "weights.bin"), ("ünï.json", "ünï.json"), ("", "download")],
+    [
+        ("a/b.json", "a_b.json"),
+        ("../up.json", "_up.json"),
+        (" sp .json", "sp .json"),
+        ("q?.bin", "q_.bin"),
+        ("tab\t.json", "tab_.json"),
+        (".weights.bin", "weights.bin"),
+        ("ünï.json", "ünï.json"),
+        ("", "download"),
+    ],
 )
 def test_sanitize_name_matches_firefox(name, stored):
     assert sanitize_name(name) == stored  # measured in Firefox ESR 153 (tests/browser checks the pairs too)

@@ -131,7 +131,8 @@ def test_tfjs_node_test_case_16_zero_bytes(tmp_path):
 def test_sharding_names_and_sizes(tmp_path, nbytes, shard_bytes, sizes):
     data = bytes(range(nbytes))
     art = pyweb.ModelArtifacts(
-        model_topology={}, weight_specs=[{"name": "b", "shape": [nbytes], "dtype": "float32", "quantization": _U8}],
+        model_topology={},
+        weight_specs=[{"name": "b", "shape": [nbytes], "dtype": "float32", "quantization": _U8}],
         weight_data=data,
     )
     pyweb.save(art, f"file://{tmp_path}/m", shard_bytes=shard_bytes)

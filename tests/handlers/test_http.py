@@ -221,7 +221,7 @@ def test_store_merges_headers_as_the_handler_does():
     init = {"headers": {"authorization": "Bearer old", "X-Keep": "1"}}
     store = HTTPModelStore("http://h/", request_init=init, headers={"Authorization": "Bearer new"}, fetch_func=fetch)
     assert asyncio.run(store.alist_models()) == {}
-    (_, sent), = fetch.calls
+    ((_, sent),) = fetch.calls
     assert sent["headers"] == {"X-Keep": "1", "Authorization": "Bearer new"}  # one Authorization, the explicit one
 
 
@@ -229,7 +229,7 @@ def test_store_merges_headers_as_the_handler_does():
 def test_save_method_is_configurable(options):
     fetch = Recorder({"http://h/up": b"{}"})
     save(make_artifacts(), "http://h/up", fetch_func=fetch, headers={"X-Key": "k"}, **options)
-    (_, sent), = fetch.calls
+    ((_, sent),) = fetch.calls
     assert sent["method"] == "PUT" and sent["headers"]["X-Key"] == "k"
     assert sent["headers"]["Content-Type"].startswith("multipart/form-data; boundary=")
 
@@ -248,7 +248,7 @@ def test_multipart_fields_as_tfjs_sends_them(server):
     art = make_artifacts(1)
     fetch = Recorder({"http://h/up": b"{}"})
     result = save(art, "http://h/up", fetch_func=fetch)
-    (_, sent), = fetch.calls
+    ((_, sent),) = fetch.calls
     body, boundary = bytes(sent["body"]), boundary_of(sent["headers"]["Content-Type"])
     assert _parts_with_headers(body, boundary) == [
         'Content-Disposition: form-data; name="model.json"; filename="model.json"\r\nContent-Type: application/json',
@@ -273,7 +273,7 @@ def test_no_weight_data_sends_no_weights_part():
     art = pyweb.ModelArtifacts(model_topology={"a": 1})
     fetch = Recorder({"http://h/up": b"{}"})
     save(art, "http://h/up", fetch_func=fetch)
-    (_, sent), = fetch.calls
+    ((_, sent),) = fetch.calls
     parts = parse_multipart(bytes(sent["body"]), boundary_of(sent["headers"]["Content-Type"]))
     assert list(parts) == ["model.json"]
     assert json.loads(bytes(parts["model.json"]))["weightsManifest"] == [{"paths": ["./model.weights.bin"]}]
@@ -284,7 +284,7 @@ def test_shards_and_integrity_round_trip(server):
     art.weight_data = [bytes(art.weight_bytes())[:7], bytes(art.weight_bytes())[7:]]  # split mid-tensor
     fetch = Recorder({"http://h/up": b"{}"})
     save(art, "http://h/up", fetch_func=fetch, shard_bytes=40, integrity=True)
-    (_, sent), = fetch.calls
+    ((_, sent),) = fetch.calls
     parts = parse_multipart(bytes(sent["body"]), boundary_of(sent["headers"]["Content-Type"]))
     n = -(-art.weight_bytes().nbytes // 40)
     names = [f"group1-shard{i}of{n}.bin" for i in range(1, n + 1)]

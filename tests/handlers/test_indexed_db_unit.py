@@ -253,13 +253,23 @@ def test_missing_model(factory):
 def test_reads_a_record_tfjs_wrote(factory):
     run(factory.open("tensorflowjs", 1, upgrade_database))
     when = dt.datetime(2024, 1, 2, 3, 4, 5, 67000, tzinfo=dt.UTC)
-    info = {"dateSaved": when, "modelTopologyType": "JSON", "modelTopologyBytes": 1038, "weightSpecsBytes": 245,
-            "weightDataBytes": 84}
+    info = {
+        "dateSaved": when,
+        "modelTopologyType": "JSON",
+        "modelTopologyBytes": 1038,
+        "weightSpecsBytes": 245,
+        "weightDataBytes": 84,
+    }
     factory.store("models_store")["tfjs"] = {
         "modelPath": "tfjs",
-        "modelArtifacts": {"modelTopology": REFERENCE_TOPOLOGY, "format": "layers-model",
-                           "generatedBy": "TensorFlow.js tfjs-layers v4.22.0", "convertedBy": None,
-                           "weightData": bytes(84), "weightSpecs": REFERENCE_SPECS},
+        "modelArtifacts": {
+            "modelTopology": REFERENCE_TOPOLOGY,
+            "format": "layers-model",
+            "generatedBy": "TensorFlow.js tfjs-layers v4.22.0",
+            "convertedBy": None,
+            "weightData": bytes(84),
+            "weightSpecs": REFERENCE_SPECS,
+        },
         "modelArtifactsInfo": info,
     }
     factory.store("model_info_store")["tfjs"] = {"modelPath": "tfjs", "modelArtifactsInfo": info}
@@ -332,9 +342,20 @@ def test_sync_api_inside_a_running_loop_names_the_twin(factory):
 # Every DOMException name IndexedDB (W3C IndexedDB 3.0) and Web Storage (HTML
 # "Web storage") can raise.
 SPEC_ERROR_NAMES = [
-    "QuotaExceededError", "AbortError", "ConstraintError", "DataCloneError", "DataError", "InvalidAccessError",
-    "InvalidStateError", "NotFoundError", "ReadOnlyError", "TransactionInactiveError", "UnknownError", "VersionError",
-    "TimeoutError", "SecurityError",
+    "QuotaExceededError",
+    "AbortError",
+    "ConstraintError",
+    "DataCloneError",
+    "DataError",
+    "InvalidAccessError",
+    "InvalidStateError",
+    "NotFoundError",
+    "ReadOnlyError",
+    "TransactionInactiveError",
+    "UnknownError",
+    "VersionError",
+    "TimeoutError",
+    "SecurityError",
 ]
 
 

@@ -149,7 +149,12 @@ def test_metadata_follows_tfjs_null_rules(storage):
     handler(storage).save(art)
     meta = storage.items[PREFIX + "model_metadata"]
     assert list(json.loads(meta)) == [
-        "format", "generatedBy", "convertedBy", "signature", "userDefinedMetadata", "modelInitializer",
+        "format",
+        "generatedBy",
+        "convertedBy",
+        "signature",
+        "userDefinedMetadata",
+        "modelInitializer",
         "trainingConfig",
     ]
     got = handler(storage).load()

@@ -179,7 +179,9 @@ def test_the_folder_is_servable_over_http(s3: Any, s3_server: dict[str, str]) ->
 
 @pytest.mark.node
 @pytest.mark.parametrize("options", [{}, {"shard_bytes": 16, "integrity": True}], ids=["one-file", "sharded"])
-def test_tfjs_loads_a_pyweb_saved_model_from_the_bucket(s3: Any, s3_server: dict[str, str], options: dict[str, Any]) -> None:
+def test_tfjs_loads_a_pyweb_saved_model_from_the_bucket(
+    s3: Any, s3_server: dict[str, str], options: dict[str, Any]
+) -> None:
     """TF.js 4.22 under Node: loadLayersModel on the bucket's model.json URL, shards in their generation folder."""
     artifacts, weights = dense_model(7)
     url = f"s3://{BUCKET}/tfjs/m{next(_ids)}"
@@ -265,8 +267,9 @@ def test_killed_saves_never_leave_half_a_model(s3: Any, s3_server: dict[str, str
     points = [rng.choice(_MID_SAVE) for _ in range(2)] + [rng.randint(0, _LINES) for _ in range(4)]
     env = {**os.environ, **s3_server, "PYTHONPATH": os.getcwd()}
     for attempt, point in enumerate(points):
-        proc = subprocess.Popen([sys.executable, "-c", _SAVER, url, str(100 + attempt)], env=env,
-                                stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _SAVER, url, str(100 + attempt)], env=env, stdout=subprocess.PIPE, text=True
+        )
         assert proc.stdout is not None
         seen = [proc.stdout.readline().strip() for _ in range(point)]
         proc.send_signal(signal.SIGKILL)
@@ -395,11 +398,14 @@ def test_backends_without_streamed_reads_read_ranges(s3: Any, monkeypatch: pytes
 
 # A ranged read of a grown object takes its first bytes: only integrity digests see that one.
 @pytest.mark.parametrize(("streamed", "delta"), [(True, +3), (True, -3), (False, -3)])
-def test_a_shard_replaced_while_read_is_corrupt(s3: Any, monkeypatch: pytest.MonkeyPatch, streamed: bool, delta: int) -> None:
+def test_a_shard_replaced_while_read_is_corrupt(
+    s3: Any, monkeypatch: pytest.MonkeyPatch, streamed: bool, delta: int
+) -> None:
     url = f"s3://{BUCKET}/replaced/m{next(_ids)}"
     pyweb.save(make_artifacts(1), url, shard_bytes=16)
     shard = next(k for k in _keys(s3, url[5:]) if k.endswith("shard2of6.bin"))
     if not streamed:
+
         async def no_streams(self: Any, path: str, *args: Any, **kwargs: Any) -> Any:
             raise NotImplementedError
 
@@ -415,7 +421,6 @@ def test_a_shard_replaced_while_read_is_corrupt(s3: Any, monkeypatch: pytest.Mon
     with pytest.raises(CorruptModelError) as info:
         pyweb.load(url)
     assert info.value.part == shard
-
 
 
 def test_integrity_digests_are_checked(s3: Any) -> None:
@@ -443,8 +448,10 @@ def test_missing_shard_is_corrupt_not_not_found(s3: Any) -> None:
 def test_manifest_paths_outside_the_folder_are_refused(s3: Any) -> None:
     url = f"s3://{BUCKET}/escape/m{next(_ids)}"
     s3.pipe_file(f"{BUCKET}/escape/secret.bin", b"\0" * 4)
-    doc = b'{"modelTopology":{},"weightsManifest":[{"paths":["../secret.bin"],' \
-          b'"weights":[{"name":"w","shape":[1],"dtype":"float32"}]}]}'
+    doc = (
+        b'{"modelTopology":{},"weightsManifest":[{"paths":["../secret.bin"],'
+        b'"weights":[{"name":"w","shape":[1],"dtype":"float32"}]}]}'
+    )
     s3.pipe_file(f"{url[5:]}/model.json", doc)
     with pytest.raises(CorruptModelError):
         pyweb.load(url)
@@ -499,8 +506,9 @@ def test_async_twins_copy_move_list_remove(s3_server: dict[str, str]) -> None:
 
 
 @pytest.mark.parametrize("failure", ["save", "verify"])
-def test_move_keeps_the_source_until_the_copy_is_verified(s3_server: dict[str, str], monkeypatch: pytest.MonkeyPatch,
-                                                          failure: str) -> None:
+def test_move_keeps_the_source_until_the_copy_is_verified(
+    s3_server: dict[str, str], monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
     src, dst = f"s3://{BUCKET}/move/m{next(_ids)}", f"s3://{BUCKET}/move/m{next(_ids)}"
     pyweb.save(make_artifacts(1), src, shard_bytes=32)
     real_put, real_read = _object_io.AsyncMover.put, _object_io.AsyncMover.read_into
@@ -556,16 +564,28 @@ def _without_aws_env(monkeypatch: pytest.MonkeyPatch, s3_server: dict[str, str])
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no wait for a metadata server
 
 
-def test_cli_storage_options_reach_every_object_store_url(tmp_path: Path, s3_server: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_storage_options_reach_every_object_store_url(
+    tmp_path: Path, s3_server: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     _without_aws_env(monkeypatch, s3_server)
     local = tmp_path / "m"
     pyweb.save(make_artifacts(1), f"file://{local}")
     folder = f"s3://{BUCKET}/cli-options/f{next(_ids)}"
     url, moved = f"{folder}/m", f"{folder}/moved"
-    flags = ["-o", f"endpoint_url={s3_server['AWS_ENDPOINT_URL']}", "-o", "key=testing", "-o", "secret=testing",
-             "-o", "client_kwargs.region_name=us-east-1"]
-    as_json = ["--storage-options-json", json.dumps({"endpoint_url": s3_server["AWS_ENDPOINT_URL"], "key": "testing",
-                                                      "secret": "testing"})]
+    flags = [
+        "-o",
+        f"endpoint_url={s3_server['AWS_ENDPOINT_URL']}",
+        "-o",
+        "key=testing",
+        "-o",
+        "secret=testing",
+        "-o",
+        "client_kwargs.region_name=us-east-1",
+    ]
+    as_json = [
+        "--storage-options-json",
+        json.dumps({"endpoint_url": s3_server["AWS_ENDPOINT_URL"], "key": "testing", "secret": "testing"}),
+    ]
     assert main(["cp", str(local), url, *flags]) == 0  # the file:// side gets no storage options
     assert main(["ls", folder, *as_json]) == 0
     assert url in capsys.readouterr().out
@@ -583,18 +603,24 @@ def test_cli_storage_options_reach_every_object_store_url(tmp_path: Path, s3_ser
     assert pyweb.list_models(folder, storage_options=options) == {}
 
 
-@pytest.mark.parametrize(("flag", "want"), [
-    ("anon=true", {"anon": True}),
-    ("max_concurrency=3", {"max_concurrency": 3}),
-    ("endpoint_url=http://h:1", {"endpoint_url": "http://h:1"}),
-    ('client_kwargs={"region_name": "x"}', {"client_kwargs": {"region_name": "x"}}),
-    ("client_kwargs.region_name=x", {"client_kwargs": {"region_name": "x"}}),
-    ("profile=", {"profile": ""}),
-])
-def test_cli_storage_option_values_are_json_when_they_parse(flag: str, want: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("flag", "want"),
+    [
+        ("anon=true", {"anon": True}),
+        ("max_concurrency=3", {"max_concurrency": 3}),
+        ("endpoint_url=http://h:1", {"endpoint_url": "http://h:1"}),
+        ('client_kwargs={"region_name": "x"}', {"client_kwargs": {"region_name": "x"}}),
+        ("client_kwargs.region_name=x", {"client_kwargs": {"region_name": "x"}}),
+        ("profile=", {"profile": ""}),
+    ],
+)
+def test_cli_storage_option_values_are_json_when_they_parse(
+    flag: str, want: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pyweb import api
 
     seen: list[dict[str, Any]] = []
+
     def remove_model(url: str, **options: Any) -> None:
         seen.append(options)
 
@@ -603,8 +629,16 @@ def test_cli_storage_option_values_are_json_when_they_parse(flag: str, want: dic
     assert seen == [{"storage_options": want}]
 
 
-@pytest.mark.parametrize("bad", [["-o", "novalue"], ["-o", "=1"], ["-o", "a..b=1"],
-                                 ["--storage-options-json", "[1]"], ["--storage-options-json", "{"]])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ["-o", "novalue"],
+        ["-o", "=1"],
+        ["-o", "a..b=1"],
+        ["--storage-options-json", "[1]"],
+        ["--storage-options-json", "{"],
+    ],
+)
 def test_cli_malformed_storage_options_are_usage_errors(bad: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ls", f"s3://{BUCKET}/x", *bad]) == 2
     assert "usage:" in capsys.readouterr().err
@@ -615,11 +649,20 @@ def test_fsspec_config_environment_variables_are_honoured(tmp_path: Path, s3_ser
     url = f"s3://{BUCKET}/fsspec-env/m{next(_ids)}"
     pyweb.save(make_artifacts(1), url)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(PYTHONPATH=os.getcwd(), AWS_EC2_METADATA_DISABLED="true",
-               FSSPEC_S3=json.dumps({"key": "testing", "secret": "testing"}),
-               FSSPEC_S3_ENDPOINT_URL=s3_server["AWS_ENDPOINT_URL"])
-    out = subprocess.run([sys.executable, "-m", "pyweb", "ls", f"s3://{BUCKET}/fsspec-env"], env=env, check=False,
-                         capture_output=True, text=True, timeout=120)
+    env.update(
+        PYTHONPATH=os.getcwd(),
+        AWS_EC2_METADATA_DISABLED="true",
+        FSSPEC_S3=json.dumps({"key": "testing", "secret": "testing"}),
+        FSSPEC_S3_ENDPOINT_URL=s3_server["AWS_ENDPOINT_URL"],
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "pyweb", "ls", f"s3://{BUCKET}/fsspec-env"],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert url in out.stdout
 

@@ -39,10 +39,13 @@ SHAPES = st.one_of(
 )
 QUANT = st.one_of(
     st.none(),
-    st.fixed_dictionaries({"dtype": st.sampled_from(["uint8", "uint16", "float16", "int4", None])}, optional={
-        "min": st.one_of(st.floats(allow_nan=True), st.integers(), st.text(max_size=3)),
-        "scale": st.one_of(st.floats(allow_nan=True), st.integers(), st.text(max_size=3)),
-    }),
+    st.fixed_dictionaries(
+        {"dtype": st.sampled_from(["uint8", "uint16", "float16", "int4", None])},
+        optional={
+            "min": st.one_of(st.floats(allow_nan=True), st.integers(), st.text(max_size=3)),
+            "scale": st.one_of(st.floats(allow_nan=True), st.integers(), st.text(max_size=3)),
+        },
+    ),
     JSON,
 )
 SPEC = st.fixed_dictionaries(
@@ -63,8 +66,9 @@ def valid_model(seed: int) -> tuple[dict[str, Any], bytes]:
         "z": np.array([1 + 2j], dtype=np.complex64),
     }
     data, specs = pyweb.encode_weights(arrays)
-    specs.append({"name": "q", "shape": [2], "dtype": "float32", "quantization": {"dtype": "uint8", "min": -1.0,
-                                                                                  "scale": 0.5}})
+    specs.append(
+        {"name": "q", "shape": [2], "dtype": "float32", "quantization": {"dtype": "uint8", "min": -1.0, "scale": 0.5}}
+    )
     data += b"\x03\x07"
     doc = {
         "modelTopology": {"class_name": "Sequential", "config": {"layers": []}},

@@ -236,8 +236,12 @@ def stores():
 
 
 _PARTS = ("info", "model_topology", "weight_specs", "weight_data", "model_metadata")
-_TEXT = st.one_of(st.none(), st.text(max_size=40), JSON.map(json.dumps), st.sampled_from(["undefined", "null", "AAAA",
-                                                                                          "[[[[", '{"a":'] + ["[" * 3000]))
+_TEXT = st.one_of(
+    st.none(),
+    st.text(max_size=40),
+    JSON.map(json.dumps),
+    st.sampled_from(["undefined", "null", "AAAA", "[[[[", '{"a":'] + ["[" * 3000]),
+)
 
 
 @FUZZ
@@ -256,8 +260,9 @@ def test_localstorage_values_load_or_raise_typed(values, keep):
         with typed_or_ok():
             art = pyweb.load("localstorage://m")
             if art.weight_specs is not None:
-                assert_matches_reference(pyweb.decode_weights(art.weight_data, art.weight_specs),
-                                         bytes(art.weight_bytes()), art.weight_specs)
+                assert_matches_reference(
+                    pyweb.decode_weights(art.weight_data, art.weight_specs), bytes(art.weight_bytes()), art.weight_specs
+                )
         with typed_or_ok():
             pyweb.list_models()
         with typed_or_ok():
@@ -266,8 +271,12 @@ def test_localstorage_values_load_or_raise_typed(values, keep):
 
 def _model_artifacts() -> dict:
     doc, data = valid_model(0)
-    return {"model_topology": doc["modelTopology"], "weight_specs": doc["weightsManifest"][0]["weights"],
-            "weight_data": data, "format": "layers-model"}
+    return {
+        "model_topology": doc["modelTopology"],
+        "weight_specs": doc["weightsManifest"][0]["weights"],
+        "weight_data": data,
+        "format": "layers-model",
+    }
 
 
 RECORD_VALUES = st.recursive(
@@ -282,12 +291,27 @@ RECORD_VALUES = st.recursive(
 def test_indexeddb_records_load_or_raise_typed(data):
     with emulation.install() as em:
         asyncio.run(pyweb.asave(pyweb.ModelArtifacts(**_model_artifacts()), "indexeddb://m"))
-        record = {"modelPath": "m", "modelArtifacts": {
-            "modelTopology": {"class_name": "Sequential"}, "weightSpecs": _model_artifacts()["weight_specs"],
-            "weightData": _model_artifacts()["weight_data"]}, "modelArtifactsInfo": {"dateSaved": "2024-01-01"}}
-        record = data.draw(mutated(record, max_mutations=3)) if data.draw(st.booleans()) else {
-            "modelPath": "m", **data.draw(st.dictionaries(st.sampled_from(
-                ["modelArtifacts", "modelArtifactsInfo"]), RECORD_VALUES, max_size=2))}
+        record = {
+            "modelPath": "m",
+            "modelArtifacts": {
+                "modelTopology": {"class_name": "Sequential"},
+                "weightSpecs": _model_artifacts()["weight_specs"],
+                "weightData": _model_artifacts()["weight_data"],
+            },
+            "modelArtifactsInfo": {"dateSaved": "2024-01-01"},
+        }
+        record = (
+            data.draw(mutated(record, max_mutations=3))
+            if data.draw(st.booleans())
+            else {
+                "modelPath": "m",
+                **data.draw(
+                    st.dictionaries(
+                        st.sampled_from(["modelArtifacts", "modelArtifactsInfo"]), RECORD_VALUES, max_size=2
+                    )
+                ),
+            }
+        )
         record["modelPath"] = "m"
         try:
             for store in (idb.MODELS_STORE, idb.INFO_STORE):
@@ -297,8 +321,9 @@ def test_indexeddb_records_load_or_raise_typed(data):
         with typed_or_ok():
             art = asyncio.run(pyweb.aload("indexeddb://m"))
             if art.weight_specs is not None:
-                assert_matches_reference(pyweb.decode_weights(art.weight_data, art.weight_specs),
-                                         bytes(art.weight_bytes()), art.weight_specs)
+                assert_matches_reference(
+                    pyweb.decode_weights(art.weight_data, art.weight_specs), bytes(art.weight_bytes()), art.weight_specs
+                )
         with typed_or_ok():
             asyncio.run(pyweb.alist_models())
 
@@ -343,8 +368,11 @@ def test_listed_regressions(tmp_path):
     assert info.value.reason == "dtype"
     with emulation.install():  # weightData: 5 / weightSpecs: true in a stored record
         for bad in ({"weightData": 5}, {"weightSpecs": True}):
-            record = {"modelPath": "r", "modelArtifacts": {"modelTopology": {}, "weightSpecs": [], **bad},
-                      "modelArtifactsInfo": {"dateSaved": "2024-01-01T00:00:00.000Z"}}
+            record = {
+                "modelPath": "r",
+                "modelArtifacts": {"modelTopology": {}, "weightSpecs": [], **bad},
+                "modelArtifactsInfo": {"dateSaved": "2024-01-01T00:00:00.000Z"},
+            }
             asyncio.run(_put(env.indexed_db(), idb.MODELS_STORE, record))
             with pytest.raises(CorruptModelError):
                 asyncio.run(pyweb.aload("indexeddb://r"))

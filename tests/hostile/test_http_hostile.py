@@ -89,8 +89,14 @@ def test_an_endless_model_json_is_refused(host, monkeypatch):
 
 @pytest.mark.parametrize(
     "listing",
-    [[1, 2], {"models": 5}, {"models": [{"url": 5}]}, {"models": [{"url": "x", "modelArtifactsInfo": {"dateSaved": 5}}]},
-     b"[" * 100_000, b"not json"],
+    [
+        [1, 2],
+        {"models": 5},
+        {"models": [{"url": 5}]},
+        {"models": [{"url": "x", "modelArtifactsInfo": {"dateSaved": 5}}]},
+        b"[" * 100_000,
+        b"not json",
+    ],
 )
 def test_a_garbage_listing_is_a_pyweb_error(host, listing):
     base, routes = host

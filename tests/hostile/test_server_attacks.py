@@ -42,8 +42,10 @@ def upload_body(art=None, *, specs=None, weights=None):
         doc["weightsManifest"][0]["weights"] = specs
     data = bytes(art.weight_bytes()) if weights is None else weights
     body, content_type = encode_multipart(
-        [("model.json", "application/json", [json.dumps(doc).encode()]),
-         ("model.weights.bin", "application/octet-stream", [data])]
+        [
+            ("model.json", "application/json", [json.dumps(doc).encode()]),
+            ("model.weights.bin", "application/octet-stream", [data]),
+        ]
     )
     return bytes(body), {"Content-Type": content_type}
 
@@ -90,8 +92,10 @@ def test_header_only_flood_allocates_nothing_and_others_are_answered(srv, root):
     socks = []
     for _ in range(40):
         s = socket.create_connection(("127.0.0.1", srv.port))
-        s.sendall(b"POST /upload/x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\n"
-                  b"Content-Length: 33554432\r\n\r\n")
+        s.sendall(
+            b"POST /upload/x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+            b"Content-Length: 33554432\r\n\r\n"
+        )
         socks.append(s)
     time.sleep(0.5)
     grown = _rss_mib() - before
@@ -173,8 +177,10 @@ def test_a_trickling_body_is_cut_off_with_408(root, monkeypatch):
     monkeypatch.setattr(server_module, "MIN_BODY_RATE", 1 << 20)
     with ModelServer(root) as s:
         c = socket.create_connection(("127.0.0.1", s.port))
-        c.sendall(b"POST /upload/slow HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\n"
-                  b"Content-Length: 1048576\r\n\r\n")
+        c.sendall(
+            b"POST /upload/slow HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+            b"Content-Length: 1048576\r\n\r\n"
+        )
         start = time.monotonic()
         reply = b""
         c.settimeout(0.2)
@@ -252,12 +258,19 @@ def test_odd_requests_are_4xx_with_one_line(srv, root, path, headers, status):
     assert stored(root) == before
 
 
-@settings(max_examples=int(os.environ.get("PYWEB_FUZZ_EXAMPLES", "120")) // 2, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.one_of(st.binary(max_size=300), st.builds(lambda a, b: a + b, st.just(upload_body()[0][:200]),
-                                                          st.binary(max_size=100))),
-       content_type=st.sampled_from(["multipart/form-data; boundary=b", upload_body()[1]["Content-Type"],
-                                     "text/plain", "multipart/form-data", ""]))
+@settings(
+    max_examples=int(os.environ.get("PYWEB_FUZZ_EXAMPLES", "120")) // 2,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    body=st.one_of(
+        st.binary(max_size=300), st.builds(lambda a, b: a + b, st.just(upload_body()[0][:200]), st.binary(max_size=100))
+    ),
+    content_type=st.sampled_from(
+        ["multipart/form-data; boundary=b", upload_body()[1]["Content-Type"], "text/plain", "multipart/form-data", ""]
+    ),
+)
 def test_random_upload_bodies_never_get_a_5xx(srv, body, content_type):
     status, reply = request(srv, "POST", "/upload/fuzz", body, {"Content-Type": content_type})
     assert status < 500, reply
@@ -310,22 +323,29 @@ def raw(s, data, *, read_for=3.0):
     return out
 
 
-@pytest.mark.parametrize("host", ["evil.com@localhost", "localhost/evil.com", "localhost:evil", "localhost.",
-                                  "[::ffff:127.0.0.1]", "127.0.0.1:1"])
+@pytest.mark.parametrize(
+    "host",
+    ["evil.com@localhost", "localhost/evil.com", "localhost:evil", "localhost.", "[::ffff:127.0.0.1]", "127.0.0.1:1"],
+)
 def test_host_header_tricks_are_refused(srv, host):
     reply = raw(srv, f"GET /models HTTP/1.1\r\nHost: {host}\r\n\r\n".encode(), read_for=1)
     assert reply.startswith(b"HTTP/1.1 403"), reply[:100]
 
 
 def test_two_host_headers_are_refused(srv):
-    reply = raw(srv, f"GET /models HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\nHost: evil.com\r\n\r\n".encode(), read_for=1)
+    reply = raw(
+        srv, f"GET /models HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\nHost: evil.com\r\n\r\n".encode(), read_for=1
+    )
     assert reply.startswith(b"HTTP/1.1 400"), reply[:100]
 
 
 @pytest.mark.parametrize(
     "headers",
-    ["Content-Length: 5\r\nContent-Length: 500", "Transfer-Encoding: identity\r\nTransfer-Encoding: chunked",
-     "Transfer-Encoding: chunked"],
+    [
+        "Content-Length: 5\r\nContent-Length: 500",
+        "Transfer-Encoding: identity\r\nTransfer-Encoding: chunked",
+        "Transfer-Encoding: chunked",
+    ],
 )
 def test_ambiguous_framing_is_refused(srv, headers):
     head = f"POST /upload/x HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\nContent-Type: multipart/form-data; boundary=b\r\n"
@@ -336,26 +356,37 @@ def test_ambiguous_framing_is_refused(srv, headers):
 
 def test_a_body_on_a_get_cannot_smuggle_a_second_request(srv):
     smuggled = f"GET /models HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\n\r\n"
-    reply = raw(srv, (f"GET /models HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\nContent-Length: {len(smuggled)}\r\n\r\n"
-                      + smuggled).encode(), read_for=1.5)
+    reply = raw(
+        srv,
+        (
+            f"GET /models HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\nContent-Length: {len(smuggled)}\r\n\r\n" + smuggled
+        ).encode(),
+        read_for=1.5,
+    )
     assert reply.count(b"HTTP/1.1 200") == 1
 
 
 def test_expect_continue_is_not_promised_to_an_upload_over_the_limit(root):
     with ModelServer(root, max_body_bytes=1000) as s:
-        reply = raw(s, f"POST /upload/x HTTP/1.1\r\nHost: 127.0.0.1:{s.port}\r\nContent-Length: 5000000000\r\n"
-                       "Content-Type: multipart/form-data; boundary=b\r\nExpect: 100-continue\r\n\r\n".encode(), read_for=1)
+        reply = raw(
+            s,
+            f"POST /upload/x HTTP/1.1\r\nHost: 127.0.0.1:{s.port}\r\nContent-Length: 5000000000\r\n"
+            "Content-Type: multipart/form-data; boundary=b\r\nExpect: 100-continue\r\n\r\n".encode(),
+            read_for=1,
+        )
         assert reply.startswith(b"HTTP/1.1 413"), reply[:100]
         assert b"100 Continue" not in reply
 
 
 @pytest.mark.parametrize(
     "request_bytes, status",
-    [(b"PATCH /models HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", b"405"),
-     (b"GET /models HTTP/9.9\r\nHost: 127.0.0.1\r\n\r\n", b"505"),
-     (b"GET /models HTTP/1.1\r\nHost: 127.0.0.1\r\nX: " + b"a" * 70000 + b"\r\n\r\n", b"431"),
-     (b"GET /models HTTP/1.1\r\n" + b"X: y\r\n" * 200 + b"\r\n", b"431"),
-     (b"garbage\r\n\r\n", b"400")],
+    [
+        (b"PATCH /models HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", b"405"),
+        (b"GET /models HTTP/9.9\r\nHost: 127.0.0.1\r\n\r\n", b"505"),
+        (b"GET /models HTTP/1.1\r\nHost: 127.0.0.1\r\nX: " + b"a" * 70000 + b"\r\n\r\n", b"431"),
+        (b"GET /models HTTP/1.1\r\n" + b"X: y\r\n" * 200 + b"\r\n", b"431"),
+        (b"garbage\r\n\r\n", b"400"),
+    ],
 )
 def test_http_level_refusals_are_json_too(srv, request_bytes, status):
     reply = raw(srv, request_bytes, read_for=1)
@@ -390,16 +421,20 @@ def test_a_trickling_body_with_a_huge_declared_length_is_cut_off(root, monkeypat
     monkeypatch.setattr(server_module, "HEADER_SECONDS", 1.0)
     with ModelServer(root) as s:
         c = socket.create_connection(("127.0.0.1", s.port))
-        c.sendall(f"POST /upload/slow HTTP/1.1\r\nHost: 127.0.0.1:{s.port}\r\n"
-                  "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 1000000000\r\n\r\n".encode())
+        c.sendall(
+            f"POST /upload/slow HTTP/1.1\r\nHost: 127.0.0.1:{s.port}\r\n"
+            "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 1000000000\r\n\r\n".encode()
+        )
         assert _held_for(c, b"x" * 100) < 3.0
         c.close()
 
 
 def test_a_huge_part_header_costs_no_memory(srv, root):
     before = _rss_mib()
-    head = b"--x\r\nContent-Disposition: form-data; name=\"model.json\"\r\nX: "
+    head = b'--x\r\nContent-Disposition: form-data; name="model.json"\r\nX: '
     body = head + b"\xff" * (64 << 20) + b"\r\n\r\n{}\r\n--x--\r\n"
-    status, reply = request(srv, "POST", "/upload/h", body, {"Content-Type": "multipart/form-data; boundary=x"}, timeout=60)
+    status, reply = request(
+        srv, "POST", "/upload/h", body, {"Content-Type": "multipart/form-data; boundary=x"}, timeout=60
+    )
     assert status == 400, reply
     assert _rss_mib() - before < 100

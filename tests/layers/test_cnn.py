@@ -32,21 +32,25 @@ from .helpers import read_io
 
 
 def _mirror_cnn() -> Sequential:
-    return Sequential([
-        Conv2D(4, 3, padding="same", activation="relu", input_shape=[20, 19, 3], name="c_same"),
-        Conv2D(6, [3, 2], strides=2, padding="same", name="c_stride"),
-        MaxPooling2D(3, strides=1, padding="same", name="mp_same"),
-        Conv2D(5, 2, dilation_rate=2, use_bias=False, name="c_dil"),
-        Conv2D(4, 3, dilation_rate=[1, 2], padding="same", activation="tanh", name="conv2d_Conv2D1"),
-        DepthwiseConv2D(3, depth_multiplier=2, padding="same", activation="relu6",
-                        name="depthwise_conv2d_DepthwiseConv2D1"),
-        MaxPooling2D(2, name="max_pooling2d_MaxPooling2D1"),
-        AveragePooling2D(3, strides=2, padding="same", name="ap_same"),
-        BatchNormalization(name="bn"),
-        AveragePooling2D([2, 1], strides=1, name="average_pooling2d_AveragePooling2D1"),
-        GlobalAveragePooling2D(name="global_average_pooling2d_GlobalAveragePooling2D1"),
-        Dense(3, activation="softmax", name="head"),
-    ], name="cnn")
+    return Sequential(
+        [
+            Conv2D(4, 3, padding="same", activation="relu", input_shape=[20, 19, 3], name="c_same"),
+            Conv2D(6, [3, 2], strides=2, padding="same", name="c_stride"),
+            MaxPooling2D(3, strides=1, padding="same", name="mp_same"),
+            Conv2D(5, 2, dilation_rate=2, use_bias=False, name="c_dil"),
+            Conv2D(4, 3, dilation_rate=[1, 2], padding="same", activation="tanh", name="conv2d_Conv2D1"),
+            DepthwiseConv2D(
+                3, depth_multiplier=2, padding="same", activation="relu6", name="depthwise_conv2d_DepthwiseConv2D1"
+            ),
+            MaxPooling2D(2, name="max_pooling2d_MaxPooling2D1"),
+            AveragePooling2D(3, strides=2, padding="same", name="ap_same"),
+            BatchNormalization(name="bn"),
+            AveragePooling2D([2, 1], strides=1, name="average_pooling2d_AveragePooling2D1"),
+            GlobalAveragePooling2D(name="global_average_pooling2d_GlobalAveragePooling2D1"),
+            Dense(3, activation="softmax", name="head"),
+        ],
+        name="cnn",
+    )
 
 
 def _mirror_embed() -> Model:
@@ -60,12 +64,15 @@ def _mirror_embed() -> Model:
 
 
 def _mirror_embed_seq() -> Sequential:
-    return Sequential([
-        Embedding(7, 3, input_length=4, name="embedding_Embedding1"),
-        LayerNormalization(scale=False, name="layer_normalization_LayerNormalization2"),
-        Flatten(name="flatten_Flatten2"),
-        Dense(2, name="seq_out"),
-    ], name="embed_seq")
+    return Sequential(
+        [
+            Embedding(7, 3, input_length=4, name="embedding_Embedding1"),
+            LayerNormalization(scale=False, name="layer_normalization_LayerNormalization2"),
+            Flatten(name="flatten_Flatten2"),
+            Dense(2, name="seq_out"),
+        ],
+        name="embed_seq",
+    )
 
 
 MIRRORS = [("cnn", _mirror_cnn), ("embed", _mirror_embed), ("embed_seq", _mirror_embed_seq)]
@@ -109,8 +116,16 @@ def test_tfjs_loads_pyweb_model(tmp_path, case, build):
 
 def test_weights_trainable_first_like_tfjs():
     model = Sequential([Dense(2, input_shape=[3], name="d"), BatchNormalization(name="bn"), Dense(1, name="e")])
-    assert model.weight_names == ["d/kernel", "d/bias", "bn/gamma", "bn/beta", "e/kernel", "e/bias",
-                                  "bn/moving_mean", "bn/moving_variance"]
+    assert model.weight_names == [
+        "d/kernel",
+        "d/bias",
+        "bn/gamma",
+        "bn/beta",
+        "e/kernel",
+        "e/bias",
+        "bn/moving_mean",
+        "bn/moving_variance",
+    ]
     values = [np.full(w.shape, i, np.float32) for i, w in enumerate(model.get_weights())]
     model.set_weights(values)
     assert [float(w.flat[0]) for w in model.get_weights()] == list(range(8))
@@ -125,17 +140,24 @@ def _naive_conv(x, w, stride, dilation, pads):
     out = np.zeros((x.shape[0], oh, ow, w.shape[3]))
     for i in range(oh):
         for j in range(ow):
-            patch = x[:, i * stride[0]:i * stride[0] + (kh - 1) * dilation[0] + 1:dilation[0],
-                      j * stride[1]:j * stride[1] + (kw - 1) * dilation[1] + 1:dilation[1], :]
+            patch = x[
+                :,
+                i * stride[0] : i * stride[0] + (kh - 1) * dilation[0] + 1 : dilation[0],
+                j * stride[1] : j * stride[1] + (kw - 1) * dilation[1] + 1 : dilation[1],
+                :,
+            ]
             out[:, i, j] = np.einsum("bhwc,hwcf->bf", patch, w)
     return out
 
 
-@pytest.mark.parametrize(("kwargs", "pads"), [
-    ({"strides": 2, "padding": "same"}, ((1, 1), (0, 1))),  # 7x6 input, 3x3 kernel: the odd pad column goes right
-    ({"padding": "valid", "dilation_rate": [2, 1]}, ((0, 0), (0, 0))),
-    ({"strides": [1, 3], "padding": "same"}, ((1, 1), (0, 0))),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "pads"),
+    [
+        ({"strides": 2, "padding": "same"}, ((1, 1), (0, 1))),  # 7x6 input, 3x3 kernel: the odd pad column goes right
+        ({"padding": "valid", "dilation_rate": [2, 1]}, ((0, 0), (0, 0))),
+        ({"strides": [1, 3], "padding": "same"}, ((1, 1), (0, 0))),
+    ],
+)
 def test_conv2d_against_naive(kwargs, pads):
     layer = Conv2D(5, 3, use_bias=False, input_shape=[7, 6, 4], seed=3, **kwargs)
     x = np.random.default_rng(0).normal(size=(2, 7, 6, 4)).astype(np.float32)
@@ -183,22 +205,31 @@ def _set(index, key, value):
     return lambda layers: layers[index]["config"].__setitem__(key, value)
 
 
-@pytest.mark.parametrize(("edit", "layer_class", "option"), [
-    (_set(0, "data_format", "channels_middle"), "Conv2D", "data_format"),
-    (_set(0, "padding", "causal"), "Conv2D", "padding"),
-    (_set(0, "strides", [2, 2]), "Conv2D", "dilation_rate"),  # strides and dilation both > 1
-    (_set(1, "dilation_rate", [2, 2]), "DepthwiseConv2D", "dilation_rate"),  # TF.js ignores it
-    (_set(2, "data_format", "NCHW"), "MaxPooling2D", "data_format"),
-    (_set(3, "padding", "full"), "AveragePooling2D", "padding"),
-    (_set(4, "axis", 1), "BatchNormalization", "axis"),
-    (_set(5, "data_format", "channels_middle"), "GlobalAveragePooling2D", "data_format"),
-    (_set(1, "groups", 2), "DepthwiseConv2D", "groups"),
-])
+@pytest.mark.parametrize(
+    ("edit", "layer_class", "option"),
+    [
+        (_set(0, "data_format", "channels_middle"), "Conv2D", "data_format"),
+        (_set(0, "padding", "causal"), "Conv2D", "padding"),
+        (_set(0, "strides", [2, 2]), "Conv2D", "dilation_rate"),  # strides and dilation both > 1
+        (_set(1, "dilation_rate", [2, 2]), "DepthwiseConv2D", "dilation_rate"),  # TF.js ignores it
+        (_set(2, "data_format", "NCHW"), "MaxPooling2D", "data_format"),
+        (_set(3, "padding", "full"), "AveragePooling2D", "padding"),
+        (_set(4, "axis", 1), "BatchNormalization", "axis"),
+        (_set(5, "data_format", "channels_middle"), "GlobalAveragePooling2D", "data_format"),
+        (_set(1, "groups", 2), "DepthwiseConv2D", "groups"),
+    ],
+)
 def test_unsupported_options_raise_at_load(tmp_path, edit, layer_class, option):
-    model = Sequential([
-        Conv2D(2, 3, dilation_rate=2, input_shape=[9, 9, 2]), DepthwiseConv2D(2), MaxPooling2D(),
-        AveragePooling2D(), BatchNormalization(), GlobalAveragePooling2D(),
-    ])
+    model = Sequential(
+        [
+            Conv2D(2, 3, dilation_rate=2, input_shape=[9, 9, 2]),
+            DepthwiseConv2D(2),
+            MaxPooling2D(),
+            AveragePooling2D(),
+            BatchNormalization(),
+            GlobalAveragePooling2D(),
+        ]
+    )
     with pytest.raises(UnsupportedLayerError) as info:
         load_layers_model(_saved(model, tmp_path, edit))
     assert (info.value.layer_class, info.value.option) == (layer_class, option)

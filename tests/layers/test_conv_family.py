@@ -57,8 +57,7 @@ def test_causal_conv1d_is_valid_conv_of_left_padded_sequence():
 
 @pytest.mark.parametrize(("kernel", "strides", "padding"), [(3, 2, "same"), ((3, 2), (2, 3), "valid"), (1, 3, "valid")])
 def test_conv2d_transpose_against_scatter(kernel, strides, padding):
-    layer = Conv2DTranspose(2, kernel, strides=strides, padding=padding, use_bias=False, input_shape=[4, 5, 3],
-                            seed=4)
+    layer = Conv2DTranspose(2, kernel, strides=strides, padding=padding, use_bias=False, input_shape=[4, 5, 3], seed=4)
     x = _x(1, 4, 5, 3)
     got = Sequential([layer]).predict(x)
     w = layer.weight("kernel").astype(np.float64)  # [kh, kw, filters, in]
@@ -66,13 +65,13 @@ def test_conv2d_transpose_against_scatter(kernel, strides, padding):
     full = np.zeros((1, (4 - 1) * sh + kh, (5 - 1) * sw + kw, 2))
     for i in range(4):
         for j in range(5):
-            full[:, i * sh:i * sh + kh, j * sw:j * sw + kw] += np.einsum("bc,hwfc->bhwf", x[:, i, j], w)
+            full[:, i * sh : i * sh + kh, j * sw : j * sw + kw] += np.einsum("bc,hwfc->bhwf", x[:, i, j], w)
     out_h, out_w = got.shape[1:3]
     top = max(0, (full.shape[1] - out_h)) // 2 if padding == "same" else 0
     left = max(0, (full.shape[2] - out_w)) // 2 if padding == "same" else 0
     want = np.zeros((1, out_h, out_w, 2))
-    crop = full[:, top:top + out_h, left:left + out_w]
-    want[:, :crop.shape[1], :crop.shape[2]] = crop
+    crop = full[:, top : top + out_h, left : left + out_w]
+    want[:, : crop.shape[1], : crop.shape[2]] = crop
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
 
@@ -100,21 +99,24 @@ def _entry(class_name, **config):
     return {"class_name": class_name, "config": config}
 
 
-@pytest.mark.parametrize(("entry", "option"), [
-    (_entry("Conv1D", filters=2, kernel_size=3, data_format="channels_first"), "data_format"),
-    (_entry("Conv2DTranspose", filters=2, kernel_size=3, dilation_rate=[2, 2]), "dilation_rate"),
-    (_entry("Conv2DTranspose", filters=2, kernel_size=3, output_padding=[1, 1]), "output_padding"),
-    (_entry("Conv3DTranspose", filters=2, kernel_size=3, padding="causal"), "padding"),
-    (_entry("SeparableConv2D", filters=2, kernel_size=3, data_format="channels_first"), "data_format"),
-    (_entry("SeparableConv2D", filters=2, kernel_size=3, kernel_initializer="ones"), "kernel_initializer"),
-    (_entry("DepthwiseConv2D", kernel_size=3, dilation_rate=2), "dilation_rate"),
-    (_entry("Conv3D", filters=2, kernel_size=3, strides=2, dilation_rate=2), "dilation_rate"),
-    (_entry("MaxPooling1D", pool_size=2, data_format="channels_first"), "data_format"),
-    (_entry("AveragePooling3D", pool_size=2, padding="causal"), "padding"),
-    (_entry("CategoryEncoding", num_tokens=3, output_mode="tf_idf"), "output_mode"),
-    (_entry("Resizing", height=3, width=3, interpolation="bicubic"), "interpolation"),
-    (_entry("Dot", axes=[1, 2, 3]), "axes"),
-])
+@pytest.mark.parametrize(
+    ("entry", "option"),
+    [
+        (_entry("Conv1D", filters=2, kernel_size=3, data_format="channels_first"), "data_format"),
+        (_entry("Conv2DTranspose", filters=2, kernel_size=3, dilation_rate=[2, 2]), "dilation_rate"),
+        (_entry("Conv2DTranspose", filters=2, kernel_size=3, output_padding=[1, 1]), "output_padding"),
+        (_entry("Conv3DTranspose", filters=2, kernel_size=3, padding="causal"), "padding"),
+        (_entry("SeparableConv2D", filters=2, kernel_size=3, data_format="channels_first"), "data_format"),
+        (_entry("SeparableConv2D", filters=2, kernel_size=3, kernel_initializer="ones"), "kernel_initializer"),
+        (_entry("DepthwiseConv2D", kernel_size=3, dilation_rate=2), "dilation_rate"),
+        (_entry("Conv3D", filters=2, kernel_size=3, strides=2, dilation_rate=2), "dilation_rate"),
+        (_entry("MaxPooling1D", pool_size=2, data_format="channels_first"), "data_format"),
+        (_entry("AveragePooling3D", pool_size=2, padding="causal"), "padding"),
+        (_entry("CategoryEncoding", num_tokens=3, output_mode="tf_idf"), "output_mode"),
+        (_entry("Resizing", height=3, width=3, interpolation="bicubic"), "interpolation"),
+        (_entry("Dot", axes=[1, 2, 3]), "axes"),
+    ],
+)
 def test_options_refused_by_name(entry, option):
     with pytest.raises(UnsupportedLayerError) as info:
         layer_from_config(entry)

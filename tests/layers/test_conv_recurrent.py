@@ -26,22 +26,27 @@ def _x(*shape, seed=0):
 
 def _topology(class_name="ConvLSTM2D", **options):
     config = {"filters": 2, "kernel_size": [2, 2], "batch_input_shape": [None, 3, 5, 4, 2], **options}
-    return {"class_name": "Sequential", "config": {"name": "s", "layers": [
-        {"class_name": class_name, "config": config}]}}
+    return {
+        "class_name": "Sequential",
+        "config": {"name": "s", "layers": [{"class_name": class_name, "config": config}]},
+    }
 
 
 _CONV_CELL = {"class_name": "ConvLSTM2DCell", "config": {"filters": 2, "kernel_size": 3}}
 
 
-@pytest.mark.parametrize(("class_name", "option", "value", "options"), [
-    ("ConvLSTM2D", "unroll", True, {}),                      # TF.js: not possible with convolutional RNNs
-    ("ConvLSTM2DCell", "padding", "causal", {}),             # TF.js: unknown padding parameter
-    ("ConvLSTM2DCell", "data_format", "channels_middle", {}),
-    ("ConvLSTM2DCell", "dilation_rate", 2, {"strides": 2}),  # tfjs-core conv2d: strides or dilations must be 1
-    ("ConvLSTM2DCell", "kernel_size", [2, 0], {}),
-    ("RNN", "cell", _CONV_CELL, {}),                         # the generic RNN's states are vectors
-    ("StackedRNNCells", "cells", [_CONV_CELL], {}),
-])
+@pytest.mark.parametrize(
+    ("class_name", "option", "value", "options"),
+    [
+        ("ConvLSTM2D", "unroll", True, {}),  # TF.js: not possible with convolutional RNNs
+        ("ConvLSTM2DCell", "padding", "causal", {}),  # TF.js: unknown padding parameter
+        ("ConvLSTM2DCell", "data_format", "channels_middle", {}),
+        ("ConvLSTM2DCell", "dilation_rate", 2, {"strides": 2}),  # tfjs-core conv2d: strides or dilations must be 1
+        ("ConvLSTM2DCell", "kernel_size", [2, 0], {}),
+        ("RNN", "cell", _CONV_CELL, {}),  # the generic RNN's states are vectors
+        ("StackedRNNCells", "cells", [_CONV_CELL], {}),
+    ],
+)
 def test_options_refused_by_name(class_name, option, value, options):
     layer_class = "RNN" if class_name in ("RNN", "StackedRNNCells") else "ConvLSTM2D"
     options = {**options, option: value}
@@ -70,10 +75,14 @@ def test_shapes_follow_strides_padding_and_layout():
 
 def test_channels_first_is_channels_last_transposed():
     x = _x(2, 3, 6, 5, 2)
-    last = Sequential([ConvLSTM2D(3, [3, 2], padding="same", return_sequences=True, input_shape=[3, 6, 5, 2],
-                                  seed=0)])
-    first = Sequential([ConvLSTM2D(3, [3, 2], padding="same", return_sequences=True, data_format="channels_first",
-                                   input_shape=[3, 2, 6, 5])])
+    last = Sequential([ConvLSTM2D(3, [3, 2], padding="same", return_sequences=True, input_shape=[3, 6, 5, 2], seed=0)])
+    first = Sequential(
+        [
+            ConvLSTM2D(
+                3, [3, 2], padding="same", return_sequences=True, data_format="channels_first", input_shape=[3, 2, 6, 5]
+            )
+        ]
+    )
     first.set_weights(last.get_weights())
     got = first.predict(np.moveaxis(x, -1, 2))
     np.testing.assert_array_equal(np.moveaxis(got, 2, -1), last.predict(x))
@@ -117,10 +126,19 @@ def test_initial_state_stateful_and_reset():
 
 def test_config_round_trip(tmp_path):
     inp = Input(shape=[3, 6, 5, 2], name="frames")
-    seq, h, c = ConvLSTM2D(3, [3, 2], padding="same", return_sequences=True, return_state=True,
-                           unit_forget_bias=True, recurrent_activation="sigmoid", name="enc")(inp)
-    back = ConvLSTM2D(2, 2, strides=2, go_backwards=True, use_bias=False, data_format="channels_first",
-                      dropout=0.2, name="back")(seq)
+    seq, h, c = ConvLSTM2D(
+        3,
+        [3, 2],
+        padding="same",
+        return_sequences=True,
+        return_state=True,
+        unit_forget_bias=True,
+        recurrent_activation="sigmoid",
+        name="enc",
+    )(inp)
+    back = ConvLSTM2D(
+        2, 2, strides=2, go_backwards=True, use_bias=False, data_format="channels_first", dropout=0.2, name="back"
+    )(seq)
     model = Model(inputs=inp, outputs=[back, h, c], name="clstm")
     model.save(f"file://{tmp_path / 'm'}")
     loaded = load_layers_model(f"file://{tmp_path / 'm'}")
@@ -130,13 +148,29 @@ def test_config_round_trip(tmp_path):
 
     assert as_json(loaded) == as_json(model)
     assert loaded.to_artifacts().weight_bytes() == model.to_artifacts().weight_bytes()
-    assert model.weight_names == ["enc/kernel", "enc/recurrent_kernel", "enc/bias", "back/kernel",
-                                  "back/recurrent_kernel"]
+    assert model.weight_names == [
+        "enc/kernel",
+        "enc/recurrent_kernel",
+        "enc/bias",
+        "back/kernel",
+        "back/recurrent_kernel",
+    ]
     x = _x(2, 3, 6, 5, 2)
     for a, b in zip(loaded.predict(x), model.predict(x)):
         np.testing.assert_array_equal(a, b)
     config = model.to_json()["config"]["layers"][1]["config"]
-    assert list(config)[-11:] == ["filters", "kernel_size", "padding", "data_format", "dilation_rate", "strides",
-                                  "return_sequences", "return_state", "go_backwards", "stateful", "unroll"]
+    assert list(config)[-11:] == [
+        "filters",
+        "kernel_size",
+        "padding",
+        "data_format",
+        "dilation_rate",
+        "strides",
+        "return_sequences",
+        "return_state",
+        "go_backwards",
+        "stateful",
+        "unroll",
+    ]
     assert "units" not in config and "cell" not in config and config["unit_forget_bias"] is True
     assert RNN.spatial_cells is False and ConvLSTM2D.spatial_cells is True

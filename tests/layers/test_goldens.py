@@ -25,11 +25,43 @@ from .helpers import class_names, read_io, ulps
 
 pytestmark = pytest.mark.node
 
-RNN_CASES = ["rnn_simple", "rnn_lstm", "rnn_gru", "rnn_state", "rnn_cells", "bidirectional", "time_distributed",
-             "mask_embed_lstm", "mask_gru", "conv_lstm", "conv_lstm_state"]
-CASES = ["mlp", "wide", "activations", "functional", "cnn", "embed", "embed_seq", "advanced_acts", "image_ops",
-         "merge_seq", "conv1d_seq", "conv3d_vol", "conv_transpose", "separable_first", "dot_merge", "preprocess",
-         "category", *RNN_CASES, "nested_seq", "nested_functional", "einsum", "position_embedding"]
+RNN_CASES = [
+    "rnn_simple",
+    "rnn_lstm",
+    "rnn_gru",
+    "rnn_state",
+    "rnn_cells",
+    "bidirectional",
+    "time_distributed",
+    "mask_embed_lstm",
+    "mask_gru",
+    "conv_lstm",
+    "conv_lstm_state",
+]
+CASES = [
+    "mlp",
+    "wide",
+    "activations",
+    "functional",
+    "cnn",
+    "embed",
+    "embed_seq",
+    "advanced_acts",
+    "image_ops",
+    "merge_seq",
+    "conv1d_seq",
+    "conv3d_vol",
+    "conv_transpose",
+    "separable_first",
+    "dot_merge",
+    "preprocess",
+    "category",
+    *RNN_CASES,
+    "nested_seq",
+    "nested_functional",
+    "einsum",
+    "position_embedding",
+]
 #: Cases made only of Dense (+ bias/identity layers), held to 1 ulp.
 DENSE_ONLY = {"wide"}
 
@@ -71,12 +103,24 @@ def test_every_layer_matches_tfjs(layers_goldens, case):
 #: The cases of the activation, image and merge layers: every layer bit-exact but these (max ulps),
 #: where TF.js's Math.exp/Math.log differ from numpy's by an ulp (softmax over two axes, and what
 #: concatenates it).
-EXACT_BUT = {"advanced_acts": {"softmax_12": 2, "grid_flat1": 2, "cat": 2}, "image_ops": {}, "merge_seq": {},
-             "conv1d_seq": {}, "conv3d_vol": {}, "conv_transpose": {}, "separable_first": {}, "dot_merge": {},
-             "preprocess": {}, "category": {},
-             # Recurrent layers (ConvLSTM2D too), wrappers, masks: every step in TF.js's float32 order, bit-exact.
-             **{case: {} for case in RNN_CASES},
-             "nested_seq": {}, "nested_functional": {}, "einsum": {}, "position_embedding": {}}
+EXACT_BUT = {
+    "advanced_acts": {"softmax_12": 2, "grid_flat1": 2, "cat": 2},
+    "image_ops": {},
+    "merge_seq": {},
+    "conv1d_seq": {},
+    "conv3d_vol": {},
+    "conv_transpose": {},
+    "separable_first": {},
+    "dot_merge": {},
+    "preprocess": {},
+    "category": {},
+    # Recurrent layers (ConvLSTM2D too), wrappers, masks: every step in TF.js's float32 order, bit-exact.
+    **{case: {} for case in RNN_CASES},
+    "nested_seq": {},
+    "nested_functional": {},
+    "einsum": {},
+    "position_embedding": {},
+}
 
 
 @pytest.mark.parametrize("case", EXACT_BUT)
@@ -114,13 +158,17 @@ def test_dict_and_list_inputs(layers_goldens):
 
 def test_training_config_carried_through(layers_goldens, tmp_path):
     artifacts = pyweb.load(f"file://{layers_goldens / 'mlp'}")
-    artifacts.training_config = {"loss": "mean_squared_error", "metrics": {}, "optimizer_config": {
-        "class_name": "SGD", "config": {"learningRate": 0.1}}}
+    artifacts.training_config = {
+        "loss": "mean_squared_error",
+        "metrics": {},
+        "optimizer_config": {"class_name": "SGD", "config": {"learningRate": 0.1}},
+    }
     pyweb.save(artifacts, f"file://{tmp_path / 'm'}")
     model = pyweb.load_layers_model(f"file://{tmp_path / 'm'}")
     assert model.to_artifacts().training_config == artifacts.training_config
     assert json.loads(to_model_json(model.to_artifacts(), [HTTP_WEIGHTS_PATH]))["trainingConfig"]["loss"] == (
-        "mean_squared_error")
+        "mean_squared_error"
+    )
 
 
 class ScaleShift(Layer):

@@ -28,8 +28,7 @@ def _mirror_nested_seq() -> Sequential:
     fin = Input(shape=[3], name="fin")
     func = Model(inputs=fin, outputs=Dense(3, activation="tanh", name="fd")(fin), name="func")
     bn_seq = Sequential([BatchNormalization(input_shape=[3], name="bn"), Dense(2, name="bd")], name="bn_seq")
-    return Sequential([first, Dense(3, name="mid"), func, bn_seq, BatchNormalization(name="bn_out")],
-                      name="nested_seq")
+    return Sequential([first, Dense(3, name="mid"), func, bn_seq, BatchNormalization(name="bn_out")], name="nested_seq")
 
 
 def _mirror_nested_functional() -> Model:
@@ -45,13 +44,15 @@ def _mirror_nested_functional() -> Model:
 
 
 @pytest.mark.node
-@pytest.mark.parametrize(("case", "build"), [("nested_seq", _mirror_nested_seq),
-                                             ("nested_functional", _mirror_nested_functional)])
+@pytest.mark.parametrize(
+    ("case", "build"), [("nested_seq", _mirror_nested_seq), ("nested_functional", _mirror_nested_functional)]
+)
 def test_mirror_gives_tfjs_model_json_and_outputs(layers_goldens, case, build):
     model = build()
     model.set_weights(load_layers_model(f"file://{layers_goldens / case}").get_weights())
-    assert to_model_json(model.to_artifacts(), [HTTP_WEIGHTS_PATH]) == (
-        layers_goldens / case / "model.json").read_text(encoding="utf-8")
+    assert to_model_json(model.to_artifacts(), [HTTP_WEIGHTS_PATH]) == (layers_goldens / case / "model.json").read_text(
+        encoding="utf-8"
+    )
     assert bytes(model.to_artifacts().weight_bytes()) == (layers_goldens / case / "model.weights.bin").read_bytes()
     inputs, expected = read_io(layers_goldens / case)
     got = model.predict(inputs if len(inputs) > 1 else inputs[0])
@@ -65,8 +66,19 @@ def test_frozen_nested_model_saves_its_weights_with_the_non_trainable_ones():
     outer = Sequential([Dense(4, input_shape=[2], name="pre"), frozen, BatchNormalization(name="post")])
     # What TF.js 4.22 saves for the same model (frozen.trainable = false).
     assert outer.weight_names == [
-        "pre/kernel", "pre/bias", "post/gamma", "post/beta", "zd/kernel", "zd/bias", "zbn/gamma", "zbn/beta",
-        "zbn/moving_mean", "zbn/moving_variance", "post/moving_mean", "post/moving_variance"]
+        "pre/kernel",
+        "pre/bias",
+        "post/gamma",
+        "post/beta",
+        "zd/kernel",
+        "zd/bias",
+        "zbn/gamma",
+        "zbn/beta",
+        "zbn/moving_mean",
+        "zbn/moving_variance",
+        "post/moving_mean",
+        "post/moving_variance",
+    ]
     outer.set_weights(outer.get_weights())
 
 
@@ -81,8 +93,11 @@ def test_nested_model_called_twice_is_numbered_from_1():
     layers = model.get_config()["layers"]
     # TF.js 4.22's config for the same model: a nested model's calls are nodes 1, 2 (node 0 is its own graph).
     assert [[entry["name"], entry["inbound_nodes"]] for entry in layers] == [
-        ["a", []], ["b", []], ["shared", [[["a", 0, 0, {}]], [["b", 0, 0, {}]]]],
-        ["sum", [[["shared", 1, 0, {}], ["shared", 2, 0, {}]]]]]
+        ["a", []],
+        ["b", []],
+        ["shared", [[["a", 0, 0, {}]], [["b", 0, 0, {}]]]],
+        ["sum", [[["shared", 1, 0, {}], ["shared", 2, 0, {}]]]],
+    ]
     kernel = np.array([[1.3, -1.2], [-0.8, -0.3]], np.float32)
     shared.set_weights([kernel, np.zeros(2, np.float32)])
     x, y = np.array([[1, 2]], np.float32), np.array([[3, -1]], np.float32)

@@ -28,11 +28,13 @@ def _mirror_einsum() -> Model:
     x = Input(shape=[3, 8], name="x")
     heads = EinsumDense("abc,cde->abde", output_shape=[3, 2, 4], bias_axes="de", name="heads")(x)
     bias_mid = EinsumDense("abc,cde->abde", output_shape=[3, 2, 4], bias_axes="d", name="bias_mid")(x)
-    merged = EinsumDense("abcd,cde->abe", output_shape=[3, 6], bias_axes="e", activation="tanh",
-                         name="merge_heads")(heads)
+    merged = EinsumDense("abcd,cde->abe", output_shape=[3, 6], bias_axes="e", activation="tanh", name="merge_heads")(
+        heads
+    )
     seq = EinsumDense("abc,cd->abd", output_shape=[None, 5], name="seq_nobias")(x)
-    dense = EinsumDense("ab,bc->ac", output_shape=7, bias_axes="c", activation="relu",
-                        name="dense_like")(Flatten(name="flat_x")(x))
+    dense = EinsumDense("ab,bc->ac", output_shape=7, bias_axes="c", activation="relu", name="dense_like")(
+        Flatten(name="flat_x")(x)
+    )
     outer = EinsumDense("ab,bc->abc", output_shape=[7, 2], name="no_sum")(dense)
     flat = [Flatten(name=f"flat{i}")(t) for i, t in enumerate([bias_mid, merged, outer])]
     return Model(inputs=x, outputs=[Concatenate(name="cat")(flat), seq], name="einsum")
@@ -47,13 +49,15 @@ def _mirror_position_embedding() -> Model:
 
 
 @pytest.mark.node
-@pytest.mark.parametrize(("case", "build"), [("einsum", _mirror_einsum),
-                                             ("position_embedding", _mirror_position_embedding)])
+@pytest.mark.parametrize(
+    ("case", "build"), [("einsum", _mirror_einsum), ("position_embedding", _mirror_position_embedding)]
+)
 def test_mirror_gives_tfjs_model_json_and_outputs(layers_goldens, case, build):
     model = build()
     model.set_weights(load_layers_model(f"file://{layers_goldens / case}").get_weights())
-    assert to_model_json(model.to_artifacts(), [HTTP_WEIGHTS_PATH]) == (
-        layers_goldens / case / "model.json").read_text(encoding="utf-8")
+    assert to_model_json(model.to_artifacts(), [HTTP_WEIGHTS_PATH]) == (layers_goldens / case / "model.json").read_text(
+        encoding="utf-8"
+    )
     inputs, expected = read_io(layers_goldens / case)
     for got, want in zip(model.predict(inputs[0]), expected):
         assert got.tobytes() == want.tobytes()
@@ -99,11 +103,25 @@ def test_position_embedding_needs_enough_positions():
         model.predict(np.zeros((1, 4, 6), np.float32))
 
 
-@pytest.mark.parametrize("name", ["MultiHeadAttention", "CachedMultiHeadAttention", "TransformerDecoder",
-                                  "GPT2Backbone", "BytePairTokenizer", "StartEndPacker"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "MultiHeadAttention",
+        "CachedMultiHeadAttention",
+        "TransformerDecoder",
+        "GPT2Backbone",
+        "BytePairTokenizer",
+        "StartEndPacker",
+    ],
+)
 def test_layers_tfjs_cannot_round_trip_are_unsupported(name):
-    topology = {"class_name": "Sequential", "config": {"name": "s", "layers": [
-        {"class_name": name, "config": {"name": "x", "batch_input_shape": [None, 4, 8]}}]}}
+    topology = {
+        "class_name": "Sequential",
+        "config": {
+            "name": "s",
+            "layers": [{"class_name": name, "config": {"name": "x", "batch_input_shape": [None, 4, 8]}}],
+        },
+    }
     with pytest.raises(UnsupportedLayerError) as info:
         model_from_topology(topology)
     assert info.value.layer_class == name

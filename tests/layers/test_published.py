@@ -95,13 +95,17 @@ def test_weights_bit_identical_to_tfjs(published_goldens, model_id):
     model = _load(published_goldens, model_id)
     doc = json.loads((published_goldens / model_id / "weights.json").read_text())["weights"]
     raw = np.fromfile(published_goldens / model_id / "weights.f32", "<f4")
-    ours = dict(zip((n for layer in model.layers for n in layer.weight_names),
-                    (w for layer in model.layers for w in layer.get_weights())))
+    ours = dict(
+        zip(
+            (n for layer in model.layers for n in layer.weight_names),
+            (w for layer in model.layers for w in layer.get_weights()),
+        )
+    )
     assert len(ours) == len(doc)
     offset = 0
     for spec in doc:
         size = int(np.prod(spec["shape"], dtype=np.int64))
-        want = raw[offset:offset + size].reshape(spec["shape"])
+        want = raw[offset : offset + size].reshape(spec["shape"])
         offset += size
         got = ours[spec["name"]]
         assert got.shape == want.shape and got.tobytes() == want.tobytes(), spec["name"]

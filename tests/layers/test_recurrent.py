@@ -34,15 +34,27 @@ def _x(*shape, seed=0):
 
 
 def _lstm_topology(**options):
-    return {"class_name": "Sequential", "config": {"name": "s", "layers": [
-        {"class_name": options.pop("class_name", "LSTM"),
-         "config": {"units": 2, "batch_input_shape": [None, 3, 2], **options}}]}}
+    return {
+        "class_name": "Sequential",
+        "config": {
+            "name": "s",
+            "layers": [
+                {
+                    "class_name": options.pop("class_name", "LSTM"),
+                    "config": {"units": 2, "batch_input_shape": [None, 3, 2], **options},
+                }
+            ],
+        },
+    }
 
 
-@pytest.mark.parametrize(("class_name", "option", "value"), [
-    ("GRU", "reset_after", True),      # TF.js refuses it too
-    ("LSTM", "time_major", True),      # Keras-only; would change what the axes mean
-])
+@pytest.mark.parametrize(
+    ("class_name", "option", "value"),
+    [
+        ("GRU", "reset_after", True),  # TF.js refuses it too
+        ("LSTM", "time_major", True),  # Keras-only; would change what the axes mean
+    ],
+)
 def test_options_refused_by_name(class_name, option, value):
     with pytest.raises(UnsupportedLayerError) as info:
         model_from_topology(_lstm_topology(class_name=class_name, **{option: value}))
@@ -50,17 +62,33 @@ def test_options_refused_by_name(class_name, option, value):
 
 
 def test_keras_defaults_and_ignored_options_accepted():
-    model = model_from_topology(_lstm_topology(class_name="GRU", reset_after=False, time_major=False,
-                                               implementation=1, dropout=0.5, unroll=True))
+    model = model_from_topology(
+        _lstm_topology(
+            class_name="GRU", reset_after=False, time_major=False, implementation=1, dropout=0.5, unroll=True
+        )
+    )
     assert model.predict(_x(2, 3, 2)).shape == (2, 2)
 
 
 def test_bidirectional_merge_mode_checked():
     with pytest.raises(ValueError):
         Bidirectional(LSTM(2), merge_mode="max")
-    topology = {"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "Bidirectional",
-                "config": {"merge_mode": "max", "batch_input_shape": [None, 3, 2],
-                           "layer": {"class_name": "LSTM", "config": {"units": 2}}}}]}}
+    topology = {
+        "class_name": "Sequential",
+        "config": {
+            "name": "s",
+            "layers": [
+                {
+                    "class_name": "Bidirectional",
+                    "config": {
+                        "merge_mode": "max",
+                        "batch_input_shape": [None, 3, 2],
+                        "layer": {"class_name": "LSTM", "config": {"units": 2}},
+                    },
+                }
+            ],
+        },
+    }
     with pytest.raises(CorruptModelError):
         model_from_topology(topology)
 
@@ -143,11 +171,21 @@ def test_weight_names_follow_tfjs():
     td = TimeDistributed(Dense(2), name="td")
     model = Model(inputs=inp, outputs=[stack(inp), bidi(inp), td(inp)])
     assert model.weight_names == [
-        "stack/RNNCell_0/kernel", "stack/RNNCell_0/recurrent_kernel", "stack/RNNCell_0/bias",
-        "stack/RNNCell_1/kernel", "stack/RNNCell_1/recurrent_kernel", "stack/RNNCell_1/bias",
-        "bi/forward_enc/kernel", "bi/forward_enc/recurrent_kernel", "bi/forward_enc/bias",
-        "bi/backward_enc/kernel", "bi/backward_enc/recurrent_kernel", "bi/backward_enc/bias",
-        "td/kernel", "td/bias"]
+        "stack/RNNCell_0/kernel",
+        "stack/RNNCell_0/recurrent_kernel",
+        "stack/RNNCell_0/bias",
+        "stack/RNNCell_1/kernel",
+        "stack/RNNCell_1/recurrent_kernel",
+        "stack/RNNCell_1/bias",
+        "bi/forward_enc/kernel",
+        "bi/forward_enc/recurrent_kernel",
+        "bi/forward_enc/bias",
+        "bi/backward_enc/kernel",
+        "bi/backward_enc/recurrent_kernel",
+        "bi/backward_enc/bias",
+        "td/kernel",
+        "td/bias",
+    ]
     assert [w.shape for w in stack.get_weights()] == [(3, 2), (2, 2), (2,), (2, 6), (2, 6), (6,)]
 
 

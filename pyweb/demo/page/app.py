@@ -148,7 +148,9 @@ async def build_toy() -> tuple[str, int]:
 
 async def load_example() -> tuple[str, int]:
     url = str(js.URL.new(EXAMPLE_PATH, js.location.href).href)
-    artifacts = await with_progress(f"Loading the TF.js example from {url}", lambda cb: pyweb.aload(url, on_progress=cb))
+    artifacts = await with_progress(
+        f"Loading the TF.js example from {url}", lambda cb: pyweb.aload(url, on_progress=cb)
+    )
     show_model(artifacts, f"TF.js example model ({artifacts.generated_by}), loaded from {url}")
     set_status("Loaded the TF.js example model.")
     return "http", weight_bytes(artifacts)
@@ -201,7 +203,9 @@ def log(scheme: str, action: str, nbytes: int, outcome: str, ok: bool) -> None:
     item.dataset.bytes = str(nbytes)
     item.dataset.ok = "1" if ok else "0"
     item.className = "ok" if ok else "failed"
-    item.textContent = f"{time.strftime('%H:%M:%S')} {LABELS.get(scheme, scheme)} \u00b7 {action} \u00b7 {nbytes:,} B \u00b7 {outcome}"
+    item.textContent = (
+        f"{time.strftime('%H:%M:%S')} {LABELS.get(scheme, scheme)} \u00b7 {action} \u00b7 {nbytes:,} B \u00b7 {outcome}"
+    )
     entries.prepend(item)
     while entries.children.length > LOG_LIMIT:
         entries.lastElementChild.remove()
@@ -416,7 +420,10 @@ def _row_actions(url: str, scheme: str, name: str) -> Any:
         button.textContent = label
         button.className = label.lower()
         on(
-            button, "click", scheme, f"{label.lower()} {name}",
+            button,
+            "click",
+            scheme,
+            f"{label.lower()} {name}",
             _transfer_on_click(fn, label, url, name, target),
             _row_proxies,
         )
