@@ -174,6 +174,8 @@
     dismiss: () => { offers.clear(); renderPanel(); },
   };
 
+  // navigator.storage.estimate()'s {usage, quota}, or null where the engine has no
+  // navigator.storage (WebKitGTK on an http origin): a caller tells "unknown" from "empty".
   const estimate = async () => {
     if (!globalThis.navigator || !navigator.storage || !navigator.storage.estimate) return null;
     const {usage, quota} = await navigator.storage.estimate();
