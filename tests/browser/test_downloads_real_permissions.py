@@ -32,18 +32,18 @@ ROOT = Path(__file__).resolve().parents[2]
 STATES = ["ask", "allow", "block", "default"]
 
 # (way, state) -> {engine: files that arrive}. "1" = only the first file (NAME.json), "2" = both,
-# "0" = none, "w" = only the last (NAME.weights.bin). WebKit has no download permission: every
-# state is the same browser. Ways:
+# "0" = none, "w" = only the last (NAME.weights.bin), "w/2" = either, from run to run. WebKit has
+# no download permission: every state is the same browser. Ways:
 #   tfjs       TF.js 4.22's model.save('downloads://m') from script (no user gesture)
 #   script     pyweb deliver="script": both files clicked from script, as TF.js does
 #   gesture    pyweb's default from script: no gesture, so both files wait as buttons; two real clicks
 #   click      pyweb's default from a button's click handler: the first file at once, one real click for the second
 #   single     pyweb single_file=True from script (deliver="script"): one file
 EXPECTED = {
-    ("tfjs", "ask"): {"chromium": "1", "firefox": "1", "webkit": "w"},
-    ("tfjs", "allow"): {"chromium": "2", "firefox": "2", "webkit": "w"},
-    ("tfjs", "block"): {"chromium": "1", "firefox": "0", "webkit": "w"},
-    ("tfjs", "default"): {"chromium": "1", "firefox": "2", "webkit": "w"},
+    ("tfjs", "ask"): {"chromium": "1", "firefox": "1", "webkit": "w/2"},
+    ("tfjs", "allow"): {"chromium": "2", "firefox": "2", "webkit": "w/2"},
+    ("tfjs", "block"): {"chromium": "1", "firefox": "0", "webkit": "w/2"},
+    ("tfjs", "default"): {"chromium": "1", "firefox": "2", "webkit": "w/2"},
     ("script", "ask"): {"chromium": "1", "firefox": "1", "webkit": "2"},
     ("script", "allow"): {"chromium": "2", "firefox": "2", "webkit": "2"},
     ("script", "block"): {"chromium": "1", "firefox": "0", "webkit": "2"},
@@ -151,7 +151,7 @@ def test_what_arrives(real_downloads, way):
         assert delivery == {"clicked": ["m.json"], "offered": []}
     files = page.files(expect=2, timeout=2)
     got = arrived(files)
-    assert got == EXPECTED[(way, page.state)][engine(page)], (way, page.state, engine(page), files)
+    assert got in EXPECTED[(way, page.state)][engine(page)].split("/"), (way, page.state, engine(page), files)
     if way == "single" and files:
         doc = json.loads(page.read("m.json"))
         assert base64.b64decode(doc["pywebWeightsData"]) == bytes(range(32))
