@@ -16,13 +16,16 @@
 //   then blocks every later one from the site. So a file is clicked only while the page has
 //   transient user activation, one per activation, and any other file waits for its own click
 //   on a button pyweb shows.
-// - Firefox keeps only the last of several downloads started in one task: each click waits
-//   for its own setTimeout(0).
+// - Firefox keeps only the last of several downloads started in one task, and WebKit (GTK
+//   2.50) only the last of several clicked a setTimeout(0) apart (6 clicks: 1 or 5 arrived;
+//   20 ms apart: all 6): each click from script waits CLICK_GAP_MS after the one before,
+//   across deliveries too.
 // - Revoking an object URL right after dispatching the click still delivers the file.
 (() => {
   if (globalThis.pywebPage) return globalThis.pywebPage;
 
-  const defer = (f) => new Promise((resolve) => setTimeout(resolve, 0)).then(f);
+  const CLICK_GAP_MS = 100;
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
   const bytesOf = (data) => (data instanceof Uint8Array ? data : new Uint8Array(data));
 
   // -- localStorage ------------------------------------------------------------------------
@@ -65,7 +68,9 @@
   };
 
   // -- downloads -----------------------------------------------------------------------------
+  let lastClickAt = -Infinity, queued = 0, queue = Promise.resolve();
   const click = (name, bytes, type) => {
+    lastClickAt = performance.now();
     const url = URL.createObjectURL(new Blob([bytes], {type}));
     try {
       const a = document.createElement('a');
@@ -75,6 +80,25 @@
     } finally {
       URL.revokeObjectURL(url);
     }
+  };
+  // Clicks now when the last click is CLICK_GAP_MS old and none waits, else after those.
+  const pacedClick = (name, bytes, type) => {
+    if (!queued && performance.now() - lastClickAt >= CLICK_GAP_MS) {
+      click(name, bytes, type);
+      return Promise.resolve();
+    }
+    queued++;
+    const clicked = queue.then(async () => {
+      try {
+        const wait = lastClickAt + CLICK_GAP_MS - performance.now();
+        if (wait > 0) await sleep(wait);
+        click(name, bytes, type);
+      } finally {
+        queued--;
+      }
+    });
+    queue = clicked.catch(() => undefined);  // one failed click does not stop the later ones
+    return clicked;
   };
   const activated = () => !!(globalThis.navigator && navigator.userActivation && navigator.userActivation.isActive);
 
@@ -139,12 +163,10 @@
       if (mode !== 'gesture' && mode !== 'script') throw new TypeError(`deliver must be gesture or script: ${mode}`);
       const now = mode === 'script' ? files : (activated() ? files.slice(0, 1) : []);
       const later = files.slice(now.length);
-      if (now.length) click(now[0][0], now[0][1], now[0][2]);
+      const clicks = now.map(([name, bytes, type]) => pacedClick(name, bytes, type));  // the first now if it may
       for (const [name, bytes, type] of later) offers.set(name, [bytesOf(bytes), type]);
       if (later.length) renderPanel();
-      const done = (async () => {
-        for (const [name, bytes, type] of now.slice(1)) await defer(() => click(name, bytes, type));
-      })();
+      const done = Promise.all(clicks).then(() => undefined);
       done.catch((e) => console.error('pyweb downloads://', e));
       return {clicked: now.map((f) => f[0]), offered: later.map((f) => f[0]), done};
     },
@@ -152,6 +174,8 @@
     dismiss: () => { offers.clear(); renderPanel(); },
   };
 
+  // navigator.storage.estimate()'s {usage, quota}, or null where the engine has no
+  // navigator.storage (WebKitGTK on an http origin): a caller tells "unknown" from "empty".
   const estimate = async () => {
     if (!globalThis.navigator || !navigator.storage || !navigator.storage.estimate) return null;
     const {usage, quota} = await navigator.storage.estimate();

@@ -16,13 +16,20 @@
   restarts the page there (once per module, about 4 s). A BROWSERS entry whose
   ``launch`` already sets ``downloads_path`` (a folder used for nothing else)
   is used as it is.
+- WebKit (WebKitGTK over WebDriver): the driver reports no downloads either;
+  the browser saves each Blob download without asking into its XDG download
+  folder, which the harness sets per WebDriver session
+  (``WebDriverPyodidePage.downloads_folder``), so the fixture polls that
+  folder as in Firefox. WebKit writes a download under a temporary
+  ``.wkdownload`` name and renames it when done.
 
 The folder is emptied before each test, so files keep their suggested names
 unless a test downloads one name twice.
 
 **Uploads**: ``set_input_files(name, files)`` adds ``<input type=file multiple
 id=NAME>`` to the page (or uses the element a CSS selector names), fills it
-with Playwright's ``set_input_files`` from bytes or paths, and returns the id,
+with Playwright's ``set_input_files`` from bytes or paths (over WebDriver: the
+bytes written to files, their paths typed into the input), and returns the id,
 so page code reaches the files as ``js.document.getElementById(NAME).files``.
 
 Examples
@@ -41,6 +48,7 @@ import functools
 import json
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -51,6 +59,7 @@ import pytest
 from .config import HarnessConfig
 from .page import PyodidePage, playwright_loop
 from .page_js import js_source
+from .webdriver import WebDriverPyodidePage
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -59,6 +68,7 @@ __all__ = ["CapturedDownloads", "DownloadBrowsers", "captured_downloads", "feed_
 
 _POLL = 0.05  # seconds between looks at the folder / event pumps
 _FOLDER_ENGINES = ("firefox",)  # engines whose script-clicked blob downloads fire no Playwright event
+_PARTIAL = (".part", ".wkdownload")  # unfinished downloads: Firefox's, WebKit's
 
 
 class DownloadBrowsers:
@@ -161,13 +171,15 @@ class CapturedDownloads:
 
     def _pump(self, seconds: float) -> None:
         # Playwright delivers events only while it runs: wait inside it.
-        if self.page.page is not None and not self.page.page.is_closed():
+        if isinstance(self.page, WebDriverPyodidePage):
+            time.sleep(seconds)  # the driver delivers nothing: the folder is what is watched
+        elif self.page.page is not None and not self.page.page.is_closed():
             self.page.page.wait_for_timeout(seconds * 1000)
         else:
             time.sleep(seconds)
 
     def _busy(self) -> bool:
-        return self.mode == "folder" and any(e.name.endswith(".part") for e in cast(Path, self.folder).iterdir())
+        return self.mode == "folder" and any(e.name.endswith(_PARTIAL) for e in cast(Path, self.folder).iterdir())
 
     def _new(self) -> list[Any]:
         if self.mode == "events":
@@ -197,7 +209,7 @@ def _empty(folder: Path) -> None:
 def _complete_files(folder: Path) -> list[tuple[str, Path]]:
     """Finished downloads in ``folder``: none while any ``.part`` file is still there."""
     entries = list(folder.iterdir())
-    if any(e.name.endswith(".part") for e in entries):
+    if any(e.name.endswith(_PARTIAL) for e in entries):
         return []  # Firefox: placeholders stay empty until their .part is renamed over them
     files = []
     for entry in entries:
@@ -225,8 +237,12 @@ def feed_file_input(page: PyodidePage, selector_or_name: str, files: Iterable[An
     files
         ``(name, bytes)`` pairs (as :meth:`CapturedDownloads.wait` returns),
         paths, or Playwright payload dicts. Names ending ``.json`` get type
-        ``application/json``, others ``application/octet-stream``.
+        ``application/json``, others ``application/octet-stream`` (over
+        WebDriver the browser picks the type from the name; payload dicts are
+        Playwright's only).
     """
+    if isinstance(page, WebDriverPyodidePage):
+        return _feed_over_webdriver(page, selector_or_name, list(files))
     payloads = [_payload(item) for item in files]
     element_id: str
     live = cast("Page", page.page)
@@ -240,6 +256,39 @@ def feed_file_input(page: PyodidePage, selector_or_name: str, files: Iterable[An
                 raise AssertionError(f"#{element_id} exists but is not an <input type=file>")
             selector = f"[id={json.dumps(element_id)}]"
         live.set_input_files(selector, payloads)
+    return element_id
+
+
+def _feed_over_webdriver(page: WebDriverPyodidePage, selector_or_name: str, files: list[Any]) -> str:
+    from selenium.webdriver.common.by import By
+
+    if selector_or_name[:1] in "#.[" or " " in selector_or_name:
+        element = page.driver.find_element(By.CSS_SELECTOR, selector_or_name)
+        element_id = str(element.get_attribute("id") or "")
+    else:
+        element_id = selector_or_name
+        if not page.run_js(_ENSURE_INPUT, element_id):
+            raise AssertionError(f"#{element_id} exists but is not an <input type=file>")
+        element = page.driver.find_element(By.ID, element_id)
+    if not files:
+        return element_id
+    # WebDriver uploads files by path, one per line. A File reads its path when the page reads
+    # it, so the files live in the session's folder (removed with the session); each in a
+    # folder of its own, so that it keeps its name even when two share one.
+    root = Path(tempfile.mkdtemp(prefix="upload-", dir=page.session_folder))
+    paths = []
+    for i, item in enumerate(files):
+        if isinstance(item, (str, os.PathLike)):
+            paths.append(os.path.abspath(os.fspath(item)))
+            continue
+        if isinstance(item, dict):
+            raise TypeError("Playwright payload dicts cannot be sent over WebDriver: pass (name, bytes) or a path")
+        name, data = item
+        path = root / str(i) / name
+        path.parent.mkdir()
+        path.write_bytes(bytes(data))
+        paths.append(str(path))
+    element.send_keys("\n".join(paths))
     return element_id
 
 
@@ -275,7 +324,14 @@ def captured_downloads(pyodide: PyodidePage, pyweb_download_browsers: DownloadBr
     """
     with playwright_loop(pyodide.browser):
         engine = pyweb_download_browsers.config.browsers[pyodide.browser_name].engine
-        folder = pyweb_download_browsers.folder_for(pyodide) if engine in _FOLDER_ENGINES else None
+        if isinstance(pyodide, WebDriverPyodidePage):
+            folder = pyodide.downloads_folder
+            if folder is None:
+                raise RuntimeError(f"the page on {pyodide.target} is closed")
+        elif engine in _FOLDER_ENGINES:
+            folder = pyweb_download_browsers.folder_for(pyodide)
+        else:
+            folder = None
         capture = CapturedDownloads(pyodide, folder)
     try:
         yield capture

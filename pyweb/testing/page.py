@@ -223,6 +223,13 @@ class PyodidePage:
         """Load a script served by the test server, e.g. ``"/tfjs/tf.min.js"``; gone after reload()."""
         self._live.add_script_tag(url=self.origin + path)
 
+    @_uses_playwright
+    def click(self, selector: str) -> None:
+        """Click the element the CSS ``selector`` finds, as a user would (a real gesture)."""
+        if self.page is None:
+            raise RuntimeError(f"the page on {self.target} is closed")
+        self.page.click(selector)
+
     # -- state -----------------------------------------------------------
 
     @_uses_playwright

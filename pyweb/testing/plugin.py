@@ -30,7 +30,7 @@ from .config import CONFIG_NAME, ConfigError, HarnessConfig, Target, load_config
 from .downloads import captured_downloads, pyweb_download_browsers, set_input_files  # noqa: F401 (fixtures)
 from .page import PyodidePage, playwright_loop
 from .quota import pyweb_quota_pages, small_idb_quota, small_localstorage_quota  # noqa: F401 (fixtures)
-from .real_downloads import RealBrowserPool, RealDownloadsPage
+from .real_downloads import RealBrowserPool, RealDownloadsPage, RealWebDriverDownloadsPage
 from .server import StaticServer, harness_server
 from .webdriver import WebDriverPool, WebDriverPyodidePage
 
@@ -102,7 +102,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "pyodide" in names:
         metafunc.parametrize("pyodide", targets, ids=ids, indirect=True, scope="module")
     else:  # real_downloads takes its permission state as its own param; the target comes here
-        targets = [t for t in targets if t.browser.engine in ("chromium", "firefox") and t.browser.driver == "playwright"]
+        targets = [
+            t for t in targets
+            if (t.browser.engine in ("chromium", "firefox") and t.browser.driver == "playwright")
+            or (t.browser.engine == "webkit" and t.browser.driver == "webdriver")
+        ]
         metafunc.parametrize("pyweb_target", targets, ids=[t.id for t in targets], scope="function")
 
 
@@ -335,18 +339,28 @@ def pyweb_real_browsers(
 def real_downloads(
     request: pytest.FixtureRequest, pyweb_target: Target, pyweb_server: StaticServer,
     pyweb_real_browsers: RealBrowserPool, pyweb_browsers: BrowserPool,
-) -> Iterator[RealDownloadsPage]:
+) -> Iterator[RealDownloadsPage | RealWebDriverDownloadsPage]:
     """A page with Pyodide and the bundle in a browser that applies its own download permission.
 
     Use as ``@pytest.mark.parametrize("real_downloads", ["ask", "allow", "block"], indirect=True)``
-    (also ``"default"``: a profile as a fresh install leaves it); runs once per Chromium and
-    Firefox target. ``.run``/``.run_js`` as the ``pyodide`` fixture, ``.click(selector)`` for a
+    (also ``"default"``: a profile as a fresh install leaves it); runs once per Chromium,
+    Firefox and WebKit target (WebKit has no such permission: every state is its default). ``.run``/``.run_js`` as the ``pyodide`` fixture, ``.click(selector)`` for a
     trusted click, ``.files(expect=N, timeout=S)`` for the names that arrived in the browser's
     download folder. Each test gets a new browser profile and tab.
     """
     state = getattr(request, "param", "ask")
     target = pyweb_target
     _require(target, pyweb_browsers.config)
+    if target.browser.driver == "webdriver":  # WebKit: no download permission to set, see real_downloads
+        webdriver_page = RealWebDriverDownloadsPage.open_state(
+            pyweb_browsers.webdriver(), target, pyweb_server.origin, pyweb_browsers.config.timeouts, state
+        )
+        request.config.stash[_STATE].starts.append((f"{target.id} (real downloads)", dict(webdriver_page.timings)))
+        try:
+            yield webdriver_page
+        finally:
+            webdriver_page.close()
+        return
     real = pyweb_real_browsers.get(target.browser, state)
     page = RealDownloadsPage.open_in(
         real, target, pyweb_server.origin, pyweb_browsers.config.timeouts, pyweb_real_browsers.commands

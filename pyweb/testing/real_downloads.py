@@ -24,8 +24,15 @@ permission, and nothing touches its download behaviour:
   remembers a site that downloaded without a gesture (a ``prompt``
   permission), so ``ask`` gets a fresh profile for every test.
 
-``tests/browser/test_downloads_real_permissions.py`` checks both against the
-same browser started with no automation at all.
+- **WebKit** (WebKitGTK's MiniBrowser over WebDriver) has no setting for
+  multiple or automatic downloads: it saves every download without asking
+  into the XDG download folder. So every state starts the same browser: a new
+  WebDriver session (fresh, empty storage) whose download folder is its own
+  (:class:`RealWebDriverDownloadsPage`). WebDriver's scripts run without user
+  activation, as a page's own script would; its element click is a real one.
+
+``tests/browser/test_downloads_real_permissions.py`` checks Chromium and
+Firefox against the same browser started with no automation at all.
 
 States: ``"ask"`` (a new profile's default in Chromium; Firefox with spam
 protection on), ``"allow"``, ``"block"``, and ``"default"`` (the profile as a
@@ -57,16 +64,25 @@ from .commands import CommandError, CommandServer, CommandTimeout
 from .config import Browser, Target
 from .page import PyodidePage, playwright_loop
 from .page_js import js_source
+from .webdriver import WebDriverPool, WebDriverPyodidePage
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page
 
-__all__ = ["ACTIVATION_SECONDS", "STATES", "RealBrowser", "RealBrowserPool", "RealDownloadsPage", "complete_downloads"]
+__all__ = [
+    "ACTIVATION_SECONDS",
+    "STATES",
+    "RealBrowser",
+    "RealBrowserPool",
+    "RealDownloadsPage",
+    "RealWebDriverDownloadsPage",
+    "complete_downloads",
+]
 
 #: The permission states a real-downloads browser can start in.
 STATES = ("ask", "allow", "block", "default")
-#: Firefox, Chromium: a download still being written.
-_PARTIAL = (".part", ".crdownload")
+#: Firefox, Chromium, WebKit: a download still being written.
+_PARTIAL = (".part", ".crdownload", ".wkdownload")
 #: Chromium first writes a download to a hidden temporary file (".org.chromium.Chromium.XXXXXX").
 _TEMPORARY = (".org.chromium.",)
 #: Firefox's transient user activation in the fixture's browsers, in seconds: None keeps Firefox's
@@ -341,6 +357,11 @@ class RealDownloadsPage(PyodidePage):
         with playwright_loop(self.browser):
             cast("Page", self.page).click(selector)
 
+    @property
+    def engine(self) -> str:
+        """The browser's engine (``"chromium"``, ``"firefox"``)."""
+        return self.real.spec.engine
+
     def _pump(self, seconds: float) -> None:
         if self.page is not None and not self.page.is_closed():
             self.page.wait_for_timeout(seconds * 1000)
@@ -363,6 +384,53 @@ class RealDownloadsPage(PyodidePage):
             with playwright_loop(self.browser), contextlib.suppress(Error):
                 self.page.close()
         self.page = None
+
+
+class RealWebDriverDownloadsPage(WebDriverPyodidePage):
+    """A real-downloads page in a WebDriver browser (WebKit), which has no download permission.
+
+    The same API as :class:`RealDownloadsPage` (``state``, ``folder``,
+    :meth:`files`, :meth:`read`, :meth:`click`); ``state`` is recorded only,
+    since WebKitGTK downloads every file without asking.
+    """
+
+    state: str
+    folder: Path
+
+    @classmethod
+    def open_state(
+        cls, pool: WebDriverPool, target: Target, origin: str, timeouts: dict[str, float], state: str
+    ) -> RealWebDriverDownloadsPage:
+        """A new WebDriver session on ``pool`` with Pyodide booted, its download folder empty."""
+        if state not in STATES:
+            raise ValueError(f"real_downloads state must be one of {STATES}, not {state!r}")
+        page = cls(pool, target, origin, timeouts)
+        page.state = state
+        page._start()
+        if page.downloads_folder is None:
+            raise RuntimeError(f"the page on {target.id} has no download folder")
+        page.folder = page.downloads_folder
+        return page
+
+    @property
+    def engine(self) -> str:
+        """The browser's engine (``"webkit"``)."""
+        return self._target.browser.engine
+
+    def files(self, expect: int = 1, timeout: float = 10.0, *, settle: float = 0.5) -> list[str]:
+        """Names of the files that arrived in the download folder, sorted; see RealDownloadsPage.files."""
+        deadline = time.monotonic() + timeout
+        while len(complete_downloads(self.folder)) < expect and time.monotonic() < deadline:
+            time.sleep(_POLL)
+        if len(complete_downloads(self.folder)) >= expect:
+            time.sleep(settle)
+        while any(_in_progress(e.name) for e in self.folder.iterdir()) and time.monotonic() < deadline + 5:
+            time.sleep(_POLL)
+        return complete_downloads(self.folder)
+
+    def read(self, name: str) -> bytes:
+        """The bytes of a downloaded file."""
+        return (self.folder / name).read_bytes()
 
 
 _ACTIVE = "() => !!(navigator.userActivation && navigator.userActivation.isActive)"

@@ -17,6 +17,11 @@ A stuck page (Python spinning in the page) is handled twice: WebDriver's script
 timeout answers a promise that never settles; a page whose main thread spins
 never answers it, so a host timer then kills the driver's process group (the
 driver and its browser), and the page is replaced either way.
+
+Downloads: WebKitGTK saves a Blob download without asking, into the user's XDG
+download folder, which GLib reads from ``$XDG_CONFIG_HOME/user-dirs.dirs``. So
+every session gets a fresh ``XDG_CONFIG_HOME`` naming a fresh empty folder
+(:attr:`WebDriverPyodidePage.downloads_folder`), both removed with the session.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -141,8 +147,12 @@ class WebDriverPool:
             self.display = f":{number}"
         return self.display
 
-    def new_driver(self, browser: Browser) -> Any:
-        """A new WebDriver session (a fresh browser process) for the config browser ``browser``."""
+    def new_driver(self, browser: Browser, downloads: Path | None = None) -> Any:
+        """A new WebDriver session (a fresh browser process) for the config browser ``browser``.
+
+        With ``downloads``, the browser saves its downloads into that folder
+        (``XDG_DOWNLOAD_DIR`` in a ``user-dirs.dirs`` beside it).
+        """
         from selenium import webdriver
         from selenium.webdriver.webkitgtk.service import Service
 
@@ -150,6 +160,8 @@ class WebDriverPool:
             raise ValueError(f"browser {browser.name!r}: WebDriver targets support the webkit engine only")
         env = dict(os.environ, DISPLAY=self.start_display())
         env.pop("WAYLAND_DISPLAY", None)
+        if downloads is not None:
+            env["XDG_CONFIG_HOME"] = str(_xdg_config(downloads))
         options = webdriver.WebKitGTKOptions()
         if browser.launch.get("executable_path"):
             options.binary_location = browser.launch["executable_path"]
@@ -175,6 +187,17 @@ class WebDriverPool:
                 self._xvfb.kill()
                 self._xvfb.wait()
             self._xvfb = None
+
+
+def _xdg_config(downloads: Path) -> Path:
+    """An XDG config folder beside ``downloads`` whose ``user-dirs.dirs`` names it the download folder."""
+    config = downloads.parent / "xdg-config"
+    config.mkdir(exist_ok=True)
+    # GLib takes an absolute path here as well as "$HOME/..."; quotes and backslashes cannot be escaped.
+    if '"' in str(downloads) or "\\" in str(downloads):
+        raise ValueError(f"a download folder path without quotes or backslashes is needed: {downloads}")
+    (config / "user-dirs.dirs").write_text(f'XDG_DOWNLOAD_DIR="{downloads}"\n')
+    return config
 
 
 def _read_line(fd: int, seconds: float) -> str:
@@ -209,6 +232,10 @@ class WebDriverPyodidePage(PyodidePage):
         # The base class keeps its browser as an opaque handle; here that is the pool, not Playwright's.
         super().__init__(cast(Any, pool), target, origin, timeouts)
         self.driver: Any = None
+        #: Where this session's browser saves downloads (a fresh empty folder per session).
+        self.downloads_folder: Path | None = None
+        #: A temporary folder of this session's (its downloads, XDG config, uploads), removed with it.
+        self.session_folder: Path | None = None
 
     @classmethod
     def open(cls, browser: Any, target: Target, origin: str, timeouts: dict[str, float]) -> WebDriverPyodidePage:
@@ -276,12 +303,23 @@ class WebDriverPyodidePage(PyodidePage):
         with contextlib.suppress(Exception):  # the browser may already be gone
             driver.quit()
         _kill_group(driver)
+        self._removesession_folder()
+
+    def click(self, selector: str) -> None:
+        """Click the element the CSS ``selector`` finds, as a user would (a real gesture)."""
+        from selenium.webdriver.common.by import By
+
+        self.driver.find_element(By.CSS_SELECTOR, selector).click()
 
     # -- internals -------------------------------------------------------
 
     def _start(self) -> None:
         t0 = time.perf_counter()
-        self.driver = self.page = self.browser.new_driver(self._target.browser)
+        self._removesession_folder()
+        self.session_folder = Path(tempfile.mkdtemp(prefix="pyweb-webdriver-"))
+        self.downloads_folder = self.session_folder / "downloads"
+        self.downloads_folder.mkdir()
+        self.driver = self.page = self.browser.new_driver(self._target.browser, self.downloads_folder)
         self._stuck = False
         session_seconds = time.perf_counter() - t0
         self._boot()
@@ -342,6 +380,11 @@ class WebDriverPyodidePage(PyodidePage):
         finally:
             timer.cancel()
         raise self._timed_out(what, timeout, restart=restart) from None
+
+    def _removesession_folder(self) -> None:
+        if self.session_folder is not None:
+            shutil.rmtree(self.session_folder, ignore_errors=True)
+            self.session_folder = self.downloads_folder = None
 
     def _drain_console(self) -> None:
         with contextlib.suppress(Exception):

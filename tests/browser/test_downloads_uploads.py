@@ -1,13 +1,14 @@
-"""downloads:// and uploads (pyweb.browser_files) in real Chromium and Firefox.
+"""downloads:// and uploads (pyweb.browser_files) in real Chromium, Firefox and WebKit.
 
 Downloads are captured by the harness (``captured_downloads``: Chromium's
-download events; in Firefox the browser's download folder, since Firefox over
-BiDi reports no events for blob downloads). That capture bypasses the
+download events; in Firefox and WebKit the browser's download folder, since
+Firefox over BiDi and WebKit over WebDriver report no events for blob downloads). That capture bypasses the
 browser's multiple-download permission, so these tests check names and bytes
 with ``deliver="script"`` (every file clicked at once); how the browser's own
 permission treats each delivery is pinned down in
 ``test_downloads_real_permissions.py``. Uploads go through a real
-``<input type=file>`` filled by Playwright (``set_input_files``). TF.js 4.22
+``<input type=file>`` filled by Playwright (``set_input_files``; over WebDriver,
+file paths typed into it). TF.js 4.22
 (served at /tfjs/) runs in the same page to check both directions:
 ``tf.io.browserFiles`` loads pyweb's download, pyweb loads TF.js's.
 """
@@ -166,6 +167,13 @@ def test_repeated_and_unsafe_names_match_the_folder_emulation(pyodide, captured_
         for url in ("downloads://dup", "downloads://dup", "downloads://dir/x"):
             _ = await pyweb.asave(make(), url, deliver="script")
     """)
+    if pyodide.browser_name == "webkit":
+        # WebKitGTK saves a repeated name over the first file and keeps only the last path segment.
+        files = captured_downloads.wait(4, settle=1.5)
+        assert sorted(name for name, _ in files) == ["dup.json", "dup.weights.bin", "x.json", "x.weights.bin"]
+        by_name = expected("dup") | {name.removeprefix("dir/"): data for name, data in expected("dir/x").items()}
+        assert dict(files) == by_name  # FolderDownloads numbers repeats instead
+        return
     files = captured_downloads.wait(6, settle=1.0)
     emulated = FolderDownloads(tmp_path)
     for prefix in ("dup", "dup", "dir/x"):
@@ -193,10 +201,14 @@ def test_single_file_option_delivers_one_file_that_loads_back(pyodide, captured_
     set_input_files("solo-up", files)
     assert run(pyodide, """
         a = await pyweb.aload(pyweb.browser_files(uploaded("solo-up")))
-        b = pyweb.load(pyweb.browser_files(uploaded("solo-up")))   # JSPI: File reads block here
+        try:
+            b = pyweb.load(pyweb.browser_files(uploaded("solo-up")))   # JSPI: File reads block here
+        except pyweb.errors.SyncUnavailableError as exc:                # no JSPI (WebKit)
+            assert "aload" in str(exc)
+            b = a
         assert a.weight_data == b.weight_data == [weights] and a.model_topology == b.model_topology == topology
-        [a.weight_specs == specs, a.format, a.generated_by, a.converted_by]
-    """) == [True, "layers-model", ARTIFACTS.generated_by, None]
+        [a.weight_specs == specs, a.format, a.generated_by, a.converted_by, a is b]
+    """) == [True, "layers-model", ARTIFACTS.generated_by, None, pyodide.browser_name == "webkit"]
     # ... and through file:// on the host.
     (tmp_path / name).write_bytes(data)
     loaded = pyweb.load(f"file://{tmp_path}/{name}")
@@ -214,11 +226,17 @@ def test_download_loads_back_through_upload_and_file_scheme(pyodide, captured_do
     set_input_files("up", ordered)
     got = run(pyodide, """
         art = await pyweb.aload(pyweb.browser_files(uploaded("up")))
-        same = pyweb.load(pyweb.browser_files(list(uploaded("up"))))
+        try:
+            same = pyweb.load(pyweb.browser_files(list(uploaded("up"))))
+        except pyweb.errors.SyncUnavailableError:   # no JSPI (WebKit): the async twin only
+            same = await pyweb.aload(pyweb.browser_files(list(uploaded("up"))))
+            blocked = False
+        else:
+            blocked = True
         assert same.weight_data == art.weight_data
-        [[bytes(b) for b in art.weight_data], art.weight_specs, art.model_topology, art.format, art.converted_by]
+        [[bytes(b) for b in art.weight_data], art.weight_specs, art.model_topology, art.format, art.converted_by, blocked]
     """)
-    assert got == [[WEIGHTS], REFERENCE_SPECS, REFERENCE_TOPOLOGY, "layers-model", None]
+    assert got == [[WEIGHTS], REFERENCE_SPECS, REFERENCE_TOPOLOGY, "layers-model", None, pyodide.browser_name != "webkit"]
     for name, data in files:
         (tmp_path / name).write_bytes(data)
     loaded = pyweb.load(f"file://{tmp_path}/round.json")
@@ -268,7 +286,12 @@ def test_tfjs_browser_files_loads_pyweb_download(pyodide, captured_downloads, se
 def test_pyweb_upload_loads_tfjs_download(pyodide, captured_downloads, set_input_files):
     load_tfjs(pyodide)
     tfjs_weights = base64.b64decode(pyodide.run_js("() => tfjsHelpers.saveToDownloads('from-tfjs')"))
-    files = dict(captured_downloads.wait(2))
+    files = dict(captured_downloads.wait(2 if pyodide.browser_name != "webkit" else 1, settle=2.0))
+    if pyodide.browser_name == "webkit" and "from-tfjs.json" not in files:
+        # TF.js clicks its two files a setTimeout(0) apart, and WebKit often keeps only the last
+        # (pyweb spaces its own clicks for this). What arrived is still TF.js's bytes.
+        assert files == {"from-tfjs.weights.bin": tfjs_weights}
+        return
     assert sorted(files) == ["from-tfjs.json", "from-tfjs.weights.bin"]
     assert files["from-tfjs.weights.bin"] == tfjs_weights
     pair = [(n, files[n]) for n in ("from-tfjs.json", "from-tfjs.weights.bin")]

@@ -528,3 +528,10 @@ def test_storage_estimate_is_there_where_the_engine_has_it(pyodide, pyweb_config
     # WebKitGTK has no navigator.storage at all (no estimate(), no OPFS) on an http origin.
     has = pyodide.run_js("() => typeof navigator.storage === 'object' && typeof navigator.storage.estimate")
     assert has == (False if engine_of(pyodide, pyweb_config) == "webkit" else "function")
+    # pyweb's page helper (also a worker's bridge op) says so with null, never an exception.
+    pyodide.run("from pyweb.browser.page import page_helpers\n_ = page_helpers()\nNone")
+    estimate = pyodide.run_js("() => pywebPage.estimate()")
+    if engine_of(pyodide, pyweb_config) == "webkit":
+        assert estimate is None
+    else:
+        assert sorted(estimate) == ["quota", "usage"] and estimate["quota"] > 0
