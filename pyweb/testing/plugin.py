@@ -103,7 +103,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("pyodide", targets, ids=ids, indirect=True, scope="module")
     else:  # real_downloads takes its permission state as its own param; the target comes here
         targets = [
-            t for t in targets
+            t
+            for t in targets
             if (t.browser.engine in ("chromium", "firefox") and t.browser.driver == "playwright")
             or (t.browser.engine == "webkit" and t.browser.driver == "webdriver")
         ]
@@ -337,8 +338,11 @@ def pyweb_real_browsers(
 
 @pytest.fixture
 def real_downloads(
-    request: pytest.FixtureRequest, pyweb_target: Target, pyweb_server: StaticServer,
-    pyweb_real_browsers: RealBrowserPool, pyweb_browsers: BrowserPool,
+    request: pytest.FixtureRequest,
+    pyweb_target: Target,
+    pyweb_server: StaticServer,
+    pyweb_real_browsers: RealBrowserPool,
+    pyweb_browsers: BrowserPool,
 ) -> Iterator[RealDownloadsPage | RealWebDriverDownloadsPage]:
     """A page with Pyodide and the bundle in a browser that applies its own download permission.
 

@@ -189,7 +189,9 @@ class QuotaPage(PyodidePage):
         super()._boot()
 
     def _override(self) -> None:
-        cast("CDPSession", self._session).send("Storage.overrideQuotaForOrigin", {"origin": self.origin, "quotaSize": self.quota_bytes})
+        cast("CDPSession", self._session).send(
+            "Storage.overrideQuotaForOrigin", {"origin": self.origin, "quotaSize": self.quota_bytes}
+        )
 
     def close(self) -> None:
         super().close()  # closing the context ends the session and its override
@@ -238,7 +240,9 @@ class QuotaPages:
             elif engine == "firefox":
                 page = self._firefox_page(math.ceil(quota_bytes / 1024))
             else:
-                pytest.skip(_NO_SMALL_IDB_QUOTA.get(engine, f"pyweb.testing cannot force a small IndexedDB quota in {engine}"))
+                pytest.skip(
+                    _NO_SMALL_IDB_QUOTA.get(engine, f"pyweb.testing cannot force a small IndexedDB quota in {engine}")
+                )
             page.reset()
             if page.mechanism == "cdp":
                 page.set_quota(quota_bytes)  # also after a restart (the new session set the old value)

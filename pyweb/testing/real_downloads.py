@@ -112,7 +112,14 @@ class RealBrowser:
     """One browser process with its own profile and download folder, in one permission state."""
 
     def __init__(
-        self, playwright: Any, spec: Browser, state: str, root: Path, origin: str, *, activation_seconds: float | None = None
+        self,
+        playwright: Any,
+        spec: Browser,
+        state: str,
+        root: Path,
+        origin: str,
+        *,
+        activation_seconds: float | None = None,
     ) -> None:
         if state not in STATES:
             raise ValueError(f"real_downloads state must be one of {STATES}, not {state!r}")
@@ -173,9 +180,18 @@ class RealBrowser:
         executable = self.spec.launch.get("executable_path") or "chromium"
         args = [a for a in self.spec.launch.get("args", []) if not a.startswith("--headless")]
         self._process = subprocess.Popen(
-            [executable, "--headless", *args, "--no-first-run", "--no-default-browser-check",
-             f"--user-data-dir={self.profile}", "--remote-debugging-port=0", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                executable,
+                "--headless",
+                *args,
+                "--no-first-run",
+                "--no-default-browser-check",
+                f"--user-data-dir={self.profile}",
+                "--remote-debugging-port=0",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         port = self._devtools_port()
         self._browser = playwright.chromium.connect_over_cdp(f"http://127.0.0.1:{port}", no_defaults=True)
@@ -209,8 +225,12 @@ class RealBrowser:
             prefs["dom.user_activation.transient.timeout"] = self.activation_seconds
         launch = {k: v for k, v in self.spec.launch.items() if k not in ("downloads_path", "firefox_user_prefs")}
         self.context = playwright.firefox.launch_persistent_context(
-            str(self.profile), **launch, **self.spec.context, downloads_path=str(self.folder),
-            firefox_user_prefs=prefs, accept_downloads=True,
+            str(self.profile),
+            **launch,
+            **self.spec.context,
+            downloads_path=str(self.folder),
+            firefox_user_prefs=prefs,
+            accept_downloads=True,
         )
 
 
@@ -254,8 +274,9 @@ class RealBrowserPool:
         if browser is None:
             playwright = self._source.playwright()
             with playwright_loop(playwright):
-                browser = RealBrowser(playwright, spec, state, self.root, self.origin,
-                                      activation_seconds=ACTIVATION_SECONDS)
+                browser = RealBrowser(
+                    playwright, spec, state, self.root, self.origin, activation_seconds=ACTIVATION_SECONDS
+                )
             self.launches.append((f"{spec.name} ({state} downloads)", browser.seconds))
             self._browsers[key] = browser
         return browser

@@ -94,9 +94,7 @@ def test_saved_model_row_and_delete(demo):
     demo.save("localstorage", "gone")
     rows = demo.rows()
     assert set(rows) == {("indexeddb", "kept"), ("localstorage", "gone")}
-    info = demo.page.evaluate(
-        """() => JSON.parse(localStorage.getItem('tensorflowjs_models/gone/info'))"""
-    )
+    info = demo.page.evaluate("""() => JSON.parse(localStorage.getItem('tensorflowjs_models/gone/info'))""")
     assert int(rows[("localstorage", "gone")]["weights"]) == info["weightDataBytes"] == TOY_WEIGHT_BYTES
     assert int(rows[("localstorage", "gone")]["topology"]) == info["modelTopologyBytes"]
 
@@ -230,7 +228,12 @@ def test_progress_bar_on_big_save_and_load(demo):
         assert entry["ok"] == "1" and int(entry["bytes"]) > 5 << 20
     seen = demo.page.evaluate("window.progressSeen")
     shown = [s for s in seen if s["shown"]]
-    for verb, url_part in (("Saving", "file://"), ("Loading", "file://"), ("Saving", "http://"), ("Loading", "http://")):
+    for verb, url_part in (
+        ("Saving", "file://"),
+        ("Loading", "file://"),
+        ("Saving", "http://"),
+        ("Loading", "http://"),
+    ):
         assert any(s["label"].startswith(verb) and url_part in s["label"] for s in shown), (verb, url_part, seen)
     # Loads that report progress fill the bar (file and http do) before it is hidden again.
     assert any(s["value"] == "1" and s["label"].endswith("100%") and "Loading http://" in s["label"] for s in seen)
@@ -281,15 +284,22 @@ def test_quick_clicks_run_one_after_another(demo):
                      document.getElementById(id).click(); }"""
     )
     assert demo.page.get_attribute("body", "data-busy") == "1"
-    demo.page.wait_for_function(f"Number(document.getElementById('log').dataset.count) >= {before + 3}"
-                                " && document.body.dataset.busy === '0'")
+    demo.page.wait_for_function(
+        f"Number(document.getElementById('log').dataset.count) >= {before + 3} && document.body.dataset.busy === '0'"
+    )
     log = demo.page.eval_on_selector_all("#log li", "items => items.map(li => ({...li.dataset}))")[:3]
     assert [(e["scheme"], e["ok"]) for e in reversed(log)] == [("localstorage", "1"), ("indexeddb", "1"), ("file", "1")]
     # Each save ended (its "Saved" status) before the next began: none ran inside another.
     seen = [text.split(" ", 2)[:2] for text in demo.page.evaluate("window.statusSeen") if text.startswith("Sav")]
     urls = ["localstorage://quick", "indexeddb://quick", "file:///home/pyodide/models/quick"]
-    assert seen == [[verb, url + suffix] for url in urls for verb, suffix in (("Saving", "\u2026"), ("Saved", ":"))], seen
-    assert {k for k in demo.rows() if k[1] == "quick"} == {("localstorage", "quick"), ("indexeddb", "quick"), ("file", "quick")}
+    assert seen == [[verb, url + suffix] for url in urls for verb, suffix in (("Saving", "\u2026"), ("Saved", ":"))], (
+        seen
+    )
+    assert {k for k in demo.rows() if k[1] == "quick"} == {
+        ("localstorage", "quick"),
+        ("indexeddb", "quick"),
+        ("file", "quick"),
+    }
 
 
 def test_a_failed_action_leaves_the_table_as_stored(demo):

@@ -147,7 +147,9 @@ def test_what_arrives(real_downloads, way):
         assert page.run_js("() => pywebPage.downloads.pending()") == ["m.weights.bin"]  # the first went at once
         click_offers(page, 1)
     else:
-        delivery = run(page, "(await pyweb.asave(model(), 'downloads://m', single_file=True, deliver='script')).delivery")
+        delivery = run(
+            page, "(await pyweb.asave(model(), 'downloads://m', single_file=True, deliver='script')).delivery"
+        )
         assert delivery == {"clicked": ["m.json"], "offered": []}
     files = page.files(expect=2, timeout=2)
     got = arrived(files)
@@ -177,7 +179,7 @@ def test_readme_way_gives_tfjs_both_files_in_a_default_chromium_and_firefox(real
 
 def test_readme_table_matches_what_the_tests_expect():
     text = (ROOT / "README.md").read_text()
-    section = text[text.index("## Downloads and the browser's permission"):]
+    section = text[text.index("## Downloads and the browser's permission") :]
     rows = {}
     for line in section.splitlines()[2:]:
         if not line.startswith("|"):
@@ -189,8 +191,11 @@ def test_readme_table_matches_what_the_tests_expect():
             continue
         browser, way = cells[0].lower().split()[0], re.sub(r"[`*:]", "", cells[1]).split()[0]
         rows[(browser, way)] = [c.split()[0] for c in cells[2:6]]
-    want = {(engine_, way): [EXPECTED[(way, state)][engine_] for state in STATES]
-            for engine_ in ("chromium", "firefox", "webkit") for way in WAYS}
+    want = {
+        (engine_, way): [EXPECTED[(way, state)][engine_] for state in STATES]
+        for engine_ in ("chromium", "firefox", "webkit")
+        for way in WAYS
+    }
     assert rows == want
 
 
@@ -228,17 +233,30 @@ def _unautomated(spec, state: str, origin: str, tmp: Path) -> list[str]:
     profile.mkdir(parents=True)
     if spec.engine == "chromium":
         (profile / "Default").mkdir()
-        (profile / "Default" / "Preferences").write_text(json.dumps(
-            {"download": {"default_directory": str(folder), "prompt_for_download": False}}))
+        (profile / "Default" / "Preferences").write_text(
+            json.dumps({"download": {"default_directory": str(folder), "prompt_for_download": False}})
+        )
         args = [a for a in spec.launch.get("args", []) if not a.startswith("--headless")]
-        command = [spec.launch["executable_path"], "--headless", *args, "--no-first-run",
-                   f"--user-data-dir={profile}", f"{origin}/two.html"]
+        command = [
+            spec.launch["executable_path"],
+            "--headless",
+            *args,
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            f"{origin}/two.html",
+        ]
     else:
-        prefs = {"browser.download.dir": str(folder), "browser.download.folderList": 2,
-                 "browser.download.useDownloadDir": True, "browser.download.always_ask_before_handling_new_types": False}
+        prefs = {
+            "browser.download.dir": str(folder),
+            "browser.download.folderList": 2,
+            "browser.download.useDownloadDir": True,
+            "browser.download.always_ask_before_handling_new_types": False,
+        }
         if state != "default":
             prefs["browser.download.enable_spam_prevention"] = True
-        (profile / "user.js").write_text("".join(f"user_pref({json.dumps(k)}, {json.dumps(v)});\n" for k, v in prefs.items()))
+        (profile / "user.js").write_text(
+            "".join(f"user_pref({json.dumps(k)}, {json.dumps(v)});\n" for k, v in prefs.items())
+        )
         command = [spec.launch["executable_path"], "--headless", "--profile", str(profile), f"{origin}/two.html"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

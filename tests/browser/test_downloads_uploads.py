@@ -129,7 +129,9 @@ def _no_page_errors(pyodide):
 
 
 @pytest.mark.parametrize(
-    "call", ["_ = await pyweb.asave(make(), url, deliver='script')", "_ = pyweb.save(make(), url, deliver='script')"], ids=["asave", "save"]
+    "call",
+    ["_ = await pyweb.asave(make(), url, deliver='script')", "_ = pyweb.save(make(), url, deliver='script')"],
+    ids=["asave", "save"],
 )
 def test_both_files_arrive_with_tfjs_names_and_bytes(pyodide, captured_downloads, call):
     pyodide.run_js(TRACK_URLS)
@@ -147,26 +149,34 @@ def test_both_files_arrive_with_tfjs_names_and_bytes(pyodide, captured_downloads
 
 
 def test_prefix_rules_and_topology_only(pyodide, captured_downloads):
-    run(pyodide, """
+    run(
+        pyodide,
+        """
         await DownloadsHandler("", deliver="script").asave(make())                              # empty prefix: model
         await pyweb.asave(make(), "downloads://downloads://twice", deliver="script")             # scheme stripped again
         _ = await pyweb.asave(ModelArtifacts(model_topology=topology), "downloads://topo", deliver="script")  # JSON only
-    """)
+    """,
+    )
     files = dict(captured_downloads.wait(5, settle=1.0))
     assert sorted(files) == ["model.json", "model.weights.bin", "topo.json", "twice.json", "twice.weights.bin"]
     assert json.loads(files["twice.json"])["weightsManifest"] == [
         {"paths": ["./twice.weights.bin"], "weights": REFERENCE_SPECS}
     ]
     assert json.loads(files["topo.json"]) == {
-        "modelTopology": REFERENCE_TOPOLOGY, "convertedBy": None, "weightsManifest": [{"paths": ["./topo.weights.bin"]}]
+        "modelTopology": REFERENCE_TOPOLOGY,
+        "convertedBy": None,
+        "weightsManifest": [{"paths": ["./topo.weights.bin"]}],
     }
 
 
 def test_repeated_and_unsafe_names_match_the_folder_emulation(pyodide, captured_downloads, tmp_path):
-    run(pyodide, """
+    run(
+        pyodide,
+        """
         for url in ("downloads://dup", "downloads://dup", "downloads://dir/x"):
             _ = await pyweb.asave(make(), url, deliver="script")
-    """)
+    """,
+    )
     if pyodide.browser_name == "webkit":
         # WebKitGTK saves a repeated name over the first file and keeps only the last path segment.
         files = captured_downloads.wait(4, settle=1.5)
@@ -184,7 +194,12 @@ def test_repeated_and_unsafe_names_match_the_folder_emulation(pyodide, captured_
         suggested = ["dup.json", "dup.weights.bin"] * 2 + ["dir_x.json", "dir_x.weights.bin"]
         assert sorted(name for name, _ in files) == sorted(suggested)
     assert sorted(path.name for path in emulated.history) == [
-        "dir_x.json", "dir_x.weights.bin", "dup(1).json", "dup.json", "dup.weights(1).bin", "dup.weights.bin"
+        "dir_x.json",
+        "dir_x.weights.bin",
+        "dup(1).json",
+        "dup.json",
+        "dup.weights(1).bin",
+        "dup.weights.bin",
     ]
 
 
@@ -192,14 +207,16 @@ def test_single_file_option_delivers_one_file_that_loads_back(pyodide, captured_
     run(pyodide, "_ = await pyweb.asave(make(), 'downloads://solo', single_file=True, deliver='script')")
     files = captured_downloads.wait(1, settle=1.5)
     assert [name for name, _ in files] == ["solo.json"]
-    (name, data), = files
+    ((name, data),) = files
     assert data == expected("solo", single_file=True)["solo.json"]
     doc = json.loads(data)
     assert base64.b64decode(doc.pop("pywebWeightsData")) == WEIGHTS
     assert json.dumps(doc, separators=(",", ":")).encode() == expected("solo")["solo.json"]
     # Back through an <input type=file>, in the page (async and sync) ...
     set_input_files("solo-up", files)
-    assert run(pyodide, """
+    assert run(
+        pyodide,
+        """
         a = await pyweb.aload(pyweb.browser_files(uploaded("solo-up")))
         try:
             b = pyweb.load(pyweb.browser_files(uploaded("solo-up")))   # JSPI: File reads block here
@@ -208,7 +225,8 @@ def test_single_file_option_delivers_one_file_that_loads_back(pyodide, captured_
             b = a
         assert a.weight_data == b.weight_data == [weights] and a.model_topology == b.model_topology == topology
         [a.weight_specs == specs, a.format, a.generated_by, a.converted_by, a is b]
-    """) == [True, "layers-model", ARTIFACTS.generated_by, None, pyodide.browser_name == "webkit"]
+    """,
+    ) == [True, "layers-model", ARTIFACTS.generated_by, None, pyodide.browser_name == "webkit"]
     # ... and through file:// on the host.
     (tmp_path / name).write_bytes(data)
     loaded = pyweb.load(f"file://{tmp_path}/{name}")
@@ -224,7 +242,9 @@ def test_download_loads_back_through_upload_and_file_scheme(pyodide, captured_do
     by_name = dict(files)
     ordered = [("round.json", by_name["round.json"]), ("round.weights.bin", by_name["round.weights.bin"])]
     set_input_files("up", ordered)
-    got = run(pyodide, """
+    got = run(
+        pyodide,
+        """
         art = await pyweb.aload(pyweb.browser_files(uploaded("up")))
         try:
             same = pyweb.load(pyweb.browser_files(list(uploaded("up"))))
@@ -235,8 +255,16 @@ def test_download_loads_back_through_upload_and_file_scheme(pyodide, captured_do
             blocked = True
         assert same.weight_data == art.weight_data
         [[bytes(b) for b in art.weight_data], art.weight_specs, art.model_topology, art.format, art.converted_by, blocked]
-    """)
-    assert got == [[WEIGHTS], REFERENCE_SPECS, REFERENCE_TOPOLOGY, "layers-model", None, pyodide.browser_name != "webkit"]
+    """,
+    )
+    assert got == [
+        [WEIGHTS],
+        REFERENCE_SPECS,
+        REFERENCE_TOPOLOGY,
+        "layers-model",
+        None,
+        pyodide.browser_name != "webkit",
+    ]
     for name, data in files:
         (tmp_path / name).write_bytes(data)
     loaded = pyweb.load(f"file://{tmp_path}/round.json")
@@ -249,7 +277,9 @@ def test_upload_pairing_errors_are_typed(pyodide, set_input_files):
     set_input_files("missing", [("m.json", json_text), ("other.bin", WEIGHTS)])
     set_input_files("extra", [("m.json", json_text), ("m.weights.bin", WEIGHTS), ("x.bin", b"")])
     set_input_files("empty", [])
-    got = run(pyodide, """
+    got = run(
+        pyodide,
+        """
         out = {}
         for element_id in ("wrong-order", "missing", "extra"):
             try:
@@ -261,7 +291,8 @@ def test_upload_pairing_errors_are_typed(pyodide, set_input_files):
         except pyweb.errors.ArtifactError as exc:
             out["empty"] = [type(exc).__name__, None]
         out
-    """)
+    """,
+    )
     assert got == {
         "wrong-order": ["CorruptModelError", "m.weights.bin"],  # files[0] must be the JSON
         "missing": ["CorruptModelError", "m.weights.bin"],
@@ -296,10 +327,13 @@ def test_pyweb_upload_loads_tfjs_download(pyodide, captured_downloads, set_input
     assert files["from-tfjs.weights.bin"] == tfjs_weights
     pair = [(n, files[n]) for n in ("from-tfjs.json", "from-tfjs.weights.bin")]
     set_input_files("from-tfjs", pair)
-    got = run(pyodide, """
+    got = run(
+        pyodide,
+        """
         art = await pyweb.aload(pyweb.browser_files(uploaded("from-tfjs")))
         [bytes(art.weight_data[0]), [s["name"] for s in art.weight_specs], art.generated_by, art.converted_by]
-    """)
+    """,
+    )
     assert got == [tfjs_weights, ["d1/kernel", "d1/bias", "d2/kernel", "d2/bias"], ARTIFACTS.generated_by, None]
     # pyweb re-downloading what it loaded writes TF.js's JSON byte for byte.
     art = pyweb.load(pyweb.browser_files(pair))

@@ -50,8 +50,20 @@ PUT = """async (kind) => {
   db.close();
 }"""
 
-KINDS = ["number_weights", "true_specs", "short_weights", "string_weights", "blob_weights", "bigint", "cycle",
-         "deep_topology", "no_artifacts", "bad_shape", "duplicate_names", "bad_date"]
+KINDS = [
+    "number_weights",
+    "true_specs",
+    "short_weights",
+    "string_weights",
+    "blob_weights",
+    "bigint",
+    "cycle",
+    "deep_topology",
+    "no_artifacts",
+    "bad_shape",
+    "duplicate_names",
+    "bad_date",
+]
 
 
 def test_hostile_indexeddb_records_are_typed_errors(pyodide):
@@ -90,8 +102,9 @@ def test_hostile_localstorage_values_are_typed_errors(pyodide, part):
                                         weight_data=bytes(8)), "localstorage://bad")
         None
     """)
-    pyodide.run_js("([key, value]) => localStorage.setItem(key, value)",
-                   [f"tensorflowjs_models/bad/{part}", LOCALSTORAGE[part]])
+    pyodide.run_js(
+        "([key, value]) => localStorage.setItem(key, value)", [f"tensorflowjs_models/bad/{part}", LOCALSTORAGE[part]]
+    )
     call = "pyweb.list_models('localstorage://')" if part == "info" else "pyweb.load('localstorage://bad')"
     with pytest.raises(PyodideError) as info:
         pyodide.run(f"import pyweb\n{call}\nNone")

@@ -93,7 +93,9 @@ def test_delete_database_is_not_blocked_by_the_kept_connection(kept):
     assert kept.run_js("() => idbCounts.peek()") == {"opened": 1, "closed": 0}  # kept open
     assert kept.run_js(DELETE) == {"blocked": False}
     assert kept.run_js("() => idbCounts.peek()") == {"opened": 1, "closed": 1}  # closed on versionchange
-    got = run(kept, """
+    got = run(
+        kept,
+        """
         try:
             await pyweb.aload("indexeddb://m")
             out = ["loaded?"]
@@ -102,7 +104,8 @@ def test_delete_database_is_not_blocked_by_the_kept_connection(kept):
         await pyweb.asave(make(2), "indexeddb://m")  # a new connection to the new database
         out.append((await pyweb.aload("indexeddb://m")).weight_data == make(2).weight_data)
         out
-    """)
+    """,
+    )
     assert got == ["gone", True]
     assert kept.run_js("() => idbCounts.peek()") == {"opened": 2, "closed": 1}
     assert not kept.console_errors, kept.console_errors
@@ -111,14 +114,17 @@ def test_delete_database_is_not_blocked_by_the_kept_connection(kept):
 def test_upgrade_from_the_page_is_not_blocked_by_the_kept_connection(kept):
     run(kept, '_ = await pyweb.asave(make(1), "indexeddb://m")')
     assert kept.run_js(UPGRADE) == {"blocked": False, "oldVersion": 1}
-    got = run(kept, """
+    got = run(
+        kept,
+        """
         try:
             await pyweb.aload("indexeddb://m")
             out = "loaded?"
         except pyweb.errors.StorageError as exc:
             out = exc.__cause__.name
         out
-    """)
+    """,
+    )
     assert got == "VersionError"  # pyweb asks for version 1; the database is now at 2
     assert kept.run_js("() => idbCounts.peek()") == {"opened": 2, "closed": 2}  # pyweb's, then the upgrade's
 
@@ -137,7 +143,9 @@ def test_delete_and_upgrade_from_another_tab_are_not_blocked(kept):
 
 
 def test_the_kept_connection_closes_after_the_idle_time(kept):
-    got = run(kept, """
+    got = run(
+        kept,
+        """
         import asyncio
         factory.idle_seconds = 0.3
         await pyweb.asave(make(1), "indexeddb://m")
@@ -145,7 +153,8 @@ def test_the_kept_connection_closes_after_the_idle_time(kept):
         same = (await pyweb.aload("indexeddb://m")).weight_data == make(1).weight_data
         await asyncio.sleep(0.1)
         [listed, same]
-    """)
+    """,
+    )
     assert got == [["indexeddb://m"], True]
     assert kept.run_js("() => idbCounts.peek()") == {"opened": 1, "closed": 0}  # one for the three, still open
     kept.page.wait_for_timeout(600)

@@ -26,7 +26,9 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = lite.EXAMPLE_NOTEBOOK.name
-TAGS = [c["metadata"]["tags"][0] for c in json.loads(lite.EXAMPLE_NOTEBOOK.read_text())["cells"] if c["cell_type"] == "code"]
+TAGS = [
+    c["metadata"]["tags"][0] for c in json.loads(lite.EXAMPLE_NOTEBOOK.read_text())["cells"] if c["cell_type"] == "code"
+]
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +40,12 @@ def site(tmp_path_factory, pyweb_config):
         _unavailable("the JupyterLite site needs Pyodide 0.27.7, .assets/lite-wheels and TF.js; run `make setup`")
     work = tmp_path_factory.mktemp("lite")
     wheel = lite.build_wheel(ROOT, work / "wheels")
-    out = lite.build_site(work / "site", pyodide_dir=build.path, wheels=[wheel, *wheels],
-                          files=[tfjs, ROOT / "pyweb" / "demo" / "page" / "examples" / "tfjs-blobs"])
+    out = lite.build_site(
+        work / "site",
+        pyodide_dir=build.path,
+        wheels=[wheel, *wheels],
+        files=[tfjs, ROOT / "pyweb" / "demo" / "page" / "examples" / "tfjs-blobs"],
+    )
     with StaticServer({"/": out}) as server:
         yield server
 

@@ -40,11 +40,37 @@ pytestmark = pytest.mark.browser
 #: Relative tolerance for cases that are not Dense-only.
 RTOL = 1e-5
 #: Activations as TF.js spells them, in the order both builders use.
-JS_ACTIVATIONS = ["linear", "relu", "relu6", "elu", "selu", "sigmoid", "hardSigmoid", "tanh", "softmax", "softplus",
-                  "softsign", "swish", "gelu"]
+JS_ACTIVATIONS = [
+    "linear",
+    "relu",
+    "relu6",
+    "elu",
+    "selu",
+    "sigmoid",
+    "hardSigmoid",
+    "tanh",
+    "softmax",
+    "softplus",
+    "softsign",
+    "swish",
+    "gelu",
+]
 #: The same, as pyweb (and the saved config) spells them.
-ACTIVATIONS = ["linear", "relu", "relu6", "elu", "selu", "sigmoid", "hard_sigmoid", "tanh", "softmax", "softplus",
-               "softsign", "swish", "gelu"]
+ACTIVATIONS = [
+    "linear",
+    "relu",
+    "relu6",
+    "elu",
+    "selu",
+    "sigmoid",
+    "hard_sigmoid",
+    "tanh",
+    "softmax",
+    "softplus",
+    "softsign",
+    "swish",
+    "gelu",
+]
 
 
 @dataclass(frozen=True)
@@ -52,12 +78,12 @@ class Case:
     """A model built alike in TF.js and pyweb, and the inputs it is run on."""
 
     name: str
-    needs: tuple[str, ...]                #: pyweb.layers classes the case uses
-    inputs: tuple[tuple[int, ...], ...]   #: input shapes without the batch axis
+    needs: tuple[str, ...]  #: pyweb.layers classes the case uses
+    inputs: tuple[tuple[int, ...], ...]  #: input shapes without the batch axis
     batch: int = 4
-    scale: float = 2.0                    #: inputs lie in [-scale, scale]
-    vocab: int | None = None              #: integer-valued inputs in [0, vocab) instead
-    dense_only: bool = False              #: held to 1 ulp
+    scale: float = 2.0  #: inputs lie in [-scale, scale]
+    vocab: int | None = None  #: integer-valued inputs in [0, vocab) instead
+    dense_only: bool = False  #: held to 1 ulp
 
     @property
     def available(self) -> bool:
@@ -83,8 +109,23 @@ ALL_CASES = [
     Case("layernorm", (*CORE, "LayerNormalization", "Flatten"), ((2, 5),)),
     Case("sequence", (*CORE, "Embedding", "Bidirectional", "LSTM", "GRU", "RNN", "SimpleRNNCell"), ((7,),), vocab=9),
     Case("masked_steps", (*CORE, "Masking", "TimeDistributed", "GaussianNoise", "SimpleRNN"), ((5, 3),)),
-    Case("image_family", (*CORE, "Rescaling", "Conv2DTranspose", "ReLU", "ZeroPadding2D", "UpSampling2D",
-                          "Conv1D", "Reshape", "MaxPooling1D", "GlobalMaxPooling1D"), ((4, 4, 2),), batch=3),
+    Case(
+        "image_family",
+        (
+            *CORE,
+            "Rescaling",
+            "Conv2DTranspose",
+            "ReLU",
+            "ZeroPadding2D",
+            "UpSampling2D",
+            "Conv1D",
+            "Reshape",
+            "MaxPooling1D",
+            "GlobalMaxPooling1D",
+        ),
+        ((4, 4, 2),),
+        batch=3,
+    ),
     Case("conv_lstm", (*CORE, "ConvLSTM2D", "Flatten"), ((3, 5, 5, 2),), batch=2),
 ]
 CASES = {case.name: case for case in ALL_CASES if case.available}
@@ -549,8 +590,10 @@ def assert_agree(case: Case, ours: list[np.ndarray], theirs: list[np.ndarray]) -
         assert np.isfinite(ref).all()
         # Shown with the failure (or with -rP): how far apart the two are.
         rel = np.abs(mine.astype(np.float64) - ref) / np.maximum(np.abs(ref), np.finfo(np.float32).tiny)
-        print(f"{case.name} {list(ref.shape)}: max {int(ulps(mine, ref).max())} ulp, max rel {rel.max():.3g}, "
-              f"max abs {np.abs(mine.astype(np.float64) - ref).max():.3g}")
+        print(
+            f"{case.name} {list(ref.shape)}: max {int(ulps(mine, ref).max())} ulp, max rel {rel.max():.3g}, "
+            f"max abs {np.abs(mine.astype(np.float64) - ref).max():.3g}"
+        )
         if case.dense_only:
             np.testing.assert_array_max_ulp(mine, ref, maxulp=1)
         else:
@@ -587,10 +630,15 @@ def test_pyweb_predicts_tfjs_models(pyodide, kind, store):
     url = STORES[store].format(kind)
     xs = case_inputs(case)
     saved = pyodide.run_js("([k, urls, xs]) => layersInterop.save(k, urls, xs)", [kind, [url], for_js(xs)])
-    got = run(pyodide, """
+    got = run(
+        pyodide,
+        """
         model = await pyweb.aload_layers_model(url)
         predict(model, inputs)
-    """, url=url, inputs=for_py(xs))
+    """,
+        url=url,
+        inputs=for_py(xs),
+    )
     assert_agree(case, from_py(got), from_js(saved["outputs"]))
 
 
@@ -603,7 +651,9 @@ def test_tfjs_predicts_pyweb_models(pyodide, kind, store):
     case = CASES[kind]
     url = STORES[store].format(kind)
     xs = case_inputs(case)
-    ours = run(pyodide, """
+    ours = run(
+        pyodide,
+        """
         model = PY_BUILDERS[kind]()
         set_numpy_weights(model, 7)
         if url.startswith("indexeddb://"):
@@ -611,7 +661,11 @@ def test_tfjs_predicts_pyweb_models(pyodide, kind, store):
         else:
             model.save(url)
         [predict(model, inputs), model.weight_names]
-    """, kind=kind, url=url, inputs=for_py(xs))
+    """,
+        kind=kind,
+        url=url,
+        inputs=for_py(xs),
+    )
     theirs = pyodide.run_js("([url, xs]) => layersInterop.load(url, xs)", [url, for_js(xs)])
     assert theirs["weightNames"] == ours[1]
     assert_agree(case, from_py(ours[0]), from_js(theirs["outputs"]))
@@ -625,13 +679,19 @@ MODEL_JSON_PARTS = ("model_topology", "weight_specs", "weight_data", "model_meta
 @pytest.mark.parametrize("kind", list(CASES))
 def test_mirror_writes_tfjs_topology(pyodide, kind):
     case = CASES[kind]
-    pyodide.run_js("([k, urls, xs]) => layersInterop.save(k, urls, xs)",
-                   [kind, ["localstorage://tfjs-mirror"], for_js(case_inputs(case))])
-    run(pyodide, """
+    pyodide.run_js(
+        "([k, urls, xs]) => layersInterop.save(k, urls, xs)",
+        [kind, ["localstorage://tfjs-mirror"], for_js(case_inputs(case))],
+    )
+    run(
+        pyodide,
+        """
         model = PY_BUILDERS[kind]()
         model.set_weights(pyweb.load_layers_model("localstorage://tfjs-mirror").get_weights())
         _ = model.save("localstorage://py-mirror")
-    """, kind=kind)
+    """,
+        kind=kind,
+    )
     items = pyodide.run_js("() => layersInterop.localStorageItems()")
     for part in MODEL_JSON_PARTS:
         theirs = items[f"tensorflowjs_models/tfjs-mirror/{part}"]

@@ -17,7 +17,9 @@ def test_browser_example_runs(pyodide, captured_downloads):
     assert listed == ["indexeddb://clf", "indexeddb://clf-2"]
     if pyodide.browser_name == "webkit":
         # WebDriver's scripts run without user activation: each file waits for its own button.
-        assert pyodide.run_js("() => [...document.querySelectorAll('[data-pyweb-download]')].map((b) => b.dataset.pywebDownload)") == ["clf.json", "clf.weights.bin"]
+        assert pyodide.run_js(
+            "() => [...document.querySelectorAll('[data-pyweb-download]')].map((b) => b.dataset.pywebDownload)"
+        ) == ["clf.json", "clf.weights.bin"]
         pyodide.click('[data-pyweb-download="clf.json"]')
         files = dict(captured_downloads.wait(1))
     else:

@@ -93,9 +93,7 @@ for (const k of Object.keys(localStorage)) used += cost(k) + cost(localStorage.g
 
 
 def run(pyodide, code: str, **globals):
-    return pyodide.run(
-        PRELUDE + textwrap.dedent(code), topology=REFERENCE_TOPOLOGY, specs=REFERENCE_SPECS, **globals
-    )
+    return pyodide.run(PRELUDE + textwrap.dedent(code), topology=REFERENCE_TOPOLOGY, specs=REFERENCE_SPECS, **globals)
 
 
 @contextlib.contextmanager
@@ -121,13 +119,16 @@ def load_tfjs(pyodide) -> None:
 
 @pytest.mark.no_numpy
 def test_localstorage_round_trip_writes_tfjs_keys_and_values(pyodide):
-    date = run(pyodide, """
+    date = run(
+        pyodide,
+        """
         result = pyweb.save(make(), "localstorage://my-model")
         got = pyweb.load("localstorage://my-model")
         assert got.weight_data == bytes(range(84)) and isinstance(got.weight_data, bytes)
         assert got.model_topology == topology and got.weight_specs == specs and got.converted_by is None
         pyweb.artifacts.js_iso(result.model_artifacts_info.date_saved)
-    """)
+    """,
+    )
     prefix = "tensorflowjs_models/my-model/"
     assert pyodide.run_js(LOCAL_STORAGE_ITEMS) == {
         prefix + "info": '{"dateSaved":"' + date + '"' + INFO_TAIL,
@@ -148,12 +149,15 @@ def test_localstorage_matches_tfjs_and_each_loads_the_other(pyodide):
         f"async (a) => {{ await tf.io.getSaveHandlers('localstorage://from-tfjs')[0].save(({TFJS_ARTIFACTS})(a)); }}",
         {"topology": REFERENCE_TOPOLOGY, "specs": REFERENCE_SPECS},
     )
-    run(pyodide, """
+    run(
+        pyodide,
+        """
         pyweb.save(make(), "localstorage://from-pyweb")
         got = pyweb.load("localstorage://from-tfjs")
         assert got.weight_data == bytes(range(84)) and got.model_topology == topology
         assert (got.format, got.generated_by, got.converted_by) == ("layers-model", generated_by, None)
-    """)
+    """,
+    )
     items = pyodide.run_js(LOCAL_STORAGE_ITEMS)
     for suffix in ("model_topology", "weight_specs", "weight_data", "model_metadata"):
         assert items[f"tensorflowjs_models/from-pyweb/{suffix}"] == items[f"tensorflowjs_models/from-tfjs/{suffix}"]
@@ -174,7 +178,9 @@ def test_localstorage_quota_failure_keeps_the_old_model(pyodide):
     run(pyodide, '_ = pyweb.save(make(1), "localstorage://m")')
     before = pyodide.run_js(LOCAL_STORAGE_ITEMS)
     pyodide.run_js("() => {" + LS_USED + "localStorage.setItem('filler', 'x'.repeat(5242880 - used - 6 - 1000)); }")
-    err = run(pyodide, """
+    err = run(
+        pyodide,
+        """
         from pyweb.errors import QuotaExceededError
         try:
             pyweb.save(make(2, n=3000), "localstorage://m")
@@ -183,7 +189,8 @@ def test_localstorage_quota_failure_keeps_the_old_model(pyodide):
         got = pyweb.load("localstorage://m")
         assert got.weight_data == bytes((1 + i) % 256 for i in range(84)), got.weight_data
         err
-    """)
+    """,
+    )
     assert err[0] == "localstorage://m" and err[1] > 2 * 4000 and err[2] is None and err[3]
     after = pyodide.run_js(LOCAL_STORAGE_ITEMS)
     after.pop("filler")
@@ -192,7 +199,9 @@ def test_localstorage_quota_failure_keeps_the_old_model(pyodide):
 
 @pytest.mark.no_numpy
 def test_localstorage_missing_and_corrupt(pyodide):
-    got = run(pyodide, """
+    got = run(
+        pyodide,
+        """
         from pyweb.errors import CorruptModelError, ModelNotFoundError
         out = []
         try:
@@ -207,7 +216,8 @@ def test_localstorage_missing_and_corrupt(pyodide):
         except CorruptModelError as exc:
             out.append(exc.part)
         out
-    """)
+    """,
+    )
     assert got == ["localstorage://nothing", "weight_data"]
 
 
@@ -216,7 +226,9 @@ def test_localstorage_missing_and_corrupt(pyodide):
 
 @pytest.mark.no_numpy
 def test_indexeddb_round_trip_async_and_sync(pyodide):
-    got = run(pyodide, """
+    got = run(
+        pyodide,
+        """
         from pyodide.ffi import can_run_sync
         await pyweb.asave(make(3), "indexeddb://a/b")
         got = await pyweb.aload("indexeddb://a/b")
@@ -232,7 +244,8 @@ def test_indexeddb_round_trip_async_and_sync(pyodide):
             except pyweb.errors.SyncUnavailableError:
                 out.append(True)
         out
-    """)
+    """,
+    )
     assert got[1] is True
     assert not pyodide.console_errors, pyodide.console_errors
 
@@ -244,14 +257,17 @@ def test_indexeddb_records_match_tfjs_and_each_loads_the_other(pyodide):
         f"async (a) => {{ await tf.io.getSaveHandlers('indexeddb://from-tfjs')[0].save(({TFJS_ARTIFACTS})(a)); }}",
         {"topology": REFERENCE_TOPOLOGY, "specs": REFERENCE_SPECS},
     )
-    run(pyodide, """
+    run(
+        pyodide,
+        """
         await pyweb.asave(make(), "indexeddb://from-pyweb")
         got = await pyweb.aload("indexeddb://from-tfjs")
         assert got.weight_data == bytes(range(84)) and got.model_topology == topology and got.weight_specs == specs
         assert (got.format, got.generated_by, got.converted_by) == ("layers-model", generated_by, None)
         listed = await pyweb.alist_models()
         assert listed["indexeddb://from-tfjs"].weight_data_bytes == 84, listed
-    """)
+    """,
+    )
     ours = pyodide.run_js(READ_IDB_RECORDS, "from-pyweb")
     theirs = pyodide.run_js(READ_IDB_RECORDS, "from-tfjs")
     assert [r.replace("from-pyweb", "PATH") for r in ours] == [r.replace("from-tfjs", "PATH") for r in theirs]
@@ -268,7 +284,9 @@ def test_indexeddb_records_match_tfjs_and_each_loads_the_other(pyodide):
 
 @pytest.mark.no_numpy
 def test_indexeddb_aborted_save_leaves_the_old_model(pyodide):
-    got = run(pyodide, """
+    got = run(
+        pyodide,
+        """
         from pyweb.browser import idb
         from pyweb.errors import StorageError
         await pyweb.asave(make(1), "indexeddb://m")
@@ -298,7 +316,8 @@ def test_indexeddb_aborted_save_leaves_the_old_model(pyodide):
         out.append(got.weight_data == bytes((1 + i) % 256 for i in range(84)))
         out.append((await pyweb.alist_models())["indexeddb://m"].weight_data_bytes)
         out
-    """)
+    """,
+    )
     assert got == [["StorageError", "indexeddb://m"], ["StorageError", "indexeddb://m"], True, 84]
     assert not pyodide.console_errors, pyodide.console_errors
 
@@ -308,7 +327,9 @@ def test_indexeddb_aborted_save_leaves_the_old_model(pyodide):
 
 @pytest.mark.no_numpy
 def test_list_and_remove_both_schemes(pyodide):
-    got = run(pyodide, """
+    got = run(
+        pyodide,
+        """
         from pyweb.errors import ModelNotFoundError
         pyweb.save(make(), "localstorage://QuxModel")
         pyweb.save(make(), "localstorage://repeat/QuxModel")
@@ -324,13 +345,20 @@ def test_list_and_remove_both_schemes(pyodide):
             except ModelNotFoundError as exc:
                 out.append(exc.url)
         out
-    """)
+    """,
+    )
     assert got == [
-        ["indexeddb://QuxModel", "indexeddb://repeat/QuxModel",
-         "localstorage://QuxModel", "localstorage://repeat/QuxModel"],
-        84, 84,
+        [
+            "indexeddb://QuxModel",
+            "indexeddb://repeat/QuxModel",
+            "localstorage://QuxModel",
+            "localstorage://repeat/QuxModel",
+        ],
+        84,
+        84,
         ["indexeddb://repeat/QuxModel", "localstorage://repeat/QuxModel"],
-        "localstorage://QuxModel", "indexeddb://QuxModel",
+        "localstorage://QuxModel",
+        "indexeddb://QuxModel",
     ]
 
 
@@ -339,7 +367,9 @@ def test_weights_cross_the_ffi_as_buffers(pyodide):
     # 16 MiB through IndexedDB and 3 MiB through localStorage. Element-by-element
     # conversion would take about 2.5-6 s per MiB, string crossing ~50 ms per MiB
     # (measured in Pyodide 0.27.7); buffers take milliseconds.
-    timings = run(pyodide, """
+    timings = run(
+        pyodide,
+        """
         import os, time
         big = make()
         big.weight_data = os.urandom(16 * 1024 * 1024)
@@ -356,7 +386,8 @@ def test_weights_cross_the_ffi_as_buffers(pyodide):
         ls_seconds = time.perf_counter() - t0
         assert got.weight_data == mid.weight_data
         [idb_seconds, ls_seconds]
-    """)
+    """,
+    )
     print(f"{pyodide.target}: 16 MiB IndexedDB round trip {timings[0]:.3f} s, 3 MiB localStorage {timings[1]:.3f} s")
     assert timings[0] < 5.0 and timings[1] < 1.5
 
@@ -367,7 +398,9 @@ def test_weights_cross_the_ffi_as_buffers(pyodide):
 @pytest.mark.no_numpy
 def test_http_save_and_load_through_browser_fetch(pyodide, tmp_path):
     with ModelServer(tmp_path, cors_origin="*") as server:
-        got = run(pyodide, """
+        got = run(
+            pyodide,
+            """
             from pyodide.ffi import can_run_sync
             await pyweb.asave(make(5), base + "/upload/m")
             got = await pyweb.aload(base + "/models/m/model.json")
@@ -380,7 +413,9 @@ def test_http_save_and_load_through_browser_fetch(pyodide, tmp_path):
             except pyweb.errors.ModelNotFoundError as exc:
                 out.append(exc.url == base + "/models/missing/model.json")
             out
-        """, base=server.url)
+        """,
+            base=server.url,
+        )
         host = pyweb.load(f"file://{tmp_path}/m")
     assert all(got), got
     assert bytes(host.weight_bytes()) == bytes((5 + i) % 256 for i in range(84))
@@ -411,13 +446,17 @@ def test_http_timeout_aborts_the_browser_request(pyodide):
     try:
         url = f"http://127.0.0.1:{listener.getsockname()[1]}/m/model.json"
         t0 = time.monotonic()
-        got = run(pyodide, """
+        got = run(
+            pyodide,
+            """
             try:
                 await pyweb.aload(url, timeout=0.5)
             except pyweb.errors.StorageError as exc:
                 out = [type(exc).__name__, exc.url, isinstance(exc, TimeoutError), exc.timeout]
             out
-        """, url=url)
+        """,
+            url=url,
+        )
         assert got == ["RequestTimeoutError", url, True, 0.5]
         assert closed.wait(10), "the browser kept the connection open: the fetch was not aborted"
         assert time.monotonic() - t0 < 10
@@ -427,12 +466,15 @@ def test_http_timeout_aborts_the_browser_request(pyodide):
 
 @pytest.mark.no_numpy
 def test_file_scheme_in_pyodides_file_system(pyodide):
-    got = run(pyodide, """
+    got = run(
+        pyodide,
+        """
         pyweb.save(make(7), "file:///tmp/models/m")
         got = pyweb.load("file:///tmp/models/m")
         import os
         [sorted(os.listdir("/tmp/models/m")), bytes(got.weight_bytes()) == bytes((7 + i) % 256 for i in range(84))]
-    """)
+    """,
+    )
     assert got == [["model.json", "weights.bin"], True]
 
 
@@ -459,7 +501,9 @@ def test_handler_contract_holds_for_the_real_stores(pyodide, tmp_path):
 
 @pytest.mark.no_numpy
 def test_sync_calls_without_jspi_name_the_twin(pyodide):
-    got = run(pyodide, """
+    got = run(
+        pyodide,
+        """
         from pyodide.ffi import can_run_sync
         from pyweb.errors import SyncUnavailableError
         out = {}
@@ -475,7 +519,8 @@ def test_sync_calls_without_jspi_name_the_twin(pyodide):
                     out[verb] = f"pyweb.{twin}(" in str(exc)
             out["kept"] = (await pyweb.aload("indexeddb://sync")).weight_data == make(1).weight_data
         [can_run_sync(), out]
-    """)
+    """,
+    )
     can_block, out = got
     if pyodide.browser_name == "webkit":
         assert not can_block
@@ -508,7 +553,10 @@ counts, _unwrap = _wrap[0], _wrap[1]
 @pytest.mark.no_numpy
 def test_indexeddb_operations_take_one_js_call_each(pyodide):
     with counting_connections(pyodide) as connections:
-        got = run(pyodide, COUNTING_IDB_CALLS + textwrap.dedent("""
+        got = run(
+            pyodide,
+            COUNTING_IDB_CALLS
+            + textwrap.dedent("""
             assert pyweb.env.indexed_db().whole_operations
             try:
                 await pyweb.asave(make(5), "indexeddb://m")
@@ -522,7 +570,8 @@ def test_indexeddb_operations_take_one_js_call_each(pyodide):
             out = [calls, loaded.weight_data == bytes((5 + i) % 256 for i in range(84)),
                    listed["indexeddb://m"].weight_data_bytes, removed.weight_data_bytes]
             out
-        """))
+        """),
+        )
     # load and remove read one record each; no open/transaction/put/get/complete from Python
     assert got[0] == {"saveRecords": 1, "getRecord": 2, "getAllRecords": 1, "deleteRecords": 1}
     assert got[1:] == [True, 84, 84]
@@ -535,7 +584,9 @@ def test_indexeddb_request_failing_inside_the_one_call_save_leaves_the_old_model
     # The info record loses its key: its put throws DataError in JS after the
     # model's put was issued, so the helper aborts the transaction. Neither
     # store may change, in either browser.
-    got = run(pyodide, """
+    got = run(
+        pyodide,
+        """
         from pyweb.errors import StorageError
         from pyweb.handlers import indexed_db as ib
 
@@ -559,7 +610,8 @@ def test_indexeddb_request_failing_inside_the_one_call_save_leaves_the_old_model
         out.append((await pyweb.aload("indexeddb://m")).weight_data == bytes((1 + i) % 256 for i in range(84)))
         out.append((await pyweb.alist_models())["indexeddb://m"].weight_data_bytes)
         out
-    """)
+    """,
+    )
     assert got == ["StorageError", "indexeddb://m", "DataError", True, 84]
     records = pyodide.run_js(READ_IDB_RECORDS, "m")
     assert '"weightData":"ArrayBuffer:1,2,3,' in records[0] and '"weightDataBytes":84' in records[1]
@@ -572,7 +624,9 @@ def test_indexeddb_save_failing_in_python_gives_up_its_open_connection(pyodide):
     # when encoding throws, supply(None) gives up: nothing is written and the
     # connection is released (with idle_seconds 0, closed once open).
     with counting_connections(pyodide) as connections:
-        got = run(pyodide, """
+        got = run(
+            pyodide,
+            """
             from pyweb.browser import idb
 
             pyweb.env.indexed_db().idle_seconds = 0  # a connection per operation, as counted below
@@ -595,7 +649,8 @@ def test_indexeddb_save_failing_in_python_gives_up_its_open_connection(pyodide):
             out.append((await pyweb.aload("indexeddb://m")).weight_data == bytes((1 + i) % 256 for i in range(84)))
             del pyweb.env.indexed_db().idle_seconds
             out
-        """)
+        """,
+        )
     assert got == ["injected", True]
     # the load, issued before the give-up reached JS, shares the given-up save's open; all are closed
     assert connections == {"opened": 2, "closed": 2}
@@ -611,7 +666,10 @@ def test_indexeddb_quota_abort_through_the_one_call_save(pyodide, small_idb_quot
     # must reject with a fresh DOMException, or this await hangs. Firefox fails
     # the request. The quota page: pyweb.testing.quota.
     page = small_idb_quota(2 * 1024 * 1024)
-    got = run(page, COUNTING_IDB_CALLS + textwrap.dedent("""
+    got = run(
+        page,
+        COUNTING_IDB_CALLS
+        + textwrap.dedent("""
         import os
         from pyweb.errors import QuotaExceededError
         try:
@@ -628,7 +686,8 @@ def test_indexeddb_quota_abort_through_the_one_call_save(pyodide, small_idb_quot
         finally:
             _unwrap()
         out
-    """))
+    """),
+    )
     assert got == ["indexeddb://m", 1038 + 245 + 6 * 1024 * 1024, True, {"saveRecords": 2, "getRecord": 1}]
     assert not page.console_errors, page.console_errors
 
@@ -642,7 +701,9 @@ def test_indexeddb_newer_database_fails_every_one_call_operation(pyodide):
       r.onsuccess = () => { r.result.close(); resolve(); };
       r.onerror = () => reject(new Error(String(r.error)));
     })""")
-    got = run(pyodide, """
+    got = run(
+        pyodide,
+        """
         out = []
         for op in (lambda: pyweb.asave(make(), "indexeddb://x"), lambda: pyweb.aload("indexeddb://x"),
                    lambda: pyweb.alist_models("indexeddb://"), lambda: pyweb.aremove_model("indexeddb://x")):
@@ -652,7 +713,8 @@ def test_indexeddb_newer_database_fails_every_one_call_operation(pyodide):
             except pyweb.errors.StorageError as exc:
                 out.append([type(exc).__name__, exc.url, exc.__cause__.name])
         out
-    """)
+    """,
+    )
     assert got == [
         ["StorageError", "indexeddb://x", "VersionError"],
         ["StorageError", "indexeddb://x", "VersionError"],

@@ -240,10 +240,15 @@ LOADS = {
 def test_pyweb_loads_what_tfjs_saved(pyodide, kind, route):
     url, load = LOADS[route]
     saved = tfjs_save(pyodide, kind, url)
-    got = run(pyodide, load + textwrap.dedent("""
+    got = run(
+        pyodide,
+        load
+        + textwrap.dedent("""
         [weights_of(art), art.model_topology, art.user_defined_metadata,
          [art.format, art.generated_by, art.converted_by]]
-    """), url=url)
+    """),
+        url=url,
+    )
     weights, topology, metadata, head = got
     assert pyweb_weights(weights) == tfjs_weights(saved)  # names, order, shapes, dtype, bytes
     if kind == "convnet":
@@ -258,18 +263,26 @@ def test_pyweb_loads_what_tfjs_saved(pyodide, kind, route):
 
 @pytest.mark.parametrize("url", ["localstorage://py-ls", "indexeddb://py-idb"], ids=["localstorage", "indexeddb"])
 def test_tfjs_loads_what_pyweb_saved(pyodide, url):
-    ours = run(pyodide, """
+    ours = run(
+        pyodide,
+        """
         art, weights = dense_model(7)
         if url.startswith("localstorage://"):
             pyweb.save(art, url)
         else:
             await pyweb.asave(art, url)
         [weights_of(art), forward(weights, np.ones((1, 3), np.float32)).ravel().tolist()]
-    """, url=url)
+    """,
+        url=url,
+    )
     theirs = pyodide.run_js("(url) => interop.load(url, [1, 3])", url)
     assert tfjs_weights(theirs) == pyweb_weights(ours[0])
-    assert [w["name"] for w in ours[0]] == ["dense_Dense1/kernel", "dense_Dense1/bias",
-                                            "dense_Dense2/kernel", "dense_Dense2/bias"]
+    assert [w["name"] for w in ours[0]] == [
+        "dense_Dense1/kernel",
+        "dense_Dense1/bias",
+        "dense_Dense2/kernel",
+        "dense_Dense2/bias",
+    ]
     np.testing.assert_allclose(theirs["predict"], ours[1], rtol=1e-6)
     assert theirs["metadata"] == {"saved_by": "pyweb"}
 
@@ -282,8 +295,11 @@ def test_localstorage_values_are_byte_identical(pyodide, kind):
     tfjs_save(pyodide, kind, "localstorage://tfjs-ls")
     run(pyodide, '_ = pyweb.save(pyweb.load("localstorage://tfjs-ls"), "localstorage://py-ls")')
     items = pyodide.run_js("() => interop.localStorageItems()")
-    assert sorted(items) == sorted(f"tensorflowjs_models/{p}/{s}" for p in ("tfjs-ls", "py-ls")
-                                   for s in ("info", "model_topology", "weight_specs", "weight_data", "model_metadata"))
+    assert sorted(items) == sorted(
+        f"tensorflowjs_models/{p}/{s}"
+        for p in ("tfjs-ls", "py-ls")
+        for s in ("info", "model_topology", "weight_specs", "weight_data", "model_metadata")
+    )
     for suffix in ("info", "model_topology", "weight_specs", "weight_data", "model_metadata"):
         theirs, ours = items[f"tensorflowjs_models/tfjs-ls/{suffix}"], items[f"tensorflowjs_models/py-ls/{suffix}"]
         if suffix == "info":
@@ -315,44 +331,61 @@ def test_indexeddb_records_are_identical(pyodide, kind):
 def test_listings_agree(pyodide):
     tfjs_save(pyodide, "convnet", "localstorage://tfjs-ls", "indexeddb://tfjs/idb")
     tfjs_save(pyodide, "meta", "indexeddb://tfjs-meta")
-    ours = run(pyodide, """
+    ours = run(
+        pyodide,
+        """
         from pyweb.artifacts import info_to_json
         art, _ = dense_model(3)
         pyweb.save(art, "localstorage://py/ls")
         await pyweb.asave(art, "indexeddb://py-idb")
         {url: info_to_json(info) for url, info in (await pyweb.alist_models()).items()}
-    """)
+    """,
+    )
     theirs = pyodide.run_js("() => interop.list()")
-    assert sorted(ours) == sorted(theirs) == [
-        "indexeddb://py-idb", "indexeddb://tfjs-meta", "indexeddb://tfjs/idb", "localstorage://py/ls",
-        "localstorage://tfjs-ls",
-    ]
+    assert (
+        sorted(ours)
+        == sorted(theirs)
+        == [
+            "indexeddb://py-idb",
+            "indexeddb://tfjs-meta",
+            "indexeddb://tfjs/idb",
+            "localstorage://py/ls",
+            "localstorage://tfjs-ls",
+        ]
+    )
     for url, info in theirs.items():
         assert {k: ours[url][k] for k in INFO_FIELDS} == {k: info[k] for k in INFO_FIELDS}, url
         assert ours[url]["dateSaved"] == info["dateSaved"], url  # to the millisecond
         assert info["dateIsDate"] == url.startswith("indexeddb://")
     # Same model in both stores: same byte counts.
-    assert {k: theirs["indexeddb://tfjs/idb"][k] for k in INFO_FIELDS} == \
-        {k: theirs["localstorage://tfjs-ls"][k] for k in INFO_FIELDS}
+    assert {k: theirs["indexeddb://tfjs/idb"][k] for k in INFO_FIELDS} == {
+        k: theirs["localstorage://tfjs-ls"][k] for k in INFO_FIELDS
+    }
 
 
 def test_model_moved_by_pyweb_loads_in_tfjs(pyodide):
     saved = tfjs_save(pyodide, "convnet", "localstorage://a")
-    listed = run(pyodide, """
+    listed = run(
+        pyodide,
+        """
         out = [await pyweb.amove_model("localstorage://a", "indexeddb://b")]
         out.append(sorted(await pyweb.alist_models()))
         [out[0].weight_data_bytes, out[1]]
-    """)
+    """,
+    )
     assert listed == [sum(len(w[3]) for w in tfjs_weights(saved)), ["indexeddb://b"]]
     assert sorted(pyodide.run_js("() => interop.list()")) == ["indexeddb://b"]
     assert pyodide.run_js("() => Object.keys(localStorage)") == []
     loaded = pyodide.run_js("(url) => interop.load(url, [1, 5, 5, 2])", "indexeddb://b")
     assert tfjs_weights(loaded) == tfjs_weights(saved)
 
-    listed = run(pyodide, """
+    listed = run(
+        pyodide,
+        """
         _ = await pyweb.amove_model("indexeddb://b", "localstorage://a")
         sorted(await pyweb.alist_models())
-    """)
+    """,
+    )
     assert listed == ["localstorage://a"]
     assert sorted(pyodide.run_js("() => interop.list()")) == ["localstorage://a"]
     assert "Cannot find model" in pyodide.run_js("(url) => interop.loadError(url)", "indexeddb://b")
@@ -361,11 +394,14 @@ def test_model_moved_by_pyweb_loads_in_tfjs(pyodide):
 
 
 def test_tfjs_removes_models_pyweb_saved(pyodide):
-    run(pyodide, """
+    run(
+        pyodide,
+        """
         art, _ = dense_model(5)
         pyweb.save(art, "localstorage://py-ls")
         _ = await pyweb.asave(art, "indexeddb://py-idb")
-    """)
+    """,
+    )
     removed = pyodide.run_js("""async () => [
       (await tf.io.removeModel('localstorage://py-ls')).weightDataBytes,
       (await tf.io.removeModel('indexeddb://py-idb')).weightDataBytes,
@@ -373,7 +409,9 @@ def test_tfjs_removes_models_pyweb_saved(pyodide):
       Object.keys(localStorage),
     ]""")
     assert removed == [(3 * 5 + 5 + 5 * 2 + 2) * 4, (3 * 5 + 5 + 5 * 2 + 2) * 4, [], []]
-    got = run(pyodide, """
+    got = run(
+        pyodide,
+        """
         out = [await pyweb.alist_models()]
         for url in ("localstorage://py-ls", "indexeddb://py-idb"):
             try:
@@ -381,17 +419,21 @@ def test_tfjs_removes_models_pyweb_saved(pyodide):
             except pyweb.errors.ModelNotFoundError as exc:
                 out.append(exc.url)
         out
-    """)
+    """,
+    )
     assert got == [{}, "localstorage://py-ls", "indexeddb://py-idb"]
 
 
 def test_pyweb_removes_models_tfjs_saved(pyodide):
     tfjs_save(pyodide, "meta", "localstorage://tfjs-ls", "indexeddb://tfjs-idb")
-    got = run(pyodide, """
+    got = run(
+        pyodide,
+        """
         [pyweb.remove_model("localstorage://tfjs-ls").weight_data_bytes,
          (await pyweb.aremove_model("indexeddb://tfjs-idb")).weight_data_bytes,
          await pyweb.alist_models()]
-    """)
+    """,
+    )
     assert got == [(3 * 2 + 2) * 4, (3 * 2 + 2) * 4, {}]
     assert pyodide.run_js("async () => [Object.keys(await tf.io.listModels()), Object.keys(localStorage)]") == [[], []]
     for url in ("localstorage://tfjs-ls", "indexeddb://tfjs-idb"):

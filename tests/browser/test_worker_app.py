@@ -45,7 +45,9 @@ def page(request, pyweb_browsers, app, tmp_path):
     with real_browser(pyweb_browsers, request.param, app.origin, tmp_path) as real:
         page = real.context.new_page()
         page.real = real
-        query = f"pyodide={quote(app.origin + '/pyodide/', safe='')}&bundle={quote(app.origin + '/bundle.zip', safe='')}"
+        query = (
+            f"pyodide={quote(app.origin + '/pyodide/', safe='')}&bundle={quote(app.origin + '/bundle.zip', safe='')}"
+        )
         page.goto(f"{app.origin}/app/index.html?{query}")
         yield page
 
@@ -56,19 +58,31 @@ def in_worker(page, code: str, timeout: float = 120):
 
 def test_every_scheme_from_a_plain_worker(page):
     # Sync and async calls reach the page's localStorage; IndexedDB is the worker's own (same origin).
-    out = json.loads(in_worker(page, """
+    out = json.loads(
+        in_worker(
+            page,
+            """
 saved = pyweb.save(art, "localstorage://w").model_artifacts_info.weight_data_bytes
 back = bytes(pyweb.load("localstorage://w").weight_data)
 await pyweb.asave(art, "indexeddb://w")
 listing = await pyweb.alist_models()
 json.dumps({"saved": saved, "same": back == bytes(range(16)), "listed": sorted(listing),
             "unreachable": listing.unreachable, "in_worker": not hasattr(__import__("js"), "document")})
-"""))
-    assert out == {"saved": 16, "same": True, "listed": ["indexeddb://w", "localstorage://w"], "unreachable": {},
-                   "in_worker": True}
+""",
+        )
+    )
+    assert out == {
+        "saved": 16,
+        "same": True,
+        "listed": ["indexeddb://w", "localstorage://w"],
+        "unreachable": {},
+        "in_worker": True,
+    }
     keys = page.evaluate("Object.keys(localStorage).sort()")
-    assert keys == [f"tensorflowjs_models/w/{s}" for s in
-                    ("info", "model_metadata", "model_topology", "weight_data", "weight_specs")]
+    assert keys == [
+        f"tensorflowjs_models/w/{s}"
+        for s in ("info", "model_metadata", "model_topology", "weight_data", "weight_specs")
+    ]
     # A download started by a click in the page: one file at once, one by pyweb's button.
     page.evaluate("""() => { window.onClickCode = `
 import pyweb
@@ -111,11 +125,17 @@ result`});
 def test_the_workers_kept_indexeddb_connection_never_blocks_the_page(page):
     # pyweb in the worker keeps its IndexedDB connection between operations; the page deleting
     # the database (TF.js's tests do, and so may an app) must not be blocked by it.
-    assert in_worker(page, """
+    assert (
+        in_worker(
+            page,
+            """
 pyweb.env.indexed_db().idle_seconds = 60
 _ = await pyweb.asave(art, "indexeddb://w")
 "kept"
-""") == "kept"
+""",
+        )
+        == "kept"
+    )
     blocked = page.evaluate("""() => new Promise((resolve, reject) => {
       let blocked = false;
       const req = indexedDB.deleteDatabase('tensorflowjs');
@@ -125,7 +145,10 @@ _ = await pyweb.asave(art, "indexeddb://w")
       setTimeout(() => reject(new Error('deleteDatabase did not complete in 10 s')), 10000);
     })""")
     assert blocked is False
-    assert in_worker(page, """
+    assert (
+        in_worker(
+            page,
+            """
 try:
     await pyweb.aload("indexeddb://w")
     out = "loaded?"
@@ -133,4 +156,7 @@ except pyweb.errors.ModelNotFoundError:
     out = "gone"
 _ = await pyweb.asave(art, "indexeddb://w")
 out + " " + str((await pyweb.aload("indexeddb://w")).weight_data == bytes(range(16)))
-""") == "gone True"
+""",
+        )
+        == "gone True"
+    )
