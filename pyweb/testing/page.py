@@ -311,9 +311,13 @@ class PyodidePage:
         """``page`` while the harness has one open (it is None only after ``close()``)."""
         return cast("Page", self.page)
 
+    def _navigate(self) -> None:
+        """Load the test page, before Pyodide boots in it."""
+        self._live.goto(self.url, wait_until="load", timeout=self.timeouts["start"] * 1000)
+
     def _boot(self) -> None:
         t0 = time.perf_counter()
-        self._live.goto(self.url, wait_until="load", timeout=self.timeouts["start"] * 1000)
+        self._navigate()
         goto = time.perf_counter() - t0
         info = self._call(
             BOOT,

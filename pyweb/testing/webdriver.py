@@ -37,11 +37,10 @@ import time
 from pathlib import Path
 from typing import Any, cast
 
-from .bundle import BUNDLE_DIR, PAGE_MODULE
 from .config import Browser, Target
 from .errors import PyodideTimeoutError
 from .page import PyodidePage
-from .page_js import BOOT, BUNDLE_PATH, READY, RUN_JS, TIMEOUT_MARK, WIPE
+from .page_js import READY, RUN_JS, TIMEOUT_MARK, WIPE
 
 __all__ = ["PageScriptError", "WebDriverPool", "WebDriverPyodidePage", "webdriver_missing"]
 
@@ -326,25 +325,10 @@ class WebDriverPyodidePage(PyodidePage):
         self.timings["session"] = session_seconds
         self.timings["total"] += session_seconds
 
-    def _boot(self) -> None:
-        t0 = time.perf_counter()
+    def _navigate(self) -> None:
         self.driver.set_page_load_timeout(self.timeouts["start"])
         self.driver.get(self.url)
         self.driver.execute_script(_CONSOLE)
-        goto = time.perf_counter() - t0
-        info = self._call(
-            BOOT,
-            {
-                "bundleURL": self.origin + BUNDLE_PATH,
-                "bundleDir": BUNDLE_DIR,
-                "pageModule": PAGE_MODULE,
-                "numpy": self.has_numpy,
-            },
-            self.timeouts["start"],
-            "starting Pyodide",
-        )
-        self.timings = {"goto": goto, **info["timings"], "total": time.perf_counter() - t0}
-        self.runtime = {"python": info["python"], "pyodide": info["pyodide"]}
 
     def _call(self, function: str, arg: Any, timeout: float, what: str, *, restart: bool = False) -> Any:
         from selenium.common.exceptions import TimeoutException
