@@ -61,7 +61,11 @@ def test_the_harness_servers_share_it() -> None:
             assert response.read() == b"A"
         port = int(static.origin.rsplit(":", 1)[1])
     assert _port_is_free(port)
+    # Other tests' command servers (the session's real-downloads browsers) may be running: watch ours.
+    before = {t for t in threading.enumerate() if t.name == "pyweb-commands"}
     with CommandServer() as commands:
         port = int(commands.origin.rsplit(":", 1)[1])
-    assert "pyweb-commands" not in [t.name for t in threading.enumerate()]
+        ours = {t for t in threading.enumerate() if t.name == "pyweb-commands"} - before
+        assert len(ours) == 1
+    assert not any(t.is_alive() for t in ours)
     assert _port_is_free(port)
