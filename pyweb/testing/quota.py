@@ -368,7 +368,8 @@ class QuotaPages:
         if missing:
             _unavailable(f"a small IndexedDB quota in WebKit: {missing}")
         target = self.pyodide._target  # an extra target (--pyweb-targets) is not in config.targets
-        page = WebKitQuotaPage(self.pyodide.browser, target, self.pyodide.origin, self.config.timeouts, quota_bytes)
+        pool = cast(WebDriverPool, self.pyodide.browser)  # a WebDriver page's browser is its pool
+        page = WebKitQuotaPage(pool, target, self.pyodide.origin, self.config.timeouts, quota_bytes)
         page._start()
         page.launch_seconds = page.timings["session"]
         self.launches[f"{target.browser.name} (origin-storage-ratio={page.origin_storage_ratio:.3g})"] = (

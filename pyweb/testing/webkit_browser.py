@@ -30,7 +30,10 @@ APPLICATION = "pyweb-webkit"
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="webkit_browser", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="webkit_browser",
+        description="A WebKitGTK browser for WebKitWebDriver whose storage quota is set at launch.",
+    )
     parser.add_argument("--automation", action="store_true", help="serve WebKitWebDriver (required)")
     parser.add_argument("--data-dir", required=True, help="the website data folder (IndexedDB, localStorage...)")
     parser.add_argument("--cache-dir", help="the cache folder (default: DATA_DIR/cache)")
