@@ -30,24 +30,32 @@ any test that uses the ``pyodide`` fixture:
       module, target and size; ``quota_bytes`` is rounded up to KiB). The limit
       is shared by every origin of the profile, which is why this Firefox
       serves nothing else. ``estimate()`` reports it.
-    - WebKit (WebKitGTK 2.50 over WebDriver): cannot be forced, so a test
-      that asks is skipped there, saying why. WebKitGTK's only knob is the
+    - WebKit (WebKitGTK 2.50 over WebDriver): an origin's quota is the
       construct-only ``origin-storage-ratio`` of the embedding application's
-      ``WebKitWebsiteDataManager`` (a fraction of the data volume's size);
-      MiniBrowser has no option that sets it, WebKitWebDriver no capability,
-      and the page has no ``navigator.storage`` to report a quota.
+      ``WebKitWebsiteDataManager`` times the capacity of the volume holding
+      its data folder (``os.statvfs``: ``f_blocks * f_frsize``; measured on a
+      252 GiB disk and a 24 GiB tmpfs, 32 KiB to 2 MiB, no minimum seen).
+      MiniBrowser has no option for it, so the page runs in a browser of our
+      own, :mod:`pyweb.testing.webkit_browser` (PyGObject under Debian's
+      ``/usr/bin/python3``), which WebKitWebDriver launches with a data folder
+      in the session's temporary folder and ``quota_bytes / capacity`` as the
+      ratio: one browser and Pyodide boot per module, target and size. There
+      is no ``navigator.storage``, so ``baseline_usage`` is what the origin's
+      files in the data folder take on disk when the page is handed out (0
+      after the wipe: deleting the databases deletes their files).
 
-    Both browsers count all of the origin's storage against the quota (Firefox
-    counts localStorage too), and a database costs more than its records, so
+    Chromium and Firefox count all of the origin's storage against the quota
+    (Firefox counts localStorage too), and a database costs more than its
+    records in every engine, so
     :attr:`QuotaPage.baseline_usage` (``estimate().usage`` when the page was
-    handed out, after its storage was wiped) and
+    handed out, after its storage was wiped; WebKit: see above) and
     :attr:`QuotaPage.available_bytes` say what is really left. Pyodide itself
     stores nothing; in Firefox the wipe leaves 80 KiB (16 KiB once
     localStorage is touched, 64 KiB once Cache Storage is), Chromium starts
     at 0. Fill with random bytes: Chromium compresses IndexedDB values.
 
-Measured with these fixtures (Chromium 156, Firefox ESR 153), and what tests
-have to allow for:
+Measured with these fixtures (Chromium 156, Firefox ESR 153, WebKitGTK 2.50),
+and what tests have to allow for:
 
 - Chromium lets every request succeed and only aborts the transaction, with
   ``tx.error.name == 'QuotaExceededError'`` (constructor QuotaExceededError,
@@ -64,6 +72,15 @@ have to allow for:
   limit; after that even deletes and ``clear()`` abort with
   QuotaExceededError until the database is deleted. After a quota abort, the
   next put on the same connection throws InvalidStateError.
+- WebKit fails the put that does not fit at once (request error
+  ``QuotaExceededError``, message "Failed to PutOrAdd in database because
+  not enough space for domain", a plain DOMException), then aborts the
+  transaction with the same error. Each put is checked against the database
+  file as last committed plus that put, so the puts of one transaction do not
+  count against each other (48 x 64 KiB commit under a 2 MiB quota). The file
+  keeps a removed record's pages, so removing a model gives no room back
+  until the database is deleted. A ``tensorflowjs`` database holding a
+  4 KiB model left about 220 KiB of a 2 MiB quota unusable by the next save.
 """
 
 from __future__ import annotations
