@@ -28,8 +28,11 @@ setup: system $(VENV)/.installed node_modules/.installed $(PYODIDE_027)/.install
 
 # Debian packages the tests and the demo drive: Node for TF.js, the browsers Playwright
 # launches (it may not download its own), WebKitGTK's WebDriver and the X server it needs
-# (webkit2gtk-driver, xvfb, xauth: without recommends, about 200 MB). Installed only when
-# missing, as root or via sudo.
+# (webkit2gtk-driver, xvfb, xauth: without recommends, about 200 MB), and PyGObject with
+# WebKitGTK's introspection data for Debian's python3 (python3-gi, gir1.2-webkit2-4.1: the
+# browser pyweb.testing.webkit_browser that small_idb_quota launches on WebKit, as MiniBrowser
+# cannot set a storage quota; without recommends, about 2 MB). Installed only when missing, as
+# root or via sudo.
 system:
 	@missing=""; \
 	command -v node >/dev/null || missing="$$missing nodejs"; \
@@ -41,6 +44,8 @@ system:
 	command -v WebKitWebDriver >/dev/null || norec="$$norec webkit2gtk-driver"; \
 	command -v Xvfb >/dev/null || norec="$$norec xvfb"; \
 	command -v xauth >/dev/null || norec="$$norec xauth"; \
+	/usr/bin/python3 -c "import gi; gi.require_version('Gtk', '3.0'); gi.require_version('WebKit2', '4.1')" \
+	  2>/dev/null || norec="$$norec python3-gi gir1.2-webkit2-4.1"; \
 	if [ -n "$$missing$$norec" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo=sudo; \
 	  else echo "missing:$$missing$$norec; install them as root: apt-get install$$missing$$norec"; exit 1; fi; \

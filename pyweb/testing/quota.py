@@ -30,24 +30,32 @@ any test that uses the ``pyodide`` fixture:
       module, target and size; ``quota_bytes`` is rounded up to KiB). The limit
       is shared by every origin of the profile, which is why this Firefox
       serves nothing else. ``estimate()`` reports it.
-    - WebKit (WebKitGTK 2.50 over WebDriver): cannot be forced, so a test
-      that asks is skipped there, saying why. WebKitGTK's only knob is the
+    - WebKit (WebKitGTK 2.50 over WebDriver): an origin's quota is the
       construct-only ``origin-storage-ratio`` of the embedding application's
-      ``WebKitWebsiteDataManager`` (a fraction of the data volume's size);
-      MiniBrowser has no option that sets it, WebKitWebDriver no capability,
-      and the page has no ``navigator.storage`` to report a quota.
+      ``WebKitWebsiteDataManager`` times the capacity of the volume holding
+      its data folder (``os.statvfs``: ``f_blocks * f_frsize``; measured on a
+      252 GiB disk and a 24 GiB tmpfs, 32 KiB to 2 MiB, no minimum seen).
+      MiniBrowser has no option for it, so the page runs in a browser of our
+      own, :mod:`pyweb.testing.webkit_browser` (PyGObject under Debian's
+      ``/usr/bin/python3``), which WebKitWebDriver launches with a data folder
+      in the session's temporary folder and ``quota_bytes / capacity`` as the
+      ratio: one browser and Pyodide boot per module, target and size. There
+      is no ``navigator.storage``, so ``baseline_usage`` is what the origin's
+      files in the data folder take on disk when the page is handed out (0
+      after the wipe: deleting the databases deletes their files).
 
-    Both browsers count all of the origin's storage against the quota (Firefox
-    counts localStorage too), and a database costs more than its records, so
+    Chromium and Firefox count all of the origin's storage against the quota
+    (Firefox counts localStorage too), and a database costs more than its
+    records in every engine, so
     :attr:`QuotaPage.baseline_usage` (``estimate().usage`` when the page was
-    handed out, after its storage was wiped) and
+    handed out, after its storage was wiped; WebKit: see above) and
     :attr:`QuotaPage.available_bytes` say what is really left. Pyodide itself
     stores nothing; in Firefox the wipe leaves 80 KiB (16 KiB once
     localStorage is touched, 64 KiB once Cache Storage is), Chromium starts
     at 0. Fill with random bytes: Chromium compresses IndexedDB values.
 
-Measured with these fixtures (Chromium 156, Firefox ESR 153), and what tests
-have to allow for:
+Measured with these fixtures (Chromium 156, Firefox ESR 153, WebKitGTK 2.50),
+and what tests have to allow for:
 
 - Chromium lets every request succeed and only aborts the transaction, with
   ``tx.error.name == 'QuotaExceededError'`` (constructor QuotaExceededError,
@@ -64,14 +72,26 @@ have to allow for:
   limit; after that even deletes and ``clear()`` abort with
   QuotaExceededError until the database is deleted. After a quota abort, the
   next put on the same connection throws InvalidStateError.
+- WebKit fails the put that does not fit at once (request error
+  ``QuotaExceededError``, message "Failed to PutOrAdd in database because
+  not enough space for domain", a plain DOMException), then aborts the
+  transaction with the same error. Each put is checked against the database
+  file as last committed plus that put, so the puts of one transaction do not
+  count against each other (48 x 64 KiB commit under a 2 MiB quota). The file
+  keeps a removed record's pages, so removing a model gives no room back
+  until the database is deleted. A ``tensorflowjs`` database holding a
+  4 KiB model left about 220 KiB of a 2 MiB quota unusable by the next save.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import os
+import subprocess
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import pytest
@@ -79,6 +99,7 @@ import pytest
 from .config import HarnessConfig, Target
 from .page import PyodidePage, playwright_loop
 from .page_js import js_source
+from .webdriver import BrowserCommand, WebDriverPool, WebDriverPyodidePage
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, CDPSession, Page
@@ -88,6 +109,7 @@ __all__ = [
     "LOCAL_STORAGE_QUOTA_UNITS",
     "QuotaPage",
     "QuotaPages",
+    "WebKitQuotaPage",
     "fill_local_storage",
     "pyweb_quota_pages",
     "small_idb_quota",
@@ -99,6 +121,10 @@ LOCAL_STORAGE_QUOTA_UNITS = 5_242_880
 #: The localStorage item that takes up the room a test does not want.
 FILLER_KEY = "pyweb-quota-filler"
 FIREFOX_QUOTA_PREF = "dom.quotaManager.temporaryStorage.fixedLimit"
+#: WebKit: the interpreter that runs pyweb.testing.webkit_browser (Debian's, with PyGObject).
+WEBKIT_PYTHON = "/usr/bin/python3"
+WEBKIT_PACKAGES = "apt-get install --no-install-recommends python3-gi gir1.2-webkit2-4.1"
+_WEBKIT_BROWSER = Path(__file__).with_name("webkit_browser.py")
 
 # Sets the filler after checking that the other items fit in what is left.
 _FILL = js_source("fill_local_storage.js")
@@ -198,18 +224,80 @@ class QuotaPage(PyodidePage):
         self._session = self._session_page = None
 
 
-_NO_SMALL_IDB_QUOTA = {
-    "webkit": "WebKitGTK's IndexedDB quota cannot be made small here: it is the embedding application's "
-    "WebKitWebsiteDataManager origin-storage-ratio (a fraction of the disk), which neither MiniBrowser's "
-    "options nor WebKitWebDriver's capabilities set",
-}
+def volume_capacity(path: Path) -> int:
+    """The size in bytes of the filesystem holding ``path`` (what WebKit's storage ratios multiply)."""
+    st = os.statvfs(path)
+    return st.f_blocks * st.f_frsize
+
+
+def webkit_browser_missing() -> str | None:
+    """Why :mod:`pyweb.testing.webkit_browser` cannot run here (no PyGObject or WebKit2 4.1 typelib), or None."""
+    probe = "import gi; gi.require_version('Gtk', '3.0'); gi.require_version('WebKit2', '4.1')"
+    try:
+        done = subprocess.run([WEBKIT_PYTHON, "-c", probe], capture_output=True, text=True, timeout=60, check=False)
+    except OSError as exc:
+        return f"{WEBKIT_PYTHON} cannot run ({exc}); {WEBKIT_PACKAGES}"
+    if done.returncode:
+        last = (done.stderr.strip().splitlines() or ["failed"])[-1]
+        return f"{WEBKIT_PYTHON} has no PyGObject with WebKit2 4.1 ({last}); {WEBKIT_PACKAGES}"
+    return None
+
+
+class WebKitQuotaPage(WebDriverPyodidePage):
+    """A WebDriver page whose origin has a small IndexedDB quota (WebKitGTK).
+
+    Its browser is :mod:`pyweb.testing.webkit_browser`, launched by
+    WebKitWebDriver with a website data folder of its own in the session
+    folder and ``origin-storage-ratio = quota_bytes / capacity`` of that
+    folder's volume (see the module docstring). The attributes are
+    :class:`QuotaPage`'s: ``quota_bytes``, ``mechanism`` (``"ratio"``),
+    ``baseline_usage``, :attr:`available_bytes`, ``launch_seconds``, plus
+    ``origin_storage_ratio`` and ``data_folder``.
+    """
+
+    mechanism = "ratio"
+
+    def __init__(
+        self, pool: WebDriverPool, target: Target, origin: str, timeouts: dict[str, float], quota_bytes: int
+    ) -> None:
+        super().__init__(pool, target, origin, timeouts)
+        self.quota_bytes = quota_bytes
+        self.baseline_usage = 0
+        self.launch_seconds = 0.0
+        self.origin_storage_ratio = 0.0
+        self.data_folder: Path | None = None
+
+    @property
+    def available_bytes(self) -> int:
+        """``quota_bytes`` minus the usage measured when the page was handed out."""
+        return self.quota_bytes - self.baseline_usage
+
+    def origin_usage(self) -> int:
+        """Bytes on disk of this origin's website data (WebKit has no ``navigator.storage`` to ask)."""
+        if self.data_folder is None:
+            return 0
+        host = self.origin.split("://", 1)[1].replace(":", "_")
+        return sum(
+            f.stat().st_size
+            for d in self.data_folder.rglob(f"*{host}*")
+            for f in ([d] if d.is_file() else d.rglob("*"))
+            if f.is_file()
+        )
+
+    def _browser_command(self) -> BrowserCommand:
+        self.data_folder = cast(Path, self.session_folder) / "website-data"
+        self.data_folder.mkdir()
+        self.origin_storage_ratio = self.quota_bytes / volume_capacity(self.data_folder)
+        args = [str(_WEBKIT_BROWSER), "--automation", "--data-dir", str(self.data_folder)]
+        args += ["--origin-storage-ratio", repr(self.origin_storage_ratio)]
+        return BrowserCommand(WEBKIT_PYTHON, args, name="pyweb-webkit")
 
 
 class QuotaPages:
     """The quota pages of one test module and target, made on first use, closed by :meth:`close`.
 
     Chromium: one page, whose quota is re-set for each request. Firefox: one
-    page (and Firefox) per size in KiB.
+    page (and Firefox) per size in KiB. WebKit: one page (and browser) per size.
     """
 
     def __init__(
@@ -227,22 +315,26 @@ class QuotaPages:
         self.launches = launches if launches is not None else {}
         self._chromium: QuotaPage | None = None
         self._firefox: dict[int, QuotaPage] = {}  # by quota in KiB, each in its own Firefox
+        self._webkit: dict[int, WebKitQuotaPage] = {}  # by quota in bytes, each in its own browser
         self._browsers: list[Browser] = []
 
-    def get(self, quota_bytes: int) -> QuotaPage:
+    def get(self, quota_bytes: int) -> QuotaPage | WebKitQuotaPage:
         """A wiped page whose origin has a ``quota_bytes`` IndexedDB quota."""
         if quota_bytes <= 0:
             raise ValueError(f"quota_bytes must be positive, not {quota_bytes}")
         engine = self.config.browsers[self.pyodide.browser_name].engine
+        if engine == "webkit":
+            webkit = self._webkit_page(quota_bytes)
+            webkit.reset()
+            webkit.baseline_usage = webkit.origin_usage()
+            return webkit
         with playwright_loop(self.pyodide.browser):
             if engine == "chromium":
                 page = self._chromium_page(quota_bytes)
             elif engine == "firefox":
                 page = self._firefox_page(math.ceil(quota_bytes / 1024))
             else:
-                pytest.skip(
-                    _NO_SMALL_IDB_QUOTA.get(engine, f"pyweb.testing cannot force a small IndexedDB quota in {engine}")
-                )
+                pytest.skip(f"pyweb.testing cannot force a small IndexedDB quota in {engine}")
             page.reset()
             if page.mechanism == "cdp":
                 page.set_quota(quota_bytes)  # also after a restart (the new session set the old value)
@@ -284,7 +376,30 @@ class QuotaPages:
         self._firefox[kib] = page
         return page
 
+    def _webkit_page(self, quota_bytes: int) -> WebKitQuotaPage:
+        if quota_bytes in self._webkit:
+            return self._webkit[quota_bytes]
+        from .plugin import _unavailable  # imported here: the plugin imports this module
+
+        missing = webkit_browser_missing()
+        if missing:
+            _unavailable(f"a small IndexedDB quota in WebKit: {missing}")
+        target = self.pyodide._target  # an extra target (--pyweb-targets) is not in config.targets
+        pool = cast(WebDriverPool, self.pyodide.browser)  # a WebDriver page's browser is its pool
+        page = WebKitQuotaPage(pool, target, self.pyodide.origin, self.config.timeouts, quota_bytes)
+        page._start()
+        page.launch_seconds = page.timings["session"]
+        self.launches[f"{target.browser.name} (origin-storage-ratio={page.origin_storage_ratio:.3g})"] = (
+            page.launch_seconds
+        )
+        self.starts.append((f"{page.target} (IndexedDB quota page)", dict(page.timings)))
+        self._webkit[quota_bytes] = page
+        return page
+
     def close(self) -> None:
+        for webkit in self._webkit.values():
+            webkit.close()
+        self._webkit.clear()
         pages = [*self._firefox.values(), *([self._chromium] if self._chromium else [])]
         with playwright_loop(self.pyodide.browser):
             for page in pages:
@@ -311,7 +426,7 @@ def pyweb_quota_pages(
 
 
 @pytest.fixture
-def small_idb_quota(pyweb_quota_pages: QuotaPages) -> Callable[[int], QuotaPage]:
+def small_idb_quota(pyweb_quota_pages: QuotaPages) -> Callable[[int], QuotaPage | WebKitQuotaPage]:
     """Open a page whose origin has a small IndexedDB quota: ``small_idb_quota(quota_bytes)``.
 
     Returns a :class:`QuotaPage` (a PyodidePage: ``run``, ``run_js``, ...) on

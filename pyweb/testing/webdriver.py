@@ -34,6 +34,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -42,7 +43,7 @@ from .errors import PyodideTimeoutError
 from .page import PyodidePage
 from .page_js import READY, RUN_JS, TIMEOUT_MARK, WIPE
 
-__all__ = ["PageScriptError", "WebDriverPool", "WebDriverPyodidePage", "webdriver_missing"]
+__all__ = ["BrowserCommand", "PageScriptError", "WebDriverPool", "WebDriverPyodidePage", "webdriver_missing"]
 
 DEFAULT_DRIVER = "/usr/bin/WebKitWebDriver"
 XVFB = "Xvfb"
@@ -83,6 +84,19 @@ if (!globalThis.__pywebConsole) {
 return true;
 """
 _DRAIN = "const r = globalThis.__pywebConsole || []; return r.splice(0, r.length);"
+
+
+@dataclass(frozen=True)
+class BrowserCommand:
+    """A browser for WebKitWebDriver to launch instead of the config's: ``binary args...``.
+
+    ``name`` is the application name the browser reports to the driver, which
+    must equal the session's ``browserName`` capability.
+    """
+
+    binary: str
+    args: list[str]
+    name: str
 
 
 class PageScriptError(Exception):
@@ -146,11 +160,14 @@ class WebDriverPool:
             self.display = f":{number}"
         return self.display
 
-    def new_driver(self, browser: Browser, downloads: Path | None = None) -> Any:
+    def new_driver(
+        self, browser: Browser, downloads: Path | None = None, *, command: BrowserCommand | None = None
+    ) -> Any:
         """A new WebDriver session (a fresh browser process) for the config browser ``browser``.
 
         With ``downloads``, the browser saves its downloads into that folder
-        (``XDG_DOWNLOAD_DIR`` in a ``user-dirs.dirs`` beside it).
+        (``XDG_DOWNLOAD_DIR`` in a ``user-dirs.dirs`` beside it). With
+        ``command``, the driver launches that browser instead of the config's.
         """
         from selenium import webdriver
         from selenium.webdriver.webkitgtk.service import Service
@@ -162,9 +179,12 @@ class WebDriverPool:
         if downloads is not None:
             env["XDG_CONFIG_HOME"] = str(_xdg_config(downloads))
         options = webdriver.WebKitGTKOptions()
-        if browser.launch.get("executable_path"):
+        if command is not None:
+            options.binary_location = command.binary
+            options.set_capability("browserName", command.name)
+        elif browser.launch.get("executable_path"):
             options.binary_location = browser.launch["executable_path"]
-        for argument in browser.launch.get("args", ["--automation"]):
+        for argument in command.args if command is not None else browser.launch.get("args", ["--automation"]):
             options.add_argument(argument)
         service = Service(
             executable_path=browser.launch.get("driver_path", DEFAULT_DRIVER),
@@ -318,12 +338,18 @@ class WebDriverPyodidePage(PyodidePage):
         self.session_folder = Path(tempfile.mkdtemp(prefix="pyweb-webdriver-"))
         self.downloads_folder = self.session_folder / "downloads"
         self.downloads_folder.mkdir()
-        self.driver = self.page = self.browser.new_driver(self._target.browser, self.downloads_folder)
+        self.driver = self.page = self.browser.new_driver(
+            self._target.browser, self.downloads_folder, command=self._browser_command()
+        )
         self._stuck = False
         session_seconds = time.perf_counter() - t0
         self._boot()
         self.timings["session"] = session_seconds
         self.timings["total"] += session_seconds
+
+    def _browser_command(self) -> BrowserCommand | None:
+        """The browser to launch instead of the config's (a subclass's hook; ``session_folder`` is fresh)."""
+        return None
 
     def _navigate(self) -> None:
         self.driver.set_page_load_timeout(self.timeouts["start"])
