@@ -179,7 +179,7 @@ def _table(results: dict[tuple[str, str], list[dict[str, float]]], mib: int) -> 
         ours = results[("pyweb", op)]
         secs = statistics.median(r["seconds"] for r in ours)
         peak = max(r["peak_mib"] for r in ours)
-        what = f"s3:// (moto) {op} {mib} MiB"
+        what = f"s3:// (moto) {op} " + (f"{mib / 1024:g} GiB" if mib >= 1024 else f"{mib} MiB")
         summary.append(_summary.row(f"{what}, time vs s3fs", f"{secs:.2f} s", f"{base:.2f} s", secs / base, 1.1))
         summary.append(
             _summary.row(f"{what}, peak RSS vs the weights", f"{peak:.0f} MiB", f"{mib} MiB", peak / mib, 1.2)

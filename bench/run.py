@@ -50,8 +50,8 @@ STEPS = {
         ["bench_object_store.py", "--repeat", "3"],
     ],
     "browser": [
-        ["bench_browser.py", "--runs", "7", "--profile", "--profile-mib", "1"],
-        ["bench_layers.py", "--parts", "load", "--runs", "7"],
+        ["bench_browser.py", "--runs", "15", "--profile", "--profile-mib", "1"],
+        ["bench_layers.py", "--parts", "load", "--runs", "9"],
     ],
 }
 
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     for line in _summary.table(rows):
         print(line)
     missed = [r["row"] for r in rows if r["met"] is False]
-    print(f"\n{sum(r['met'] is True for r in rows)} targets met, {len(missed)} MISSED" + (": " if missed else ""))
+    print(f"\n{sum(r['met'] is True for r in rows)} targets met, {len(missed)} MISSED" + (":" if missed else ""))
     for name in missed:
         print(f"  {name}")
     if failed:
