@@ -121,7 +121,7 @@ demo-cpython: setup
 
 # CPython: file:// against np.save/np.load and safetensors, http(s):// against urllib and httpx,
 # InceptionV3's Layers load against TF.js under Node, s3:// against s3fs (moto's S3 server);
-# ends with one summary table of every target (README's tables). ~10 min on a quiet 2-core machine.
+# ends with one summary table of every target (README's tables). 12 min on a busy 2-core machine.
 bench: setup
 	$(PY) bench/run.py cpython
 

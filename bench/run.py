@@ -17,7 +17,8 @@ against ``tf.loadLayersModel``, both browsers; predict stays in ``make bench-lay
 Each script prints its own tables as it goes (and can be run alone with its own flags);
 this runner then prints every target row in one table (row, pyweb, peer, ratio, target,
 met/MISSED), with the load average at the start and at the end. README's benchmark tables are
-that table. The repeat counts below keep each side near 10 minutes on a quiet 2-core machine.
+that table. With the repeat counts below, ``cpython`` took 12 minutes and ``browser`` 11 on
+a 2-core machine at load average 8-16; a quiet machine takes less.
 
 Usage::
 
