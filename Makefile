@@ -125,14 +125,16 @@ demo-cpython: setup
 	$(PY) demo/cpython_demo.py
 
 # CPython: file:// against np.save/np.load and safetensors, http(s):// against urllib and httpx,
-# s3:// against s3fs's own put/cat (moto's S3 server), each with its ratios.
+# InceptionV3's Layers load against TF.js under Node, s3:// against s3fs (moto's S3 server);
+# ends with one summary table of every target (README's tables). 12 min on a busy 2-core machine.
 bench: setup
-	$(PY) bench/bench_file.py
-	$(PY) bench/bench_http.py
-	$(PY) bench/bench_object_store.py
+	$(PY) bench/run.py cpython
 
+# The pages, Chromium and Firefox: localStorage and IndexedDB against TF.js and the raw API
+# (IndexedDB 1 MiB profiled), the Layers MLP load from IndexedDB against tf.loadLayersModel;
+# ends with one summary table of every target. Predict throughput: make bench-layers.
 bench-browser: setup
-	$(PY) bench/bench_browser.py
+	$(PY) bench/run.py browser
 
 bench-layers: setup
 	$(PY) bench/bench_layers.py

@@ -35,6 +35,7 @@ Usage::
     .venv/bin/python bench/bench_browser.py                 # or: make bench-browser
     .venv/bin/python bench/bench_browser.py --browsers chromium --runs 7 --idb-mib 1,16
     .venv/bin/python bench/bench_browser.py --profile       # where pyweb's time goes
+    .venv/bin/python bench/bench_browser.py --profile --profile-mib 1   # ... at 1 MiB only
     .venv/bin/python bench/bench_browser.py --keep-db       # also IndexedDB without a wipe between saves
 """
 
@@ -51,6 +52,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import _summary
 from _pages import serving, tfjs_page
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -432,6 +434,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idb-mib", default="1,16,64", help="IndexedDB sizes in MiB")
     parser.add_argument("--profile", action="store_true", help="also time pyweb's internals at each size")
     parser.add_argument(
+        "--profile-mib",
+        metavar="SIZES",
+        help="with --profile: profile only these sizes in MiB (comma list; default every size)",
+    )
+    parser.add_argument(
         "--keep-db", action="store_true", help="IndexedDB: also measure with the database kept between saves (no wipe)"
     )
     parser.add_argument(
@@ -441,6 +448,7 @@ def main(argv: list[str] | None = None) -> int:
         "the storage benchmarks need no numpy, so 314 works too)",
     )
     parser.add_argument("--json", metavar="PATH", help="also write all medians as JSON")
+    parser.add_argument("--summary", metavar="PATH", help="also write the target rows as JSON (bench/run.py)")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -449,6 +457,8 @@ def main(argv: list[str] | None = None) -> int:
 
     results: dict[str, Any] = {}
     missed = []
+    summary: list[dict[str, Any]] = []
+    only = None if args.profile_mib is None else set(_floats(args.profile_mib))
     with serving() as (server, config), sync_playwright() as playwright:
         for browser_name in [b.strip() for b in args.browsers.split(",") if b.strip()]:
             t0 = time.perf_counter()
@@ -464,6 +474,16 @@ def main(argv: list[str] | None = None) -> int:
                     print_table(browser_name, runtime, store, rows, args.runs)
                     for mib, got in rows:
                         p = got["pyweb"]["total"]
+                        for key, peer in (("tfjs", "TF.js"), ("raw", "raw API")):
+                            summary.append(
+                                _summary.row(
+                                    f"{browser_name} {store} {_size(mib)} save+load vs {peer}",
+                                    f"{p:.1f} ms",
+                                    f"{got[key]['total']:.1f} ms",
+                                    p / got[key]["total"],
+                                    targets(store, mib).get(key),  # None: shown for scale
+                                )
+                            )
                         for key, limit in targets(store, mib).items():
                             if p / got[key]["total"] > limit:
                                 missed.append(
@@ -475,12 +495,13 @@ def main(argv: list[str] | None = None) -> int:
                         results[browser_name]["indexeddb kept"] = {str(mib): got for mib, got in kept}
                         print_table(browser_name, runtime, "indexeddb", kept, args.runs, note=" (database kept)")
                     if args.profile:
-                        for mib in sizes:
+                        for mib in [m for m in sizes if only is None or m in only]:
                             print_profile(browser_name, store, mib, profile(page, store, mib))
                     sys.stdout.flush()
             print(f"({browser_name}: {time.perf_counter() - t0:.0f} s in all)")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
+    _summary.write(args.summary, summary)
     print("\nTargets: " + ("all met" if not missed else "MISSED: " + "; ".join(missed)))
     return 0
 

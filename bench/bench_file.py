@@ -12,8 +12,8 @@ What is measured:
   ``pyweb.load`` + ``decode_weights`` (zero-copy views onto the loaded buffer).
 - numpy: one ``.npy`` per tensor, ``np.save`` / ``np.load`` (no mmap).
 - safetensors: ``safetensors.numpy.save_file`` / ``load_file``.
-- Every save includes an fsync of the files written (pyweb always fsyncs), so
-  save times compare durable writes.
+- Every save includes an fsync of the files written and of their folder and its
+  parent (pyweb always fsyncs all three), so save times compare durable writes.
 - Every load reads warm files: the parent reads each method's files once
   before timing, so all loads are served from the page cache alike. Each load
   then touches every array (a strided sum), so lazy views count.
@@ -43,6 +43,8 @@ import sys
 import tempfile
 import time
 
+import _summary
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 METHODS = ("pyweb", "numpy", "safetensors")
 MiB = 1 << 20
@@ -61,6 +63,8 @@ def _arrays(mib: int, tensors: int) -> dict:
 
 
 def _fsync_tree(path: str) -> None:
+    # The files, then the folder and its parent, so the new entries are durable too
+    # (pyweb's save fsyncs its folder and the parent after its rename: same durability).
     for dirpath, _, files in os.walk(path):
         for name in files:
             fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
@@ -68,6 +72,12 @@ def _fsync_tree(path: str) -> None:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+    for folder in (path, os.path.dirname(path)):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _save(method: str, path: str, arrays: dict) -> None:
@@ -189,6 +199,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=5, help="loads per method (default: 5)")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset of " + ",".join(METHODS))
     parser.add_argument("--dir", default=None, help="scratch directory (default: a new temp dir, removed after)")
+    parser.add_argument("--summary", metavar="PATH", help="also write the target rows as JSON (bench/run.py)")
     parser.add_argument("--worker", choices=["save", "load"], help=argparse.SUPPRESS)
     parser.add_argument("--method", choices=METHODS, help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
@@ -297,6 +308,40 @@ def _report(rows: dict, weights_mib: float, args: argparse.Namespace) -> None:
             ("load adds <= 1.1x the weights", r["peak"] - r["baseline"] <= 1.1 * weights_mib),
         ]
         print("targets: " + "; ".join(f"{name}: {'met' if ok else 'MISSED'}" for name, ok in checks))
+        size = f"{weights_mib / 1024:g} GiB" if weights_mib >= 1024 else f"{weights_mib:.0f} MiB"
+        _summary.write(
+            args.summary,
+            [
+                _summary.row(
+                    f"file:// save {size}, time vs np.save + fsync",
+                    f"{r['save']:.2f} s",
+                    f"{n['save']:.2f} s",
+                    r["save"] / n["save"],
+                    1.1,
+                ),
+                _summary.row(
+                    f"file:// save {size}, peak RSS added vs the weights",
+                    f"{r['added']:.0f} MiB",
+                    f"{weights_mib:.0f} MiB",
+                    r["added"] / weights_mib,
+                    0.1,
+                ),
+                _summary.row(
+                    f"file:// load {size} + touch, time vs np.load",
+                    f"{r['median']:.3f} s",
+                    f"{n['median']:.3f} s",
+                    r["median"] / n["median"],
+                    1.0,
+                ),
+                _summary.row(
+                    f"file:// load {size}, peak RSS added vs the weights",
+                    f"{r['peak'] - r['baseline']:.0f} MiB",
+                    f"{weights_mib:.0f} MiB",
+                    (r["peak"] - r["baseline"]) / weights_mib,
+                    1.1,
+                ),
+            ],
+        )
 
 
 if __name__ == "__main__":

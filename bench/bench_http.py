@@ -39,6 +39,8 @@ import threading
 import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
+import _summary
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 METHODS = ("pyweb sync", "pyweb async", "urllib x16", "httpx async")
 MiB = 1 << 20
@@ -150,6 +152,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--python", default=sys.executable, help="the interpreter the workers run on")
+    parser.add_argument("--summary", metavar="PATH", help="also write the target rows as JSON (bench/run.py)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--base", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -214,16 +217,36 @@ def _report(runs: dict[str, list[dict]], weights_mib: float, args: argparse.Name
     for row in table:
         print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
     checks = []
+    summary = []
+    what = f"http:// {weights_mib:.0f} MiB in {args.shards} shards, CPython {version}"
     for m in ("pyweb sync", "pyweb async"):
         if m not in rows:
             continue
         sec, added = rows[m]
-        if "urllib x16" in rows:
-            checks.append((f"{m} <= 1.5x urllib x16", sec <= 1.5 * rows["urllib x16"][0]))
-        if "httpx async" in rows:
-            checks.append((f"{m} <= 1.0x httpx async", sec <= rows["httpx async"][0]))
+        for peer, limit in (("urllib x16", 1.5), ("httpx async", 1.0)):
+            if peer in rows:
+                checks.append((f"{m} <= {limit}x {peer}", sec <= limit * rows[peer][0]))
+                summary.append(
+                    _summary.row(
+                        f"{what}: {m[6:]} vs {peer}",
+                        f"{sec * 1000:.0f} ms",
+                        f"{rows[peer][0] * 1000:.0f} ms",
+                        sec / rows[peer][0],
+                        limit,
+                    )
+                )
         checks.append((f"{m} adds <= 1.3x the weights", added <= 1.3 * weights_mib))
+        summary.append(
+            _summary.row(
+                f"{what}: {m[6:]}, memory added vs the weights",
+                f"{added:.0f} MiB",
+                f"{weights_mib:.0f} MiB",
+                added / weights_mib,
+                1.3,
+            )
+        )
     print("targets: " + "; ".join(f"{name}: {'met' if ok else 'MISSED'}" for name, ok in checks))
+    _summary.write(args.summary, summary)
 
 
 if __name__ == "__main__":

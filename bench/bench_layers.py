@@ -50,6 +50,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import _summary
 from _pages import serving, tfjs_page
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -480,6 +481,7 @@ def main(argv: list[str] | None = None) -> int:
         help="comma list: predict (browsers and CPython), load (browsers); default both",
     )
     parser.add_argument("--json", metavar="PATH", help="also write every run as JSON")
+    parser.add_argument("--summary", metavar="PATH", help="also write the load's target rows as JSON (bench/run.py)")
     args = parser.parse_args(argv)
     if args.runs < 5:
         parser.error("--runs must be at least 5")
@@ -492,6 +494,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results: dict[str, Any] = {}
     missed: list[str] = []
+    summary: list[dict[str, Any]] = []
     browsers = [b.strip() for b in args.browsers.split(",") if b.strip()]
     if browsers:
         from playwright.sync_api import sync_playwright
@@ -508,6 +511,15 @@ def main(argv: list[str] | None = None) -> int:
                     if "load" in parts:
                         load = bench_load(page, args.runs, args.min_run_ms)
                         results[browser_name]["load"] = load
+                        summary.append(
+                            _summary.row(
+                                f"{browser_name} aload_layers_model MLP from IndexedDB vs tf.loadLayersModel",
+                                f"{load['pyweb']['ms']:.2f} ms",
+                                f"{load['tfjs']['ms']:.2f} ms",
+                                load["pyweb"]["ms"] / load["tfjs"]["ms"],
+                                LOAD_TARGET,
+                            )
+                        )
                         if not print_load(browser_name, page.runtime, load, args.runs):
                             missed.append(
                                 f"{browser_name}: aload_layers_model "
@@ -521,6 +533,7 @@ def main(argv: list[str] | None = None) -> int:
         print_cpython(rows, args.runs)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
+    _summary.write(args.summary, summary)
     if browsers:
         print("\nTargets: " + ("all met" if not missed else "MISSED: " + "; ".join(missed)))
     return 0

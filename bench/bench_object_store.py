@@ -12,7 +12,8 @@ peak RSS (``ru_maxrss``) is its own:
   ``fs.cat([keys])``. Both through s3fs's async core, s3fs batching as it
   does by default.
 
-Every row shows the median time over ``--repeat`` runs (methods in turn) and
+Every row shows the median time over ``--repeat`` runs (methods in turn, each
+going first in every other run) and
 the highest peak RSS, as a multiple of the weights and as what the process
 held before the operation (interpreter, libraries, and for saves the weights).
 Targets: time <= 1.1x s3fs; peak RSS <= 1.2x the weights.
@@ -32,6 +33,8 @@ import statistics
 import subprocess
 import sys
 import time
+
+import _summary
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MiB = 1 << 20
@@ -120,6 +123,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mib", type=int, default=1024, help="weight bytes, in MiB (default: 1024)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per method and operation (default: 3)")
+    parser.add_argument("--summary", metavar="PATH", help="also write the target rows as JSON (bench/run.py)")
     parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -149,15 +153,17 @@ def main() -> None:
     try:
         for run in range(args.repeat):
             for op in ("save", "load"):
-                for method in ("pyweb", "s3fs"):
+                # Take turns going first, so neither always meets a fresh (or a busy) server.
+                for method in ("pyweb", "s3fs") if run % 2 == 0 else ("s3fs", "pyweb"):
                     results.setdefault((method, op), []).append(_run(env, method, op, args.mib, f"r{run}"))
     finally:
         server.stop()
-    _table(results, args.mib)
+    _summary.write(args.summary, _table(results, args.mib))
 
 
-def _table(results: dict[tuple[str, str], list[dict[str, float]]], mib: int) -> None:
+def _table(results: dict[tuple[str, str], list[dict[str, float]]], mib: int) -> list[dict]:
     print(f"{mib} MiB of weights in {SHARD // MiB} MiB shards, moto S3 server on 127.0.0.1")
+    summary: list[dict] = []
     print(f"{'':12}{'median s':>10}{'MiB/s':>8}{'vs s3fs':>9}{'peak RSS':>10}{'x weights':>10}{'before':>8}")
     for op in ("save", "load"):
         base = statistics.median(r["seconds"] for r in results[("s3fs", op)])
@@ -170,6 +176,15 @@ def _table(results: dict[tuple[str, str], list[dict[str, float]]], mib: int) -> 
                 f"{method + ' ' + op:12}{secs:10.2f}{mib / secs:8.0f}{secs / base:8.2f}x"
                 f"{peak:9.0f}M{peak / mib:9.2f}x{before:7.0f}M"
             )
+        ours = results[("pyweb", op)]
+        secs = statistics.median(r["seconds"] for r in ours)
+        peak = max(r["peak_mib"] for r in ours)
+        what = f"s3:// (moto) {op} " + (f"{mib / 1024:g} GiB" if mib >= 1024 else f"{mib} MiB")
+        summary.append(_summary.row(f"{what}, time vs s3fs", f"{secs:.2f} s", f"{base:.2f} s", secs / base, 1.1))
+        summary.append(
+            _summary.row(f"{what}, peak RSS vs the weights", f"{peak:.0f} MiB", f"{mib} MiB", peak / mib, 1.2)
+        )
+    return summary
 
 
 if __name__ == "__main__":
