@@ -4,7 +4,8 @@ Not a test. ``cpython`` (``make bench``) runs, one after the other:
 
 - bench_file.py: ``file://`` save/load of 1 GiB against ``np.save`` + fsync / ``np.load``
 - bench_http.py: ``http://`` 64 MiB in 16 shards, sync and async, against urllib on 16
-  threads and httpx async
+  threads and httpx async; again on python3.12 and python3.13 when they are on PATH or in pyenv (their
+  workers run in venvs this makes under .assets/bench-venvs, with numpy and httpx)
 - bench_published.py: ``load_layers_model`` of InceptionV3 (318 layers) from ``file://``
   against ``tf.loadLayersModel`` under Node
 - bench_object_store.py: ``s3://`` (moto's server) save/load against s3fs
@@ -33,6 +34,7 @@ import argparse
 import datetime
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -57,13 +59,62 @@ STEPS = {
 }
 
 
+# The http:// rows are also measured on these CPythons when they are on PATH or in pyenv (the issue's targets
+# name 3.11, 3.12 and 3.13); their workers run in venvs made here with numpy and httpx.
+OTHER_PYTHONS = ("python3.12", "python3.13")
+BENCH_VENVS = HERE.parent / ".assets" / "bench-venvs"
+
+
+def other_python(name: str) -> str | None:
+    """A venv python of ``name`` with numpy and httpx (made on first use), or None if ``name`` is missing."""
+    # On PATH, else in pyenv's versions (whose shim fails for a version that is not selected).
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates = [shutil.which(name), *sorted(map(str, pyenv.glob(f"versions/{name[6:]}.*/bin/{name}")))]
+    for found in filter(None, candidates):
+        version = subprocess.run(
+            [found, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        if version:
+            break
+    else:
+        return None
+    if not version or version == f"{sys.version_info[0]}.{sys.version_info[1]}":
+        return None
+    venv = BENCH_VENVS / version
+    python = venv / "bin" / "python"
+    if not (venv / ".installed").exists():
+        print(f"making {venv} (numpy, httpx) for the http rows on CPython {version}", flush=True)
+        subprocess.run([found, "-m", "venv", "--clear", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "numpy", "httpx"], check=True)
+        (venv / ".installed").touch()
+    return str(python)
+
+
+def with_other_pythons(steps: list[list[str]]) -> tuple[list[list[str]], list[str]]:
+    """``steps`` with the http step repeated for each other CPython found; and the ones not found."""
+    out, missing = [], []
+    for step in steps:
+        out.append(step)
+        if step[0] == "bench_http.py":
+            for name in OTHER_PYTHONS:
+                python = other_python(name)
+                if python is None:
+                    missing.append(name)
+                else:
+                    out.append([*step, "--python", python])
+    return out, missing
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("side", choices=sorted(STEPS))
     parser.add_argument("--only", help="comma list of script names to run (default: all of the side's)")
     args = parser.parse_args(argv)
     only = None if args.only is None else {s.strip() for s in args.only.split(",") if s.strip()}
-    steps = [step for step in STEPS[args.side] if only is None or step[0] in only]
+    steps, missing = with_other_pythons([step for step in STEPS[args.side] if only is None or step[0] in only])
 
     started = datetime.datetime.now(datetime.UTC)
     load_start = _summary.load_average()
@@ -94,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{sum(r['met'] is True for r in rows)} targets met, {len(missed)} MISSED" + (":" if missed else ""))
     for name in missed:
         print(f"  {name}")
+    if missing:
+        print("not found (PATH, pyenv), so not measured: " + ", ".join(missing))
     if failed:
         print("FAILED: " + ", ".join(failed))
         return 1
