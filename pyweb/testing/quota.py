@@ -77,7 +77,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pytest
 
 from .config import HarnessConfig, Target
-from .page import PyodidePage, playwright_loop
+from .page import PyodidePage
 from .page_js import js_source
 
 if TYPE_CHECKING:
@@ -176,8 +176,7 @@ class QuotaPage(PyodidePage):
         if self.mechanism != "cdp":
             raise NotImplementedError("Firefox reads its quota at launch; ask small_idb_quota for another size")
         self.quota_bytes = quota_bytes
-        with playwright_loop(self.browser):
-            self._override()
+        self._override()
 
     def _boot(self) -> None:
         # Runs in every new context (start, restart) before the page first
@@ -234,19 +233,18 @@ class QuotaPages:
         if quota_bytes <= 0:
             raise ValueError(f"quota_bytes must be positive, not {quota_bytes}")
         engine = self.config.browsers[self.pyodide.browser_name].engine
-        with playwright_loop(self.pyodide.browser):
-            if engine == "chromium":
-                page = self._chromium_page(quota_bytes)
-            elif engine == "firefox":
-                page = self._firefox_page(math.ceil(quota_bytes / 1024))
-            else:
-                pytest.skip(
-                    _NO_SMALL_IDB_QUOTA.get(engine, f"pyweb.testing cannot force a small IndexedDB quota in {engine}")
-                )
-            page.reset()
-            if page.mechanism == "cdp":
-                page.set_quota(quota_bytes)  # also after a restart (the new session set the old value)
-            page.baseline_usage = page.estimate()["usage"]
+        if engine == "chromium":
+            page = self._chromium_page(quota_bytes)
+        elif engine == "firefox":
+            page = self._firefox_page(math.ceil(quota_bytes / 1024))
+        else:
+            pytest.skip(
+                _NO_SMALL_IDB_QUOTA.get(engine, f"pyweb.testing cannot force a small IndexedDB quota in {engine}")
+            )
+        page.reset()
+        if page.mechanism == "cdp":
+            page.set_quota(quota_bytes)  # also after a restart (the new session set the old value)
+        page.baseline_usage = page.estimate()["usage"]
         return page
 
     def _target(self) -> Target:
@@ -286,12 +284,11 @@ class QuotaPages:
 
     def close(self) -> None:
         pages = [*self._firefox.values(), *([self._chromium] if self._chromium else [])]
-        with playwright_loop(self.pyodide.browser):
-            for page in pages:
-                page.close()
-            for browser in self._browsers:
-                with contextlib.suppress(Exception):  # a crashed browser must not hide test results
-                    browser.close()
+        for page in pages:
+            page.close()
+        for browser in self._browsers:
+            with contextlib.suppress(Exception):  # a crashed browser must not hide test results
+                browser.close()
         self._chromium = None
         self._firefox.clear()
         self._browsers.clear()
