@@ -219,6 +219,7 @@ def _complete_files(folder: Path) -> list[tuple[str, Path]]:
 # -- uploads ------------------------------------------------------------------------
 
 _ENSURE_INPUT = js_source("ensure_file_input.js")
+_ELEMENT_ID = js_source("element_id.js")
 
 
 def feed_file_input(page: PyodidePage, selector_or_name: str, files: Iterable[Any]) -> str:
@@ -246,7 +247,7 @@ def feed_file_input(page: PyodidePage, selector_or_name: str, files: Iterable[An
     live = cast("Page", page.page)
     if selector_or_name[:1] in "#.[" or " " in selector_or_name:
         selector = selector_or_name
-        element_id = live.eval_on_selector(selector, "(el) => el.id")
+        element_id = live.eval_on_selector(selector, _ELEMENT_ID)
     else:
         element_id = selector_or_name
         if not page.run_js(_ENSURE_INPUT, element_id):

@@ -102,7 +102,7 @@ FIREFOX_QUOTA_PREF = "dom.quotaManager.temporaryStorage.fixedLimit"
 
 # Sets the filler after checking that the other items fit in what is left.
 _FILL = js_source("fill_local_storage.js")
-_ESTIMATE = "async () => { const e = await navigator.storage.estimate(); return [e.quota, e.usage]; }"
+_ESTIMATE = js_source("storage_estimate.js")
 
 
 def fill_local_storage(page: PyodidePage, units: int, *, key: str = FILLER_KEY) -> int:

@@ -448,5 +448,5 @@ class RealWebDriverDownloadsPage(WebDriverPyodidePage):
         return (self.folder / name).read_bytes()
 
 
-_ACTIVE = "() => !!(navigator.userActivation && navigator.userActivation.isActive)"
+_ACTIVE = js_source("user_activation.js")
 _ADD_SCRIPT = js_source("add_script.js")
