@@ -18,6 +18,7 @@ import pytest
 
 import pyweb
 from pyweb.testing.contract import make_artifacts
+from pyweb.testing.webdriver import WebDriverPyodidePage
 from pyweb.types import Handler
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,9 +43,22 @@ class _AsyncOnly(Handler):
         return _AsyncOnly.stored[self.path]
 
 
+def _evaluate(pyodide, expression):
+    """``expression`` evaluated through the page object itself (Playwright's, or Selenium's driver)."""
+    if isinstance(pyodide, WebDriverPyodidePage):
+        return pyodide.page.execute_script(f"return {expression}")
+    return pyodide.page.evaluate(expression)
+
+
+@pytest.fixture
+def playwright_page(pyodide):
+    if isinstance(pyodide, WebDriverPyodidePage):
+        pytest.skip("the WebDriver target (Selenium) has no Playwright objects and no proxies")
+    return pyodide.page
+
+
 def test_asyncio_run_and_sync_verbs_work_in_a_test_body(pyodide):
-    page = pyodide.page
-    assert page.evaluate("1 + 1") == 2  # Playwright is in use in this body...
+    assert _evaluate(pyodide, "1 + 1") == 2  # the page is in use in this body...
 
     async def answer() -> int:
         await asyncio.sleep(0)
@@ -55,12 +69,12 @@ def test_asyncio_run_and_sync_verbs_work_in_a_test_body(pyodide):
     art = make_artifacts()
     pyweb.save(art, "pwthread://m")  # a sync verb of an async-only handler: asyncio.run inside
     assert pyweb.load("pwthread://m") is art
-    assert page.evaluate("2 + 2") == 4
+    assert _evaluate(pyodide, "2 + 2") == 4
     assert pyodide.run("1 + 2") == 3
 
 
-def test_proxies_return_proxies_and_keep_identity(pyodide):
-    page = pyodide.page
+def test_proxies_return_proxies_and_keep_identity(pyodide, playwright_page):
+    page = playwright_page
     assert page.context is pyodide.context  # one proxy per Playwright object
     other = page.context.new_page()
     try:
@@ -72,17 +86,17 @@ def test_proxies_return_proxies_and_keep_identity(pyodide):
     assert other.is_closed()
 
 
-def test_exceptions_keep_their_playwright_type(pyodide):
+def test_exceptions_keep_their_playwright_type(playwright_page):
     from playwright.sync_api import Error, TimeoutError
 
     with pytest.raises(TimeoutError):
-        pyodide.page.wait_for_selector("#no-such-element", timeout=100)
+        playwright_page.wait_for_selector("#no-such-element", timeout=100)
     with pytest.raises(Error, match="pwthread-boom"):
-        pyodide.page.evaluate("() => { throw new Error('pwthread-boom'); }")
+        playwright_page.evaluate("() => { throw new Error('pwthread-boom'); }")
 
 
-def test_event_callbacks_run_in_the_playwright_thread_with_proxies(pyodide):
-    page = pyodide.page
+def test_event_callbacks_run_in_the_playwright_thread_with_proxies(playwright_page):
+    page = playwright_page
     seen: list[tuple[str, str, bool]] = []
 
     def on_console(message) -> None:
@@ -100,15 +114,15 @@ def test_event_callbacks_run_in_the_playwright_thread_with_proxies(pyodide):
     assert seen[0][2] is False
 
 
-def test_context_managers_work_through_the_proxy(pyodide):
-    page = pyodide.page
+def test_context_managers_work_through_the_proxy(playwright_page):
+    page = playwright_page
     with page.expect_console_message(lambda m: m.text == "pwthread-cm") as info:
         page.evaluate("console.log('pwthread-cm')")
     assert info.value.text == "pwthread-cm"
     assert info.value.page is page
 
 
-def test_an_interrupted_call_frees_the_playwright_thread(pyodide):
+def test_an_interrupted_call_frees_the_playwright_thread(playwright_page):
     # A signal raising in the test thread (Ctrl+C, pytest-timeout) while a call waits: the caller
     # gets it at once, the call is cancelled in Playwright's thread, and the next call runs.
     class Interrupted(Exception):
@@ -122,13 +136,13 @@ def test_an_interrupted_call_frees_the_playwright_thread(pyodide):
     try:
         signal.setitimer(signal.ITIMER_REAL, 0.5)
         with pytest.raises(Interrupted):
-            pyodide.page.evaluate("new Promise(() => {})")  # never settles
+            playwright_page.evaluate("new Promise(() => {})")  # never settles
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
     assert time.monotonic() - t0 < 10
     t0 = time.monotonic()
-    assert pyodide.page.evaluate("3") == 3
+    assert playwright_page.evaluate("3") == 3
     assert time.monotonic() - t0 < 10
 
 
