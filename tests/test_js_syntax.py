@@ -55,3 +55,28 @@ def test_the_test_page_snippets_come_from_their_files() -> None:
     assert page_js.HARNESS_JS.startswith(b"'use strict';") and b"globalThis.pywebHarness" in page_js.HARNESS_JS
     # PyodidePage.run_js tells its own timeout from the page's errors by this mark.
     assert f"'{page_js.TIMEOUT_MARK} after '" in page_js.RUN_JS
+
+
+SNIPPETS = sorted(p for p in (ROOT / "pyweb" / "testing").glob("*.js") if p.name != "harness.js")
+
+
+@pytest.mark.node
+@pytest.mark.parametrize("path", SNIPPETS, ids=[p.name for p in SNIPPETS])
+def test_harness_snippets_are_function_expressions(path: Path) -> None:
+    # The host evaluates each as a function (page.evaluate, the command queue, and WebDriver's
+    # `return (<source>)(...arguments)`); harness.js is the page's one script.
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is needed to check pyweb's JavaScript (apt-get install nodejs)")
+    check = "const f = (0, eval)('(' + require('fs').readFileSync(process.argv[1], 'utf8') + '\\n)');"
+    check += "if (typeof f !== 'function') { console.error(typeof f); process.exit(1); }"
+    done = subprocess.run([node, "-e", check, str(path)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_webdriver_page_calls_its_snippets_from_their_files() -> None:
+    from pyweb.testing import webdriver
+    from pyweb.testing.page_js import js_source
+
+    assert js_source("webdriver_call.js") in webdriver._CALL
+    assert "globalThis.__pywebConsole" in webdriver._CONSOLE and "globalThis.__pywebConsole" in webdriver._DRAIN

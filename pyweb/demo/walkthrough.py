@@ -36,6 +36,8 @@ SCHEMES = ("localstorage", "indexeddb", "file", "http", "downloads", "upload")
 
 # The stored-models table's rows as dicts, read in the page.
 _MODELS_TABLE_JS = resources.files(__package__ or __name__).joinpath("models_table.js").read_text("utf-8")
+_LOG_ENTRY_JS = resources.files(__package__ or __name__).joinpath("log_entry.js").read_text("utf-8")
+_SETTLED_JS = resources.files(__package__ or __name__).joinpath("settled.js").read_text("utf-8")
 
 
 class ActionFailed(AssertionError):
@@ -159,9 +161,7 @@ class DemoPage:
         return int(self.page.get_attribute("#log", "data-count") or 0)
 
     def last_log(self) -> dict[str, str]:
-        entry: dict[str, str] = self.page.eval_on_selector(
-            "#log li:first-child", "li => ({...li.dataset, text: li.textContent})"
-        )
+        entry: dict[str, str] = self.page.eval_on_selector("#log li:first-child", _LOG_ENTRY_JS)
         return entry
 
     def ls_chars(self) -> int:
@@ -173,11 +173,7 @@ class DemoPage:
         """Do one thing on the page; wait for its log entry and for the page to settle."""
         before = self.log_count()
         do()
-        self.page.wait_for_function(
-            "n => Number(document.getElementById('log').dataset.count) > n && document.body.dataset.busy === '0'",
-            arg=before,
-            timeout=self.timeout_ms,
-        )
+        self.page.wait_for_function(_SETTLED_JS, arg=before, timeout=self.timeout_ms)
         return self.last_log()
 
     def click(self, selector: str) -> dict[str, str]:

@@ -1,4 +1,4 @@
-// RealDownloadsPage.add_script: load a classic <script src> into the page; settles when it ran.
+// RealDownloadsPage and WebDriverPyodidePage.add_script: load a classic <script src> into the page; settles when it ran.
 (src) => new Promise((resolve, reject) => {
   const s = document.createElement('script');
   s.src = src;

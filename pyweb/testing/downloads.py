@@ -57,7 +57,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pytest
 
 from .config import HarnessConfig
-from .page import PyodidePage, playwright_loop
+from .page import PyodidePage
 from .page_js import js_source
 from .webdriver import WebDriverPyodidePage
 
@@ -101,15 +101,14 @@ class DownloadBrowsers:
             folder.mkdir(parents=True, exist_ok=True)
             launch = dict(self.config.browsers[name].launch, downloads_path=str(folder))
             t0 = time.perf_counter()
-            with playwright_loop(page.browser):
-                browser = page.browser.browser_type.launch(**launch)
+            browser = page.browser.browser_type.launch(**launch)
             self.timings[f"launch {name}"] = time.perf_counter() - t0
             self._browsers[name] = (browser, folder)
         return self._browsers[name]
 
     def close(self) -> None:
         for browser, _ in self._browsers.values():
-            with playwright_loop(browser), contextlib.suppress(Exception):
+            with contextlib.suppress(Exception):
                 browser.close()
         self._browsers.clear()
 
@@ -142,14 +141,13 @@ class CapturedDownloads:
         order of completion, then name). Raises AssertionError naming what did
         arrive when fewer than ``n`` complete within ``timeout`` seconds.
         """
-        with playwright_loop(self.page.browser):
-            deadline = time.monotonic() + timeout
-            self._until(lambda: len(self._new()) >= n, deadline, n)
-            self._pump(settle)
-            self._until(lambda: not self._busy(), deadline, n)
-            new = self._new()
-            self._returned.update(id(d) if self.mode == "events" else d[0] for d in new)
-            return [self._read(d) for d in new]
+        deadline = time.monotonic() + timeout
+        self._until(lambda: len(self._new()) >= n, deadline, n)
+        self._pump(settle)
+        self._until(lambda: not self._busy(), deadline, n)
+        new = self._new()
+        self._returned.update(id(d) if self.mode == "events" else d[0] for d in new)
+        return [self._read(d) for d in new]
 
     def close(self) -> None:
         if self._listening is not None:
@@ -221,6 +219,7 @@ def _complete_files(folder: Path) -> list[tuple[str, Path]]:
 # -- uploads ------------------------------------------------------------------------
 
 _ENSURE_INPUT = js_source("ensure_file_input.js")
+_ELEMENT_ID = js_source("element_id.js")
 
 
 def feed_file_input(page: PyodidePage, selector_or_name: str, files: Iterable[Any]) -> str:
@@ -246,16 +245,15 @@ def feed_file_input(page: PyodidePage, selector_or_name: str, files: Iterable[An
     payloads = [_payload(item) for item in files]
     element_id: str
     live = cast("Page", page.page)
-    with playwright_loop(page.browser):
-        if selector_or_name[:1] in "#.[" or " " in selector_or_name:
-            selector = selector_or_name
-            element_id = live.eval_on_selector(selector, "(el) => el.id")
-        else:
-            element_id = selector_or_name
-            if not page.run_js(_ENSURE_INPUT, element_id):
-                raise AssertionError(f"#{element_id} exists but is not an <input type=file>")
-            selector = f"[id={json.dumps(element_id)}]"
-        live.set_input_files(selector, payloads)
+    if selector_or_name[:1] in "#.[" or " " in selector_or_name:
+        selector = selector_or_name
+        element_id = live.eval_on_selector(selector, _ELEMENT_ID)
+    else:
+        element_id = selector_or_name
+        if not page.run_js(_ENSURE_INPUT, element_id):
+            raise AssertionError(f"#{element_id} exists but is not an <input type=file>")
+        selector = f"[id={json.dumps(element_id)}]"
+    live.set_input_files(selector, payloads)
     return element_id
 
 
@@ -322,17 +320,16 @@ def captured_downloads(pyodide: PyodidePage, pyweb_download_browsers: DownloadBr
     In Firefox the module's page may first move to a browser that keeps its
     downloads (see :mod:`pyweb.testing.downloads`); the page is then fresh.
     """
-    with playwright_loop(pyodide.browser):
-        engine = pyweb_download_browsers.config.browsers[pyodide.browser_name].engine
-        if isinstance(pyodide, WebDriverPyodidePage):
-            folder = pyodide.downloads_folder
-            if folder is None:
-                raise RuntimeError(f"the page on {pyodide.target} is closed")
-        elif engine in _FOLDER_ENGINES:
-            folder = pyweb_download_browsers.folder_for(pyodide)
-        else:
-            folder = None
-        capture = CapturedDownloads(pyodide, folder)
+    engine = pyweb_download_browsers.config.browsers[pyodide.browser_name].engine
+    if isinstance(pyodide, WebDriverPyodidePage):
+        folder = pyodide.downloads_folder
+        if folder is None:
+            raise RuntimeError(f"the page on {pyodide.target} is closed")
+    elif engine in _FOLDER_ENGINES:
+        folder = pyweb_download_browsers.folder_for(pyodide)
+    else:
+        folder = None
+    capture = CapturedDownloads(pyodide, folder)
     try:
         yield capture
     finally:

@@ -5,19 +5,19 @@ fires while the page's main thread is stuck (say, in a Python ``while True``):
 its clean-up evaluates in that page and waits forever. So every call into the
 page runs under a host-side watchdog, a timer on Playwright's own event loop
 that closes the page's browser context when it expires; the pending call then
-fails at once and the page is replaced. Playwright is imported only inside
-methods: ``import pyweb.testing`` stays cheap.
+fails at once and the page is replaced. Under pytest, Playwright runs in a
+thread of its own and ``browser``, ``context`` and ``page`` are proxies (see
+:mod:`pyweb.testing.pwthread`); a call and its watchdog make one hop there.
+Playwright is imported only inside methods: ``import pyweb.testing`` stays
+cheap.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
 import textwrap
 import time
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
 from .bundle import BUNDLE_DIR, PAGE_MODULE
@@ -37,44 +37,12 @@ from .page_js import (  # noqa: F401 - re-exported for older callers
     WIPE,
 )
 from .page_runner import dumps, loads
+from .pwthread import call_in_thread, unwrap
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page
 
-__all__ = ["PyodidePage", "playwright_loop"]
-
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-@contextlib.contextmanager
-def playwright_loop(sync_object: Any) -> Iterator[None]:
-    """Mark Playwright's asyncio loop as this thread's running loop, for the block only.
-
-    Between calls, Playwright's sync API leaves its loop marked as running in the
-    thread that started it, so ``asyncio.run`` anywhere else in the session fails
-    ("cannot be called from a running event loop"). The harness therefore clears
-    the mark and sets it again only around its own Playwright work (and around
-    the body of tests that use the ``pyodide`` fixture, so ``.page`` works there).
-    """
-    loop = getattr(sync_object, "_loop", None)  # Playwright's sync objects keep their loop here
-    if loop is None:  # not Playwright's (a WebDriver page's pool): no loop to mark
-        yield
-        return
-    previous = asyncio._get_running_loop()
-    asyncio._set_running_loop(loop)
-    try:
-        yield
-    finally:
-        asyncio._set_running_loop(previous)
-
-
-def _uses_playwright(method: _F) -> _F:
-    @functools.wraps(method)
-    def wrapper(self: PyodidePage, *args: Any, **kwargs: Any) -> Any:
-        with playwright_loop(self.browser):
-            return method(self, *args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
+__all__ = ["PyodidePage"]
 
 
 class _Watchdog:
@@ -147,13 +115,11 @@ class PyodidePage:
     def open(cls, browser: Browser, target: Target, origin: str, timeouts: dict[str, float]) -> PyodidePage:
         """A new context and page on ``browser``, with Pyodide booted."""
         page = cls(browser, target, origin, timeouts)
-        with playwright_loop(browser):
-            page._start()
+        page._start()
         return page
 
     # -- running code ----------------------------------------------------
 
-    @_uses_playwright
     def run(self, code: str, /, **globals: Any) -> Any:
         """Run Python in the page and return its last expression's value.
 
@@ -183,7 +149,6 @@ class PyodidePage:
             target=self.target,
         )
 
-    @_uses_playwright
     def run_js(self, expression_or_function: str, arg: Any = None, *, timeout: float | None = None) -> Any:
         """Evaluate JavaScript in the page (awaiting a Promise), with a timeout.
 
@@ -218,12 +183,10 @@ class PyodidePage:
             raise AssertionError(f"pytest in the page ({self.target}) exited {result['exitcode']}:\n{result['output']}")
         return result
 
-    @_uses_playwright
     def add_script(self, path: str) -> None:
         """Load a script served by the test server, e.g. ``"/tfjs/tf.min.js"``; gone after reload()."""
         self._live.add_script_tag(url=self.origin + path)
 
-    @_uses_playwright
     def click(self, selector: str) -> None:
         """Click the element the CSS ``selector`` finds, as a user would (a real gesture)."""
         if self.page is None:
@@ -232,7 +195,6 @@ class PyodidePage:
 
     # -- state -----------------------------------------------------------
 
-    @_uses_playwright
     def wipe_storage(self) -> list[str]:
         """Clear localStorage, sessionStorage, Cache Storage and delete every IndexedDB database.
 
@@ -241,12 +203,10 @@ class PyodidePage:
         deleted: list[str] = self._call(WIPE, None, self.timeouts["wipe"], "wipe_storage()", restart=True)
         return deleted
 
-    @_uses_playwright
     def reload(self) -> None:
         """Reload the page: a fresh interpreter, the same origin and storage."""
         self._boot()
 
-    @_uses_playwright
     def reset(self) -> None:
         """Before each test: restart a dead or stuck page, wipe storage, clear logs."""
         if self._stuck or self.page is None or self.page.is_closed():
@@ -260,7 +220,6 @@ class PyodidePage:
         self.console_errors.clear()
         self.timeout = float(self.timeouts["run"])
 
-    @_uses_playwright
     def alive(self) -> bool:
         """True when the page answers and its harness is booted."""
         if self._stuck or self.page is None or self.page.is_closed():
@@ -270,13 +229,11 @@ class PyodidePage:
         except Exception:  # noqa: BLE001
             return False
 
-    @_uses_playwright
     def restart(self) -> None:
         """Replace the context and page (used after a crash or timeout)."""
         self.close()
         self._start()
 
-    @_uses_playwright
     def close(self) -> None:
         """Close the page's browser context."""
         from playwright.sync_api import Error
@@ -334,17 +291,28 @@ class PyodidePage:
         self.runtime = {"python": info["python"], "pyodide": info["pyodide"]}
 
     def _call(self, function: str, arg: Any, timeout: float, what: str, *, restart: bool = False) -> Any:
+        live = self._live
+        # One hop to Playwright's thread for the call and its watchdog (a timer on Playwright's loop).
+        fired, value = call_in_thread(
+            live, self._evaluate_watched, unwrap(live), unwrap(self._watchdog_victim()), function, arg, timeout
+        )
+        if fired:
+            raise self._timed_out(what, timeout, restart=restart) from None
+        return value
+
+    def _evaluate_watched(self, page: Page, victim: Any, function: str, arg: Any, timeout: float) -> tuple[bool, Any]:
+        """In Playwright's thread: ``(False, value)``, or ``(True, None)`` when the watchdog fired."""
         from playwright.sync_api import Error
 
-        watchdog = _Watchdog(self._live, self._watchdog_victim(), timeout, self._mark_stuck)
+        watchdog = _Watchdog(page, victim, timeout, self._mark_stuck)
         try:
-            return self._live.evaluate(function, arg)
+            return False, page.evaluate(function, arg)
         except Error:
             if not watchdog.fired:
                 raise
+            return True, None
         finally:
             watchdog.cancel()
-        raise self._timed_out(what, timeout, restart=restart) from None
 
     def _timed_out(self, what: str, timeout: float, *, restart: bool) -> PyodideTimeoutError:
         """The error for a call that did not finish; with ``restart``, the page is replaced first."""

@@ -3,9 +3,10 @@
 The page loads ``pyodide.js`` from ``?pyodide=<indexURL>``; ``boot`` starts
 Pyodide, loads numpy where the build has it, unpacks the bundle and imports
 its ``_pyweb_page`` module, through which ``run`` executes host-sent code.
-The JavaScript of more than one line lives in ``.js`` files beside this
-module (``harness.js``, ``run_js.js`` and the helpers' snippets), shipped as
-package data and read with :func:`js_source`.
+All the JavaScript lives in ``.js`` files beside this module (``harness.js``,
+the snippets the host evaluates, each a function expression, and the helpers'
+ones), shipped as package data and read with :func:`js_source`; ``make lint``
+and ``tests/test_js_syntax.py`` check them with ``node --check``.
 """
 
 from __future__ import annotations
@@ -48,10 +49,11 @@ INDEX_HTML = b"""<!doctype html>
 #: bundle, and runs code through the bundle's _pyweb_page module.
 HARNESS_JS = js_source("harness.js").encode("utf-8")
 
-BOOT = "(opts) => globalThis.pywebHarness.boot(opts)"
-RUN = "([code, globalsJson]) => globalThis.pywebHarness.run(code, globalsJson)"
-WIPE = "() => globalThis.pywebHarness.wipe()"
-READY = "() => globalThis.pywebHarness?.ready === true"
+# The host's calls into the harness, each a function source (called with one argument).
+BOOT = js_source("boot.js")
+RUN = js_source("run.js")
+WIPE = js_source("wipe.js")
+READY = js_source("ready.js")
 #: The text a run_js() timeout's error holds (run_js.js writes it).
 TIMEOUT_MARK = "pyweb-run-js-timeout"
 #: Self-contained (works on any page): evaluates the source as an expression or

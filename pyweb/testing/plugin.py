@@ -15,7 +15,6 @@ files or folders for the page, relative to the ini file). Environment:
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import statistics
@@ -28,7 +27,8 @@ import pytest
 
 from .config import CONFIG_NAME, ConfigError, HarnessConfig, Target, load_config
 from .downloads import captured_downloads, pyweb_download_browsers, set_input_files  # noqa: F401 (fixtures)
-from .page import PyodidePage, playwright_loop
+from .page import PyodidePage
+from .pwthread import PlaywrightThread
 from .quota import pyweb_quota_pages, small_idb_quota, small_localstorage_quota  # noqa: F401 (fixtures)
 from .real_downloads import RealBrowserPool, RealDownloadsPage, RealWebDriverDownloadsPage
 from .server import StaticServer, harness_server
@@ -169,13 +169,11 @@ def real_browser(pool: BrowserPool, name: str, origin: str, root: Path, state: s
     spec = pool.config.browsers[name]
     if spec.missing():
         _unavailable(f"{spec.missing()}; run `{pool.config.setup_hint}`")
-    playwright = pool.playwright()
-    with playwright_loop(playwright):
-        browser = RealBrowser(playwright, spec, state, root, origin)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    browser = RealBrowser(pool.playwright(), spec, state, root, origin)
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 def _require(target: Target, config: HarnessConfig) -> None:
@@ -204,6 +202,7 @@ class BrowserPool:
         self.config = config
         self.launches = launches
         self._playwright: Any = None
+        self._thread: PlaywrightThread | None = None
         self._browsers: dict[str, Any] = {}
         self._webdriver: WebDriverPool | None = None
 
@@ -214,12 +213,11 @@ class BrowserPool:
         return self._webdriver
 
     def playwright(self) -> Any:
-        """The session's Playwright, started on first use."""
+        """The session's Playwright, started on first use in a thread of its own (a proxy: see
+        :mod:`pyweb.testing.pwthread`), so that the test thread has no event loop marked running."""
         if self._playwright is None:
-            from playwright.sync_api import sync_playwright
-
-            self._playwright = sync_playwright().start()
-            asyncio._set_running_loop(None)  # see pyweb.testing.page.playwright_loop
+            self._thread = PlaywrightThread()
+            self._playwright = self._thread.start()
         return self._playwright
 
     def get(self, name: str) -> Any:
@@ -228,8 +226,7 @@ class BrowserPool:
             self.playwright()
             spec = self.config.browsers[name]
             t0 = time.perf_counter()
-            with playwright_loop(self._playwright):
-                self._browsers[name] = getattr(self._playwright, spec.engine).launch(**spec.launch)
+            self._browsers[name] = getattr(self._playwright, spec.engine).launch(**spec.launch)
             self.launches[name] = time.perf_counter() - t0
         return self._browsers[name]
 
@@ -239,15 +236,14 @@ class BrowserPool:
                 self.launches.setdefault(f"{name} (WebDriver session)", seconds)
             self._webdriver.close()
             self._webdriver = None
-        if self._playwright is None:
+        if self._thread is None:
             return
-        with playwright_loop(self._playwright):
-            for browser in self._browsers.values():
-                with contextlib.suppress(Exception):  # a crashed browser must not hide test results
-                    browser.close()
-            self._browsers.clear()
-            self._playwright.stop()
-        self._playwright = None
+        for browser in self._browsers.values():
+            with contextlib.suppress(Exception):  # a crashed browser must not hide test results
+                browser.close()
+        self._browsers.clear()
+        self._thread.stop()
+        self._thread = self._playwright = None
 
 
 @pytest.fixture(scope="session")
@@ -371,8 +367,7 @@ def real_downloads(
     )
     request.config.stash[_STATE].starts.append((f"{target.id} (real downloads)", dict(page.timings)))
     try:
-        with playwright_loop(real.context):
-            yield page
+        yield page
     finally:
         page.close()
         pyweb_real_browsers.release(real)
@@ -381,11 +376,6 @@ def real_downloads(
 @pytest.fixture(autouse=True)
 def _pyweb_fresh_page(request: pytest.FixtureRequest) -> Iterator[None]:
     # Cheap reset between tests sharing a module's page; a crashed page is replaced.
-    # The test body runs with Playwright's loop marked running, so .page works.
-    if "pyodide" not in request.fixturenames:
-        yield
-        return
-    page = request.getfixturevalue("pyodide")
-    with playwright_loop(page.browser):
-        page.reset()
-        yield
+    if "pyodide" in request.fixturenames:
+        request.getfixturevalue("pyodide").reset()
+    yield

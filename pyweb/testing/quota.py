@@ -97,7 +97,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pytest
 
 from .config import HarnessConfig, Target
-from .page import PyodidePage, playwright_loop
+from .page import PyodidePage
 from .page_js import js_source
 from .webdriver import BrowserCommand, WebDriverPool, WebDriverPyodidePage
 
@@ -128,7 +128,7 @@ _WEBKIT_BROWSER = Path(__file__).with_name("webkit_browser.py")
 
 # Sets the filler after checking that the other items fit in what is left.
 _FILL = js_source("fill_local_storage.js")
-_ESTIMATE = "async () => { const e = await navigator.storage.estimate(); return [e.quota, e.usage]; }"
+_ESTIMATE = js_source("storage_estimate.js")
 
 
 def fill_local_storage(page: PyodidePage, units: int, *, key: str = FILLER_KEY) -> int:
@@ -202,8 +202,7 @@ class QuotaPage(PyodidePage):
         if self.mechanism != "cdp":
             raise NotImplementedError("Firefox reads its quota at launch; ask small_idb_quota for another size")
         self.quota_bytes = quota_bytes
-        with playwright_loop(self.browser):
-            self._override()
+        self._override()
 
     def _boot(self) -> None:
         # Runs in every new context (start, restart) before the page first
@@ -328,17 +327,16 @@ class QuotaPages:
             webkit.reset()
             webkit.baseline_usage = webkit.origin_usage()
             return webkit
-        with playwright_loop(self.pyodide.browser):
-            if engine == "chromium":
-                page = self._chromium_page(quota_bytes)
-            elif engine == "firefox":
-                page = self._firefox_page(math.ceil(quota_bytes / 1024))
-            else:
-                pytest.skip(f"pyweb.testing cannot force a small IndexedDB quota in {engine}")
-            page.reset()
-            if page.mechanism == "cdp":
-                page.set_quota(quota_bytes)  # also after a restart (the new session set the old value)
-            page.baseline_usage = page.estimate()["usage"]
+        if engine == "chromium":
+            page = self._chromium_page(quota_bytes)
+        elif engine == "firefox":
+            page = self._firefox_page(math.ceil(quota_bytes / 1024))
+        else:
+            pytest.skip(f"pyweb.testing cannot force a small IndexedDB quota in {engine}")
+        page.reset()
+        if page.mechanism == "cdp":
+            page.set_quota(quota_bytes)  # also after a restart (the new session set the old value)
+        page.baseline_usage = page.estimate()["usage"]
         return page
 
     def _target(self) -> Target:
@@ -401,12 +399,11 @@ class QuotaPages:
             webkit.close()
         self._webkit.clear()
         pages = [*self._firefox.values(), *([self._chromium] if self._chromium else [])]
-        with playwright_loop(self.pyodide.browser):
-            for page in pages:
-                page.close()
-            for browser in self._browsers:
-                with contextlib.suppress(Exception):  # a crashed browser must not hide test results
-                    browser.close()
+        for page in pages:
+            page.close()
+        for browser in self._browsers:
+            with contextlib.suppress(Exception):  # a crashed browser must not hide test results
+                browser.close()
         self._chromium = None
         self._firefox.clear()
         self._browsers.clear()

@@ -62,7 +62,7 @@ from urllib.parse import quote
 
 from .commands import CommandError, CommandServer, CommandTimeout
 from .config import Browser, Target
-from .page import PyodidePage, playwright_loop
+from .page import PyodidePage
 from .page_js import js_source
 from .webdriver import WebDriverPool, WebDriverPyodidePage
 
@@ -273,10 +273,9 @@ class RealBrowserPool:
         browser = self._browsers.get(key)
         if browser is None:
             playwright = self._source.playwright()
-            with playwright_loop(playwright):
-                browser = RealBrowser(
-                    playwright, spec, state, self.root, self.origin, activation_seconds=ACTIVATION_SECONDS
-                )
+            browser = RealBrowser(
+                playwright, spec, state, self.root, self.origin, activation_seconds=ACTIVATION_SECONDS
+            )
             self.launches.append((f"{spec.name} ({state} downloads)", browser.seconds))
             self._browsers[key] = browser
         return browser
@@ -285,14 +284,12 @@ class RealBrowserPool:
         """After a test: a single-use browser is closed (the next test starts a new one)."""
         if browser.single_use:
             self._browsers.pop((browser.spec.name, browser.state), None)
-            with playwright_loop(self._source.playwright()):
-                browser.close()
+            browser.close()
 
     def close(self) -> None:
         if self._browsers:
-            with playwright_loop(self._source.playwright()):
-                for browser in self._browsers.values():
-                    browser.close()
+            for browser in self._browsers.values():
+                browser.close()
             self._browsers.clear()
         self.commands.close()
 
@@ -325,9 +322,8 @@ class RealDownloadsPage(PyodidePage):
         """A new tab of ``real`` with Pyodide booted, its download folder emptied."""
         page = cls(real, target, origin, timeouts, commands)
         real.empty_folder()
-        with playwright_loop(real.context):
-            page._start()
-            page._await_no_activation()
+        page._start()
+        page._await_no_activation()
         return page
 
     def _await_no_activation(self, limit: float = 10.0) -> None:
@@ -360,14 +356,13 @@ class RealDownloadsPage(PyodidePage):
         extra) or ``timeout`` seconds pass, and returns what is there.
         """
         deadline = time.monotonic() + timeout
-        with playwright_loop(self.browser):
-            while len(complete_downloads(self.folder)) < expect and time.monotonic() < deadline:
-                self._pump(_POLL)
-            if len(complete_downloads(self.folder)) >= expect:
-                self._pump(settle)
-            while any(_in_progress(e.name) for e in self.folder.iterdir()) and time.monotonic() < deadline + 5:
-                self._pump(_POLL)
-            return complete_downloads(self.folder)
+        while len(complete_downloads(self.folder)) < expect and time.monotonic() < deadline:
+            self._pump(_POLL)
+        if len(complete_downloads(self.folder)) >= expect:
+            self._pump(settle)
+        while any(_in_progress(e.name) for e in self.folder.iterdir()) and time.monotonic() < deadline + 5:
+            self._pump(_POLL)
+        return complete_downloads(self.folder)
 
     def read(self, name: str) -> bytes:
         """The bytes of a downloaded file."""
@@ -375,8 +370,7 @@ class RealDownloadsPage(PyodidePage):
 
     def click(self, selector: str) -> None:
         """A real click (trusted input events: a user gesture) on the first element ``selector`` matches."""
-        with playwright_loop(self.browser):
-            cast("Page", self.page).click(selector)
+        cast("Page", self.page).click(selector)
 
     @property
     def engine(self) -> str:
@@ -402,7 +396,7 @@ class RealDownloadsPage(PyodidePage):
         from playwright.sync_api import Error
 
         if self.page is not None:
-            with playwright_loop(self.browser), contextlib.suppress(Error):
+            with contextlib.suppress(Error):
                 self.page.close()
         self.page = None
 
@@ -454,5 +448,5 @@ class RealWebDriverDownloadsPage(WebDriverPyodidePage):
         return (self.folder / name).read_bytes()
 
 
-_ACTIVE = "() => !!(navigator.userActivation && navigator.userActivation.isActive)"
+_ACTIVE = js_source("user_activation.js")
 _ADD_SCRIPT = js_source("add_script.js")

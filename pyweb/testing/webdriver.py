@@ -41,7 +41,7 @@ from typing import Any, cast
 from .config import Browser, Target
 from .errors import PyodideTimeoutError
 from .page import PyodidePage
-from .page_js import READY, RUN_JS, TIMEOUT_MARK, WIPE
+from .page_js import READY, RUN_JS, TIMEOUT_MARK, WIPE, js_source
 
 __all__ = ["BrowserCommand", "PageScriptError", "WebDriverPool", "WebDriverPyodidePage", "webdriver_missing"]
 
@@ -51,39 +51,12 @@ XVFB = "Xvfb"
 # script timeout does not answer while the page's main thread spins, so this is what fires then.
 _GRACE = 5.0
 
-# Calls one snippet (a function source, as page_js has them) with one argument and
-# settles to {ok, value} or {ok: false, name, message}: JavaScript errors come back
-# as data, so they are told apart from the driver's own failures.
-_CALL = """
-const source = arguments[0], arg = arguments[1];
-return (async () => {
-  try {
-    const value = await (0, eval)('(' + source + '\\n)')(arg);
-    return {ok: true, value: value === undefined ? null : value};
-  } catch (e) {
-    return {ok: false, name: (e && e.name) || 'Error', message: String((e && e.message) || e)};
-  }
-})();
-"""
-
-# Installed after every navigation: keeps console calls and uncaught errors for the host.
-_CONSOLE = """
-if (!globalThis.__pywebConsole) {
-  const records = globalThis.__pywebConsole = [];
-  const text = (args) => args.map((a) => {
-    if (typeof a === 'string') return a;
-    try { return a instanceof Error ? String(a) : JSON.stringify(a); } catch (e) { return String(a); }
-  }).join(' ');
-  for (const type of ['log', 'info', 'warn', 'error', 'debug']) {
-    const original = console[type].bind(console);
-    console[type] = (...args) => { records.push([type === 'warn' ? 'warning' : type, text(args)]); original(...args); };
-  }
-  addEventListener('error', (e) => records.push(['pageerror', 'uncaught Error: ' + e.message]));
-  addEventListener('unhandledrejection', (e) => records.push(['pageerror', 'unhandled rejection: ' + e.reason]));
-}
-return true;
-"""
-_DRAIN = "const r = globalThis.__pywebConsole || []; return r.splice(0, r.length);"
+# execute_script runs a function body: each .js file (a function expression) is called there.
+# webdriver_call.js calls one snippet with one argument, errors coming back as data.
+_CALL = f"return ({js_source('webdriver_call.js')}\n)(...arguments);"
+# Keeps console records after every navigation; _DRAIN reads them back.
+_CONSOLE = f"return ({js_source('webdriver_console.js')}\n)();"
+_DRAIN = f"return ({js_source('webdriver_drain.js')}\n)();"
 
 
 @dataclass(frozen=True)
@@ -277,18 +250,7 @@ class WebDriverPyodidePage(PyodidePage):
 
     def add_script(self, path: str) -> None:
         """Load a script served by the test server, e.g. ``"/tfjs/tf.min.js"``; gone after reload()."""
-        self._call(
-            """(src) => new Promise((resolve, reject) => {
-              const script = document.createElement('script');
-              script.src = src;
-              script.onload = () => resolve(true);
-              script.onerror = () => reject(new Error('could not load ' + src));
-              document.head.appendChild(script);
-            })""",
-            self.origin + path,
-            self.timeouts["js"],
-            "add_script()",
-        )
+        self._call(js_source("add_script.js"), self.origin + path, self.timeouts["js"], "add_script()")
 
     def reset(self) -> None:
         """Before each test: restart a dead or stuck page, wipe storage, clear logs."""

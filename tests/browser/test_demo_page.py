@@ -23,7 +23,6 @@ import pytest
 from pyweb.demo.server import DemoServer
 from pyweb.demo.walkthrough import SCHEMES, TOY_WEIGHT_BYTES, DemoPage, Downloads, walk
 from pyweb.testing import plugin
-from pyweb.testing.page import playwright_loop
 
 pytestmark = pytest.mark.browser
 
@@ -56,18 +55,17 @@ def demo(real_browser, demo_server, request):
     for entry in demo_server.models_dir.iterdir():
         shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
     width, height = getattr(request, "param", VIEWPORTS[0])
-    with playwright_loop(real_browser.context):
-        page = real_browser.context.new_page()
-        page.set_viewport_size({"width": width, "height": height})
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        demo = DemoPage(page, timeout=60)
-        demo.downloads = Downloads(page, real_browser.folder)
-        demo.browser_name = real_browser.spec.name
-        demo.open(demo_server.page_url)
-        yield demo
-        assert not errors, errors
-        page.close()
+    page = real_browser.context.new_page()
+    page.set_viewport_size({"width": width, "height": height})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    demo = DemoPage(page, timeout=60)
+    demo.downloads = Downloads(page, real_browser.folder)
+    demo.browser_name = real_browser.spec.name
+    demo.open(demo_server.page_url)
+    yield demo
+    assert not errors, errors
+    page.close()
 
 
 def test_walkthrough_every_action(demo):
@@ -243,10 +241,9 @@ def test_progress_bar_on_big_save_and_load(demo):
 
 @pytest.fixture
 def bare_page(real_browser):
-    with playwright_loop(real_browser.context):
-        page = real_browser.context.new_page()
-        yield page
-        page.close()
+    page = real_browser.context.new_page()
+    yield page
+    page.close()
 
 
 def test_pyodide_from_another_origin(bare_page, pyweb_server, pyweb_config):

@@ -278,19 +278,16 @@ def test_fixture_browsers_behave_as_unautomated_ones(pyweb_config, pyweb_browser
     with _page_server() as origin:
         plain = _unautomated(spec, state, origin, tmp_path / "plain")
         playwright = pyweb_browsers.playwright()
-        from pyweb.testing.page import playwright_loop
-
-        with playwright_loop(playwright):
-            real = RealBrowser(playwright, spec, state, tmp_path, origin)
-            try:
-                page = real.context.new_page()
-                page.goto(f"{origin}/two.html")
-                deadline = time.monotonic() + 10
-                while time.monotonic() < deadline and not complete_downloads(real.folder):
-                    page.wait_for_timeout(200)
-                page.wait_for_timeout(3000)
-                driven = complete_downloads(real.folder)
-            finally:
-                real.close()
+        real = RealBrowser(playwright, spec, state, tmp_path, origin)
+        try:
+            page = real.context.new_page()
+            page.goto(f"{origin}/two.html")
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not complete_downloads(real.folder):
+                page.wait_for_timeout(200)
+            page.wait_for_timeout(3000)
+            driven = complete_downloads(real.folder)
+        finally:
+            real.close()
     assert driven == plain, (browser_name, state, driven, plain)
     assert plain == (["m.json", "m.weights.bin"] if (browser_name, state) == ("firefox", "default") else ["m.json"])
