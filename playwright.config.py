@@ -7,25 +7,13 @@ this file. Nothing here is downloaded at test time: ``make setup`` fills
 """
 
 # name -> engine (Playwright browser type), launch kwargs, new_context kwargs.
-# Playwright must not download browsers here, so all use the Debian packages: Chromium and
-# Firefox ESR exactly as `pyweb demo` launches them from an installed wheel.
+# Playwright must not download browsers here, so all use the Debian packages:
 from pyweb.demo.browsers import BROWSERS as _DEMO_BROWSERS
 
-BROWSERS = {
-    **_DEMO_BROWSERS,
-    # Playwright's own webkit needs its patched build (not downloadable here), so the Debian
-    # WebKitGTK is driven over W3C WebDriver with Selenium, under Xvfb (no headless mode).
-    "webkit": {
-        "engine": "webkit",
-        "driver": "webdriver",
-        "launch": {
-            "executable_path": "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser",
-            "driver_path": "/usr/bin/WebKitWebDriver",
-            "args": ["--automation"],
-        },
-        "install": "apt-get install --no-install-recommends webkit2gtk-driver xvfb xauth",
-    },
-}
+# Chromium and Firefox ESR exactly as `pyweb demo` launches them from an installed wheel, and
+# WebKitGTK (Playwright's own webkit needs its patched build, not downloadable here), driven over
+# W3C WebDriver with Selenium under Xvfb (no headless mode).
+BROWSERS = dict(_DEMO_BROWSERS)
 
 # name -> where pyodide.js lives. A local "path" is served at /pyodide/<name>/;
 # set "index_url" instead (e.g. a CDN folder ending in /full/) to load it from there.
