@@ -108,17 +108,18 @@ class Downloads:
         return clicked
 
     def _pending(self) -> list[Path]:
+        from ..testing.real_downloads import _in_progress
+
         return sorted(
-            (
-                p
-                for p in self.folder.iterdir()
-                if self._seen.get(p.name) != _signature(p) and not p.name.endswith((".part", ".crdownload"))
-            ),
+            (p for p in self.folder.iterdir() if not _in_progress(p.name) and self._seen.get(p.name) != _signature(p)),
             key=lambda p: p.name,
         )
 
     def _busy(self) -> bool:
-        return any(p.name.endswith((".part", ".crdownload")) for p in self.folder.iterdir())
+        # Partial files (.part, .crdownload, .wkdownload) and Chromium's hidden first temporary file.
+        from ..testing.real_downloads import _in_progress
+
+        return any(_in_progress(p.name) for p in self.folder.iterdir())
 
 
 def _signature(path: Path) -> tuple[int, int, int]:
