@@ -3,7 +3,7 @@
 Plain Python data, read by the pytest plugin ``pyweb.testing.plugin`` (point it
 at another file with ``--pyweb-config PATH``). Relative paths are relative to
 this file. Nothing here is downloaded at test time: ``make setup`` fills
-``.assets/`` and ``node_modules/``; CI apt-installs both browsers.
+``.assets/`` and ``node_modules/``; CI apt-installs the browsers (and Xvfb).
 """
 
 # name -> engine (Playwright browser type), launch kwargs, new_context kwargs.
@@ -23,16 +23,17 @@ PYODIDE_BUILDS = {
 }
 
 # (browser, build) pairs. Tests run on the builds with numpy unless marked no_numpy.
+# WebKit runs by default too: without WebKitGTK, Xvfb or Selenium its tests skip, saying what to
+# install (and fail in CI, where PYWEB_REQUIRE_BROWSERS=1).
 TARGETS = [
     ("chromium", "0.27.7"),
     ("firefox", "0.27.7"),
     ("chromium", "314"),
-]
-
-# Selectable with --pyweb-targets (e.g. --pyweb-targets webkit-0.27.7) but not run by default.
-EXTRA_TARGETS = [
     ("webkit", "0.27.7"),
 ]
+
+# Selectable with --pyweb-targets but not run by default (none at present).
+EXTRA_TARGETS: list[tuple[str, str]] = []
 
 # Seconds. run: one PyodidePage.run(); js: one run_js(); start: page + Pyodide boot;
 # wipe: clearing storage before each test.
