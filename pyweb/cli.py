@@ -159,8 +159,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--config", metavar="PATH", help="browser config (default: the checkout's, else pyweb.demo.browsers)"
     )
-    p.add_argument("--headless", action="store_true", help="click through every action in a headless browser")
-    p.add_argument("--browser", choices=["chromium", "firefox"], default="chromium", help="with --headless")
+    p.add_argument(
+        "--headless",
+        action="store_true",
+        help="click through every action in a headless browser (webkit: on a virtual display, Xvfb; "
+        "WebKitGTK has no headless mode)",
+    )
+    p.add_argument(
+        "--browser",
+        choices=["chromium", "firefox", "webkit"],
+        default="chromium",
+        help="with --headless (webkit: WebKitGTK over WebDriver, with Selenium)",
+    )
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="with --headless: the whole walkthrough's budget")
     p.set_defaults(run=_demo)
     return parser

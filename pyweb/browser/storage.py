@@ -29,14 +29,32 @@ from ..errors import RuntimeUnavailableError
 from .ffi import is_null, to_uint8array, translate_js_errors
 from .page import page_helpers
 
-__all__ = ["BridgedLocalStorage", "BrowserLocalStorage", "browser_local_storage"]
+__all__ = ["BridgedLocalStorage", "BrowserLocalStorage", "browser_local_storage", "page_engine"]
+
+
+def page_engine() -> str:
+    """Whose localStorage accounting this browser has: ``"webkit"`` (bytes), else ``"chromium"`` or ``"firefox"``.
+
+    WebKit's user agents (Safari, every browser on iOS) say ``AppleWebKit/`` and not ``Chrome/``;
+    Chromium's say both, Firefox's neither.
+    """
+    import js
+
+    agent = str(js.navigator.userAgent)
+    if "AppleWebKit/" in agent and "Chrome/" not in agent and "Chromium/" not in agent:
+        return "webkit"
+    return "firefox" if "Firefox/" in agent else "chromium"
 
 
 class BrowserLocalStorage:
-    """The page's ``localStorage``; values are str, as in the Web Storage API."""
+    """The page's ``localStorage``; values are str, as in the Web Storage API.
+
+    ``engine`` names whose quota accounting it has (:func:`page_engine`).
+    """
 
     def __init__(self, helpers: Any) -> None:
         self._js = helpers
+        self.engine = page_engine()
 
     @property
     def length(self) -> int:
@@ -86,6 +104,7 @@ class BridgedLocalStorage:
 
     def __init__(self, bridge: Any) -> None:
         self._bridge = bridge
+        self.engine = page_engine()  # a worker's user agent is its page's browser's
 
     @property
     def length(self) -> int:

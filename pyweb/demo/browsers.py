@@ -6,7 +6,8 @@ installed from a wheel; in a checkout, its ``playwright.config.py`` wins.
 ``pyweb demo --config PATH`` names another file of the same shape.
 
 The browsers are the Debian packages (``apt-get install chromium
-firefox-esr``), launched as the browser tests launch them; Pyodide 0.27.7
+firefox-esr``, and for WebKit ``webkit2gtk-driver xvfb xauth`` with Selenium),
+launched as the browser tests launch them; Pyodide 0.27.7
 comes from its CDN unless ``--pyodide-dir`` or ``--pyodide`` says otherwise.
 """
 
@@ -43,6 +44,18 @@ BROWSERS: dict[str, dict[str, Any]] = {
             "contrast": "no-override",
         },
         "install": "apt-get install firefox-esr",
+    },
+    # Playwright's own webkit needs its patched build (not downloadable here), so the Debian
+    # WebKitGTK is driven over W3C WebDriver with Selenium, under Xvfb (no headless mode).
+    "webkit": {
+        "engine": "webkit",
+        "driver": "webdriver",
+        "launch": {
+            "executable_path": "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser",
+            "driver_path": "/usr/bin/WebKitWebDriver",
+            "args": ["--automation"],
+        },
+        "install": "apt-get install --no-install-recommends webkit2gtk-driver xvfb xauth",
     },
 }
 

@@ -74,7 +74,9 @@ class Downloads:
     def __init__(self, page: Any, folder: Path) -> None:
         self.page = page
         self.folder = folder
-        self._seen: set[str] = {p.name for p in folder.iterdir()}
+        # name -> what the file was when seen: WebKitGTK saves a download of a name already
+        # there over that file (Chromium and Firefox add " (1)" or "(1)" to the new one).
+        self._seen: dict[str, tuple[int, int, int]] = {p.name: _signature(p) for p in folder.iterdir()}
 
     def wait(self, n: int, timeout: float = 30.0) -> list[tuple[str, bytes]]:
         """The next ``n`` finished downloads as (name, bytes); fewer after ``timeout`` is a failure."""
@@ -87,7 +89,7 @@ class Downloads:
         self.page.wait_for_timeout(300)  # any extra file would show up now
         files = []
         for item in self._pending():
-            self._seen.add(item.name)
+            self._seen[item.name] = _signature(item)
             # A repeated name is saved as "name(1).json" (Firefox) or "name (1).json" (Chromium):
             # report the name the page gave.
             files.append((re.sub(r" ?\(\d+\)(?=\.[^.]+$)", "", item.name), item.read_bytes()))
@@ -108,17 +110,24 @@ class Downloads:
         return clicked
 
     def _pending(self) -> list[Path]:
+        from ..testing.real_downloads import _in_progress
+
         return sorted(
-            (
-                p
-                for p in self.folder.iterdir()
-                if p.name not in self._seen and not p.name.endswith((".part", ".crdownload"))
-            ),
+            (p for p in self.folder.iterdir() if not _in_progress(p.name) and self._seen.get(p.name) != _signature(p)),
             key=lambda p: p.name,
         )
 
     def _busy(self) -> bool:
-        return any(p.name.endswith((".part", ".crdownload")) for p in self.folder.iterdir())
+        # Partial files (.part, .crdownload, .wkdownload) and Chromium's hidden first temporary file.
+        from ..testing.real_downloads import _in_progress
+
+        return any(_in_progress(p.name) for p in self.folder.iterdir())
+
+
+def _signature(path: Path) -> tuple[int, int, int]:
+    """What tells a file from the one saved over it: inode, size, modification time."""
+    st = path.stat()
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 class DemoPage:
@@ -274,12 +283,19 @@ def walk(demo: DemoPage, downloads: Downloads, report: Callable[[Line], None] = 
 
     def meters() -> tuple[int, str]:
         chars = demo.ls_chars()
-        usage = int(demo.page.get_attribute("#storage-used", "data-usage") or 0)
+        unit = demo.page.get_attribute("#ls-used", "data-unit") or "characters"  # WebKit's quota counts bytes
+        usage_text = demo.page.get_attribute("#storage-used", "data-usage") or "0"
         if chars <= toy:
-            raise ActionFailed(f"localStorage meter shows {chars} characters")
+            raise ActionFailed(f"localStorage meter shows {chars} {unit}")
+        if usage_text == "none":  # no navigator.storage (WebKit): the page must say so
+            shown = demo.text("#storage-used")
+            if "no storage estimate" not in shown:
+                raise ActionFailed(f"no navigator.storage, and the page shows {shown!r}")
+            return 0, f"{chars:,} localStorage {unit}, no storage estimate in this browser"
+        usage = int(usage_text)
         if usage <= 0:
             raise ActionFailed("storage estimate shows no usage")
-        return 0, f"{chars:,} localStorage characters, {usage:,} B estimated"
+        return 0, f"{chars:,} localStorage {unit}, {usage:,} B estimated"
 
     step("localstorage", "storage meters", meters)
 
@@ -429,54 +445,35 @@ def run(
     RuntimeError
         Playwright or the browser is missing, or the config does not name ``browser``.
     """
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        raise RuntimeError("--headless drives a browser through Playwright: pip install 'pyweb[demo]'") from exc
-
     from ..testing.config import load_config
 
     config = load_config(config_path or _default_config())
     if browser not in config.browsers:
         raise RuntimeError(f"no browser {browser!r} in {config.path}; choose from {', '.join(config.browsers)}")
     spec = config.browsers[browser]
+    if spec.driver == "playwright":
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError as exc:
+            raise RuntimeError("--headless drives a browser through Playwright: pip install 'pyweb[demo]'") from exc
     if spec.missing():
         raise RuntimeError(spec.missing())
-    from ..testing.real_downloads import RealBrowser
 
     t0 = time.perf_counter()
-    print(
-        f"pyweb demo walk-through in headless {browser} (its own download permission): {page_url}", file=out, flush=True
-    )
-    origin = "{0.scheme}://{0.netloc}".format(urlsplit(page_url))
-    with tempfile.TemporaryDirectory(prefix="pyweb-demo-") as root, sync_playwright() as pw:
-        # A fresh profile as installed ("default"), nothing bypassing its multiple-download permission.
-        instance = RealBrowser(pw, spec, "default", Path(root), origin)
-        try:
-            page = instance.context.new_page()
-            page.set_viewport_size({"width": 1280, "height": 800})
-            page_errors: list[str] = []
-            page.on("pageerror", lambda exc: page_errors.append(str(exc)))
-            demo = DemoPage(page)
-            downloads = Downloads(page, instance.folder)
-            lines: list[Line] = []
+    # WebKitGTK has no headless mode: its "headless" is a virtual display (Xvfb).
+    where = f"{browser} on a virtual display (Xvfb)" if spec.driver == "webdriver" else f"headless {browser}"
+    print(f"pyweb demo walk-through in {where} (its own download permission): {page_url}", file=out, flush=True)
+    lines: list[Line] = []
 
-            def report(line: Line) -> None:
-                lines.append(line)
-                print(line, file=out, flush=True)
+    def report(line: Line) -> None:
+        lines.append(line)
+        print(line, file=out, flush=True)
 
-            try:
-                demo.open(page_url)
-                report(Line("page", "open, start Pyodide and pyweb", 0, "ok"))
-            except Exception as exc:  # noqa: BLE001
-                report(Line("page", "open, start Pyodide and pyweb", 0, f"FAILED: {exc}"))
-            else:
-                walk(demo, downloads, report)
-            if page_errors:
-                report(Line("page", "uncaught page errors", 0, "FAILED: " + "; ".join(page_errors)))
-        finally:
-            with contextlib.suppress(Exception):
-                instance.close()
+    with tempfile.TemporaryDirectory(prefix="pyweb-demo-") as root:
+        if spec.driver == "webdriver":
+            _run_webdriver(spec, Path(root), page_url, report)
+        else:
+            _run_playwright(spec, Path(root), page_url, report)
     failed = [line for line in lines if not line.ok]
     named = sorted({line.scheme for line in lines} & set(SCHEMES))
     elapsed = time.perf_counter() - t0
@@ -489,6 +486,84 @@ def run(
     if missing:
         print(f"not exercised: {', '.join(sorted(missing))}", file=out, flush=True)
     return 1 if failed or missing or elapsed > timeout else 0
+
+
+def _open_and_walk(
+    page: Any, folder: Path, page_url: str, report: Callable[[Line], None], on_open: Callable[[], Any] = lambda: None
+) -> None:
+    """Open the demo page in ``page`` (Playwright's or a SeleniumPage), then walk through it."""
+    demo = DemoPage(page)
+    downloads = Downloads(page, folder)
+    try:
+        demo.open(page_url)
+        on_open()
+        report(Line("page", "open, start Pyodide and pyweb", 0, "ok"))
+    except Exception as exc:  # noqa: BLE001
+        report(Line("page", "open, start Pyodide and pyweb", 0, f"FAILED: {exc}"))
+    else:
+        walk(demo, downloads, report)
+
+
+def _run_playwright(spec: Any, root: Path, page_url: str, report: Callable[[Line], None]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from ..testing.real_downloads import RealBrowser
+
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(page_url))
+    with sync_playwright() as pw:
+        # A fresh profile as installed ("default"), nothing bypassing its multiple-download permission.
+        instance = RealBrowser(pw, spec, "default", root, origin)
+        try:
+            page = instance.context.new_page()
+            page.set_viewport_size({"width": 1280, "height": 800})
+            page_errors: list[str] = []
+            page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+            _open_and_walk(page, instance.folder, page_url, report)
+            if page_errors:
+                report(Line("page", "uncaught page errors", 0, "FAILED: " + "; ".join(page_errors)))
+        finally:
+            with contextlib.suppress(Exception):
+                instance.close()
+
+
+# WebDriver cannot listen to the page from its first script, so uncaught errors are collected from
+# the moment the page is open (a boot that fails says so on the page, and the open step fails).
+_COLLECT_ERRORS = """
+if (!globalThis.__pywebDemoErrors) {
+  const errors = globalThis.__pywebDemoErrors = [];
+  addEventListener('error', (e) => errors.push(String(e.message)));
+  addEventListener('unhandledrejection', (e) => errors.push('unhandled rejection: ' + e.reason));
+}
+"""
+
+
+def _run_webdriver(spec: Any, root: Path, page_url: str, report: Callable[[Line], None]) -> None:
+    """The walk in a WebDriver browser (WebKitGTK's MiniBrowser under Xvfb): a fresh session.
+
+    WebKitGTK has no download permission: a Blob download is saved at once into the
+    session's XDG download folder (a fresh one here).
+    """
+    from ..testing.webdriver import WebDriverPool
+    from .webdriver_page import SeleniumPage
+
+    folder = root / "downloads"
+    folder.mkdir()
+    pool = WebDriverPool()
+    driver = None
+    try:
+        driver = pool.new_driver(spec, folder)
+        page = SeleniumPage(driver, root)
+        page.set_viewport_size({"width": 1280, "height": 800})
+        _open_and_walk(page, folder, page_url, report, lambda: driver.execute_script(_COLLECT_ERRORS))
+        with contextlib.suppress(Exception):
+            errors = driver.execute_script("return globalThis.__pywebDemoErrors || []")
+            if errors:
+                report(Line("page", "uncaught page errors", 0, "FAILED: " + "; ".join(errors)))
+    finally:
+        if driver is not None:
+            with contextlib.suppress(Exception):
+                driver.quit()
+        pool.close()
 
 
 def _default_config() -> Path:

@@ -24,7 +24,8 @@ Differences from TF.js:
   on failure the keys touched so far are removed, then the old values are
   put back (removing first, the rollback never needs more room than the
   store had). The error is :class:`~pyweb.errors.QuotaExceededError` with
-  ``requested_bytes`` when the store was full.
+  ``requested_bytes`` when the store was full (in the store's engine's own bytes: WebKit
+  counts 1 a Latin-1 character, Chromium and Firefox 2 a UTF-16 unit).
 - A topology or weight specs saved as ``None`` are written as TF.js writes
   ``undefined`` (the text ``undefined``), which TF.js cannot load; pyweb
   loads that text back as ``None``.
@@ -149,10 +150,21 @@ class LocalStorageHandler(Handler):
         return texts, artifacts.weight_bytes()
 
     def _quota_error(self, texts: dict[str, str], weights: memoryview, exc: QuotaExceededError) -> QuotaExceededError:
-        needed = requested_bytes(self.keys, texts, weights.nbytes)
+        # The store says whose accounting it has (FakeLocalStorage, the page's localStorage); WebKit counts bytes.
+        engine = getattr(self.storage, "engine", "chromium")
+        needed = requested_bytes(self.keys, texts, weights.nbytes, engine=engine)
+        if engine == "webkit":
+            counted = (
+                "keys and values as WebKit counts them: 1 byte a character of an all-Latin-1 string, else 2 a "
+                "UTF-16 unit; WebKit allows 5,242,880 bytes per origin, about 3.75 MiB of weights as base64"
+            )
+        else:
+            counted = (
+                "keys and values as UTF-16; Chromium and Firefox allow 5,242,880 characters per origin, about "
+                "3.75 MiB of weights as base64"
+            )
         return QuotaExceededError(
-            f"localStorage is full: saving {self.url} needs {needed} bytes (keys and values as UTF-16; Chromium "
-            "and Firefox allow 5,242,880 characters per origin, about 3.75 MiB of weights as base64). The "
+            f"localStorage is full: saving {self.url} needs {needed} bytes ({counted}). The "
             "previous model there, if any, was kept. Free space with pyweb.remove_model(...) or save to "
             "indexeddb:// instead.",
             url=self.url,
@@ -271,11 +283,18 @@ class LocalStorageStore(ModelStore):
 # -- helpers -----------------------------------------------------------------------
 
 
-def requested_bytes(keys: dict[str, str], texts: dict[str, str], weight_nbytes: int) -> int:
-    """Bytes a save needs: 2 per UTF-16 unit of every key and value (browsers count so).
+def requested_bytes(keys: dict[str, str], texts: dict[str, str], weight_nbytes: int, engine: str = "chromium") -> int:
+    """Bytes a save needs: 2 per UTF-16 unit of every key and value (Chromium and Firefox count so).
 
-    The weights' base64 takes ``4 * ceil(n / 3)`` characters.
+    With ``engine="webkit"``, WebKit's own bytes: 1 a character of an all-Latin-1 key or
+    value, else 2 a UTF-16 unit. The weights' base64 takes ``4 * ceil(n / 3)`` characters.
     """
+    if engine == "webkit":
+        from ..emulation.local_storage import webkit_bytes
+
+        size = sum(webkit_bytes(key) for key in keys.values())
+        size += sum(webkit_bytes(text) for text in texts.values())
+        return size + 4 * -(-weight_nbytes // 3)  # base64 is ASCII
     units = sum(utf16_units(key) for key in keys.values())
     units += sum(utf16_units(text) for text in texts.values())
     units += 4 * -(-weight_nbytes // 3)

@@ -15,8 +15,10 @@ cheap.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import textwrap
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
@@ -209,7 +211,7 @@ class PyodidePage:
 
     def reset(self) -> None:
         """Before each test: restart a dead or stuck page, wipe storage, clear logs."""
-        if self._stuck or self.page is None or self.page.is_closed():
+        if self._stuck or self._closed():
             self.restart()
         try:
             self._call(WIPE, None, self.timeouts["wipe"], "wipe_storage()")
@@ -222,7 +224,7 @@ class PyodidePage:
 
     def alive(self) -> bool:
         """True when the page answers and its harness is booted."""
-        if self._stuck or self.page is None or self.page.is_closed():
+        if self._stuck or self._closed():
             return False
         try:
             return self._call(READY, None, 5, "alive()") is True
@@ -245,7 +247,27 @@ class PyodidePage:
                 pass  # the browser may already be gone at session end
             self.context = self.page = None
 
+    @contextlib.contextmanager
+    def second_tab(self) -> Iterator[Any]:
+        """Another tab of the same browser on the page's address (same origin, same storage).
+
+        Yields an object with ``evaluate(function_source, arg=None)`` (JavaScript in that tab,
+        awaiting a Promise); the tab is closed after the block.
+        """
+        if self.context is None:
+            raise RuntimeError(f"the page on {self.target} is closed")
+        tab = self.context.new_page()
+        try:
+            tab.goto(self.url, wait_until="load", timeout=self.timeouts["start"] * 1000)
+            yield tab
+        finally:
+            tab.close()
+
     # -- internals -------------------------------------------------------
+
+    def _closed(self) -> bool:
+        """True when the page is gone (closed or crashed); reset() and alive() ask."""
+        return self.page is None or self.page.is_closed()
 
     def _new_page(self) -> Page:
         self.context = self.browser.new_context(**self._target.browser.context)

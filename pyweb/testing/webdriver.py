@@ -34,6 +34,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -292,7 +293,33 @@ class WebDriverPyodidePage(PyodidePage):
 
         self.driver.find_element(By.CSS_SELECTOR, selector).click()
 
+    @contextlib.contextmanager
+    def second_tab(self) -> Iterator[_WebDriverTab]:
+        """Another tab of the same browser on the page's address (a WebDriver new window).
+
+        Yields an object with ``evaluate(function_source, arg=None)``; the tab is closed after
+        the block. The driver is switched to the tab only for its own calls.
+        """
+        if self.driver is None:
+            raise RuntimeError(f"the page on {self.target} is closed")
+        driver = self.driver
+        main = driver.current_window_handle
+        driver.switch_to.new_window("tab")
+        tab = _WebDriverTab(self, driver.current_window_handle, main)
+        try:
+            driver.get(self.url)
+            driver.switch_to.window(main)
+            yield tab
+        finally:
+            with contextlib.suppress(Exception):  # the session may be gone
+                driver.switch_to.window(tab.handle)
+                driver.close()
+            driver.switch_to.window(main)
+
     # -- internals -------------------------------------------------------
+
+    def _closed(self) -> bool:
+        return self.driver is None
 
     def _start(self) -> None:
         t0 = time.perf_counter()
@@ -364,6 +391,28 @@ class WebDriverPyodidePage(PyodidePage):
                 self.console.append(f"[{kind}] {text}")
                 if kind in ("error", "pageerror"):
                     self.console_errors.append(text)
+
+
+class _WebDriverTab:
+    """A second tab of a :class:`WebDriverPyodidePage`'s session (see ``second_tab``)."""
+
+    def __init__(self, page: WebDriverPyodidePage, handle: str, main: str) -> None:
+        self.page = page
+        self.handle = handle
+        self._main = main
+
+    def evaluate(self, function: str, arg: Any = None) -> Any:
+        """Call a JavaScript function source in this tab with ``arg`` (awaiting a Promise)."""
+        driver = self.page.driver
+        driver.switch_to.window(self.handle)
+        try:
+            driver.set_script_timeout(self.page.timeouts["js"])
+            result = driver.execute_script(_CALL, function, arg)
+        finally:
+            driver.switch_to.window(self._main)
+        if result["ok"]:
+            return result["value"]
+        raise PageScriptError(result["name"], result["message"])
 
 
 def _kill_group(driver: Any) -> None:

@@ -66,7 +66,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return Path(venv / "bin")
 
 
-@pytest.mark.parametrize("browser", ["chromium", "firefox"])
+@pytest.mark.parametrize("browser", ["chromium", "firefox", "webkit"])
 def test_pyweb_demo_headless_from_the_wheel(
     installed: Path, pyweb_config: HarnessConfig, tmp_path: Path, browser: str
 ) -> None:

@@ -375,9 +375,10 @@ def test_bundle_holds_pyweb_extras_and_pytest(tmp_path):
 
 def test_config_targets_and_selection():
     config = load_config(ROOT / "playwright.config.py")
-    assert [t.id for t in config.targets] == ["chromium-0.27.7", "firefox-0.27.7", "chromium-314"]
+    assert [t.id for t in config.targets] == ["chromium-0.27.7", "firefox-0.27.7", "chromium-314", "webkit-0.27.7"]
+    assert [t.id for t in config.select(None)] == [t.id for t in config.targets]  # the default run: WebKit too
     assert [t.id for t in config.select("chromium-314")] == ["chromium-314"]
-    assert [t.id for t in config.extra_targets] == ["webkit-0.27.7"]  # selectable, not run by default
+    assert config.extra_targets == []
     assert [t.id for t in config.select("webkit-0.27.7,chromium-314")] == ["webkit-0.27.7", "chromium-314"]
     assert config.browsers["webkit"].driver == "webdriver" and config.browsers["chromium"].driver == "playwright"
     with pytest.raises(ValueError, match="unknown pyweb target"):

@@ -131,15 +131,11 @@ def test_upgrade_from_the_page_is_not_blocked_by_the_kept_connection(kept):
 
 
 def test_delete_and_upgrade_from_another_tab_are_not_blocked(kept):
-    tab = kept.page.context.new_page()
-    try:
-        tab.goto(kept.page.url)  # the same origin, its own connections
+    with kept.second_tab() as tab:  # the same origin, its own connections
         run(kept, '_ = await pyweb.asave(make(1), "indexeddb://m")')
         assert tab.evaluate(DELETE) == {"blocked": False}
         run(kept, '_ = await pyweb.asave(make(2), "indexeddb://m")')  # a new connection to a new database, kept
         assert tab.evaluate(UPGRADE) == {"blocked": False, "oldVersion": 1}
-    finally:
-        tab.close()
     assert kept.run_js("() => idbCounts.peek()") == {"opened": 2, "closed": 2}  # this page's: pyweb's two
 
 

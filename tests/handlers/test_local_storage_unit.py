@@ -228,6 +228,25 @@ def test_requested_bytes_counts_utf16_units_and_base64_length():
     assert requested_bytes(keys, {}, 4) == 2 * (1 + 8)
 
 
+def test_requested_bytes_in_webkits_own_bytes():
+    keys = {"a": "k"}
+    assert requested_bytes(keys, {}, 0, engine="webkit") == 1
+    assert requested_bytes(keys, {"x": "é"}, 0, engine="webkit") == 1 + 1  # Latin-1: 1 byte a character
+    assert requested_bytes(keys, {"x": "é😀"}, 0, engine="webkit") == 1 + 2 * 3  # else 2 a UTF-16 unit
+    assert requested_bytes(keys, {}, 4, engine="webkit") == 1 + 8  # base64 is ASCII
+    assert requested_bytes(keys, {"x": "é😀"}, 4, engine="firefox") == requested_bytes(keys, {"x": "é😀"}, 4)
+
+
+def test_quota_error_on_a_webkit_store_counts_its_bytes():
+    with pytest.raises(QuotaExceededError) as info:
+        store = pyweb.emulation.FakeLocalStorage(engine="webkit", quota_units=1000)
+        LocalStorageHandler("模型", storage=store).save(reference_artifacts())
+    roomy = pyweb.emulation.FakeLocalStorage(engine="webkit")  # the same save where it fits: what it took
+    LocalStorageHandler("模型", storage=roomy).save(reference_artifacts())
+    assert info.value.requested_bytes == roomy.used_units  # WebKit's bytes (keys here: 2 a unit; the rest: 1)
+    assert "WebKit allows 5,242,880 bytes" in str(info.value)
+
+
 @pytest.mark.parametrize(
     ("drop", "part"),
     [("model_topology", "model_topology"), ("weight_specs", "weight_specs"), ("weight_data", "weight_data")],

@@ -469,12 +469,18 @@ async def delete_model(url: str) -> tuple[str, int]:
 
 async def refresh_storage() -> None:
     used = int(js.localStorageUnits())  # meters.js: counted in the page, the text stays there
+    unit = "bytes" if js.localStorageEngine() == "webkit" else "characters"  # what the quota counts
     _el("ls-meter").value = used
     _el("ls-used").textContent = f"{used:,}"
     _el("ls-used").dataset.chars = str(used)
+    _el("ls-used").dataset.unit = unit
+    _el("ls-unit").textContent = unit
     estimate_el = _el("storage-used")
     if not hasattr(js.navigator, "storage") or not hasattr(js.navigator.storage, "estimate"):
-        estimate_el.textContent = "not available in this browser"
+        # WebKit (Safari) has no navigator.storage: say so, rather than show an empty meter.
+        estimate_el.textContent = "no storage estimate: this browser has no navigator.storage"
+        estimate_el.dataset.usage = "none"
+        _el("storage-meter").hidden = True
         return
     estimate = await js.navigator.storage.estimate()
     usage, quota = int(estimate.usage or 0), int(estimate.quota or 0)
