@@ -526,17 +526,6 @@ def _run_playwright(spec: Any, root: Path, page_url: str, report: Callable[[Line
                 instance.close()
 
 
-# WebDriver cannot listen to the page from its first script, so uncaught errors are collected from
-# the moment the page is open (a boot that fails says so on the page, and the open step fails).
-_COLLECT_ERRORS = """
-if (!globalThis.__pywebDemoErrors) {
-  const errors = globalThis.__pywebDemoErrors = [];
-  addEventListener('error', (e) => errors.push(String(e.message)));
-  addEventListener('unhandledrejection', (e) => errors.push('unhandled rejection: ' + e.reason));
-}
-"""
-
-
 def _run_webdriver(spec: Any, root: Path, page_url: str, report: Callable[[Line], None]) -> None:
     """The walk in a WebDriver browser (WebKitGTK's MiniBrowser under Xvfb): a fresh session.
 
@@ -544,7 +533,7 @@ def _run_webdriver(spec: Any, root: Path, page_url: str, report: Callable[[Line]
     session's XDG download folder (a fresh one here).
     """
     from ..testing.webdriver import WebDriverPool
-    from .webdriver_page import SeleniumPage
+    from .webdriver_page import SeleniumPage, call_js
 
     folder = root / "downloads"
     folder.mkdir()
@@ -554,9 +543,9 @@ def _run_webdriver(spec: Any, root: Path, page_url: str, report: Callable[[Line]
         driver = pool.new_driver(spec, folder)
         page = SeleniumPage(driver, root)
         page.set_viewport_size({"width": 1280, "height": 800})
-        _open_and_walk(page, folder, page_url, report, lambda: driver.execute_script(_COLLECT_ERRORS))
+        _open_and_walk(page, folder, page_url, report, lambda: call_js(driver, "collectErrors"))
         with contextlib.suppress(Exception):
-            errors = driver.execute_script("return globalThis.__pywebDemoErrors || []")
+            errors = call_js(driver, "errors")
             if errors:
                 report(Line("page", "uncaught page errors", 0, "FAILED: " + "; ".join(errors)))
     finally:

@@ -15,35 +15,20 @@ from __future__ import annotations
 
 import tempfile
 import time
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SeleniumLocator", "SeleniumPage"]
+__all__ = ["SeleniumLocator", "SeleniumPage", "call_js"]
 
-# Calls a function source (as Playwright's evaluate takes it) with one argument, awaiting a Promise.
-_EVALUATE = """
-const source = arguments[0], arg = arguments[1];
-return (async () => {
-  const value = (0, eval)('(' + source + '\\n)');
-  return typeof value === 'function' ? await value(arg) : value;
-})();
-"""
+# The page-side half lives in selenium_page.js: an object of functions, run by name.
+_FUNCTIONS = resources.files(__package__ or __name__).joinpath("selenium_page.js").read_text("utf-8")
+_CALL = f"return ({_FUNCTIONS}\n)[arguments[0]](...Array.prototype.slice.call(arguments, 1));"
 
-# The elements a chain of CSS selectors finds (each within the previous one's matches).
-_RESOLVE = """
-const [parts, first] = arguments;
-let found = [document];
-for (const part of parts) found = found.flatMap((el) => Array.from(el.querySelectorAll(part)));
-return first ? found.slice(0, 1) : found;
-"""
 
-# Visible as Playwright means it: rendered with a non-empty box and not visibility:hidden.
-_VISIBLE = """
-const el = arguments[0];
-if (!el.getClientRects().length) return false;
-const box = el.getBoundingClientRect();
-return box.width > 0 && box.height > 0 && getComputedStyle(el).visibility !== 'hidden';
-"""
+def call_js(driver: Any, name: str, *args: Any) -> Any:
+    """Run the function ``name`` of selenium_page.js in the driver's page with ``args``."""
+    return driver.execute_script(_CALL, name, *args)
 
 
 class SeleniumLocator:
@@ -62,25 +47,23 @@ class SeleniumLocator:
         return SeleniumLocator(self._page, [*self._parts, selector], self._first)
 
     def elements(self) -> list[Any]:
-        found: list[Any] = self._page.driver.execute_script(_RESOLVE, self._parts, self._first)
+        found: list[Any] = call_js(self._page.driver, "resolve", self._parts, self._first)
         return found
 
     def count(self) -> int:
         return len(self.elements())
 
     def text_content(self) -> str | None:
-        value: str | None = self._page.driver.execute_script("return arguments[0].textContent", self._one())
+        value: str | None = call_js(self._page.driver, "textContent", self._one())
         return value
 
     def get_attribute(self, name: str) -> str | None:
-        value: str | None = self._page.driver.execute_script(
-            "return arguments[0].getAttribute(arguments[1])", self._one(), name
-        )
+        value: str | None = call_js(self._page.driver, "getAttribute", self._one(), name)
         return value
 
     def is_visible(self) -> bool:
         found = self.elements()
-        return bool(found) and bool(self._page.driver.execute_script(_VISIBLE, found[0]))
+        return bool(found) and bool(call_js(self._page.driver, "visible", found[0]))
 
     def is_hidden(self) -> bool:
         return not self.is_visible()
@@ -107,7 +90,7 @@ class SeleniumLocator:
         deadline = time.monotonic() + self._page.timeout
         while True:
             found = self.elements()
-            if found and (not visible or self._page.driver.execute_script(_VISIBLE, found[0])):
+            if found and (not visible or call_js(self._page.driver, "visible", found[0])):
                 return found[0]
             if time.monotonic() > deadline:
                 state = "visible " if found else ""
@@ -137,20 +120,14 @@ class SeleniumPage:
         return SeleniumLocator(self, [selector])
 
     def evaluate(self, expression_or_function: str, arg: Any = None) -> Any:
-        return self.driver.execute_script(_EVALUATE, expression_or_function, arg)
+        return call_js(self.driver, "evaluate", expression_or_function, arg)
 
     def eval_on_selector(self, selector: str, function: str) -> Any:
         element = self.locator(selector).first._one()
-        return self.driver.execute_script(
-            "return (0, eval)('(' + arguments[0] + '\\n)')(arguments[1])", function, element
-        )
+        return call_js(self.driver, "evalOn", function, element)
 
     def eval_on_selector_all(self, selector: str, function: str) -> Any:
-        return self.driver.execute_script(
-            "return (0, eval)('(' + arguments[0] + '\\n)')(Array.from(document.querySelectorAll(arguments[1])))",
-            function,
-            selector,
-        )
+        return call_js(self.driver, "evalOnAll", function, selector)
 
     def get_attribute(self, selector: str, name: str) -> str | None:
         return self.locator(selector).first.get_attribute(name)
