@@ -58,6 +58,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "browser: drives a real browser through Playwright")
     config.addinivalue_line("markers", "no_numpy: also run on Pyodide builds without numpy")
+    config.addinivalue_line(
+        "markers", "playwright_only: run only on the Playwright targets (the test uses Playwright's own objects)"
+    )
     config.stash[_STATE] = state = _State(config)
     if config.getoption("pyweb_config") or config.getoption("pyweb_targets"):
         state.targets()  # asked for explicitly: a bad path or target name is a usage error now
@@ -98,6 +101,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     targets = metafunc.config.stash[_STATE].targets()
     if metafunc.definition.get_closest_marker("no_numpy") is None:
         targets = [t for t in targets if t.build.numpy]
+    if metafunc.definition.get_closest_marker("playwright_only") is not None:
+        targets = [t for t in targets if t.browser.driver == "playwright"]
     ids = [t.id for t in targets]
     if "pyodide" in names:
         metafunc.parametrize("pyodide", targets, ids=ids, indirect=True, scope="module")

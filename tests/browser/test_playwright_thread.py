@@ -52,8 +52,8 @@ def _evaluate(pyodide, expression):
 
 @pytest.fixture
 def playwright_page(pyodide):
-    if isinstance(pyodide, WebDriverPyodidePage):
-        pytest.skip("the WebDriver target (Selenium) has no Playwright objects and no proxies")
+    # Its tests are marked playwright_only: the WebDriver target (Selenium) has no Playwright objects.
+    assert not isinstance(pyodide, WebDriverPyodidePage)
     return pyodide.page
 
 
@@ -73,6 +73,7 @@ def test_asyncio_run_and_sync_verbs_work_in_a_test_body(pyodide):
     assert pyodide.run("1 + 2") == 3
 
 
+@pytest.mark.playwright_only
 def test_proxies_return_proxies_and_keep_identity(pyodide, playwright_page):
     page = playwright_page
     assert page.context is pyodide.context  # one proxy per Playwright object
@@ -86,6 +87,7 @@ def test_proxies_return_proxies_and_keep_identity(pyodide, playwright_page):
     assert other.is_closed()
 
 
+@pytest.mark.playwright_only
 def test_exceptions_keep_their_playwright_type(playwright_page):
     from playwright.sync_api import Error, TimeoutError
 
@@ -95,6 +97,7 @@ def test_exceptions_keep_their_playwright_type(playwright_page):
         playwright_page.evaluate("() => { throw new Error('pwthread-boom'); }")
 
 
+@pytest.mark.playwright_only
 def test_event_callbacks_run_in_the_playwright_thread_with_proxies(playwright_page):
     page = playwright_page
     seen: list[tuple[str, str, bool]] = []
@@ -114,6 +117,7 @@ def test_event_callbacks_run_in_the_playwright_thread_with_proxies(playwright_pa
     assert seen[0][2] is False
 
 
+@pytest.mark.playwright_only
 def test_context_managers_work_through_the_proxy(playwright_page):
     page = playwright_page
     with page.expect_console_message(lambda m: m.text == "pwthread-cm") as info:
@@ -122,6 +126,7 @@ def test_context_managers_work_through_the_proxy(playwright_page):
     assert info.value.page is page
 
 
+@pytest.mark.playwright_only
 def test_an_interrupted_call_frees_the_playwright_thread(playwright_page):
     # A signal raising in the test thread (Ctrl+C, pytest-timeout) while a call waits: the caller
     # gets it at once, the call is cancelled in Playwright's thread, and the next call runs.
