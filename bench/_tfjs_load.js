@@ -12,34 +12,22 @@
  */
 'use strict';
 
-const fs = require('fs');
-const path = require('path');
 const readline = require('readline');
 
 console.log = console.info = console.debug = (...args) => console.error(...args);
 const tf = require('@tensorflow/tfjs');
+const files = require('../tools/published/load_files');
 tf.enableProdMode();
-
-async function loadFrom(dir) {
-  const modelJSON = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
-  const artifacts = await tf.io.getModelArtifactsForJSON(modelJSON, async (manifest) => {
-    const specs = manifest.flatMap((g) => g.weights);
-    const parts = manifest.flatMap((g) => g.paths).map((p) => fs.readFileSync(path.join(dir, p)));
-    const all = Buffer.concat(parts);
-    return [specs, all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength)];
-  });
-  return tf.loadLayersModel(tf.io.fromMemory(artifacts));
-}
 
 async function main([dir, custom]) {
   await tf.setBackend('cpu');
   if (custom) require(custom).default.setup(tf);
-  let model = await loadFrom(dir);  // warm-up: JIT, kernel registration
+  let model = await files.loadFrom(tf, dir);  // warm-up: JIT, kernel registration
   process.stdout.write('ready\n');
   for await (const _line of readline.createInterface({input: process.stdin})) {
     model.dispose();
     const start = process.hrtime.bigint();
-    model = await loadFrom(dir);
+    model = await files.loadFrom(tf, dir);
     process.stdout.write(`${Number(process.hrtime.bigint() - start) / 1e6}\n`);
   }
   model.dispose();

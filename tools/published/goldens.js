@@ -24,6 +24,7 @@ const path = require('path');
 
 console.log = console.info = console.debug = (...args) => console.error(...args);
 const tf = require('@tensorflow/tfjs');
+const files = require('./load_files');
 tf.enableProdMode();
 
 const CATALOGUE = path.join(__dirname, 'models.json');
@@ -68,30 +69,19 @@ function materialize(entry, pkg, dir) {
   }
 }
 
-async function loadFrom(dir) {
-  const modelJSON = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
-  const artifacts = await tf.io.getModelArtifactsForJSON(modelJSON, async (manifest) => {
-    const specs = manifest.flatMap((g) => g.weights);
-    const parts = manifest.flatMap((g) => g.paths).map((p) => fs.readFileSync(path.join(dir, p)));
-    const all = Buffer.concat(parts);
-    return [specs, all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength)];
-  });
-  return tf.loadLayersModel(tf.io.fromMemory(artifacts));
-}
-
 async function runModel(entry, root, out) {
   const pkg = packageDir(root, entry.package);
   if (entry.custom_layers) require(path.join(pkg, entry.custom_layers)).default.setup(tf);
   const dir = path.join(out, entry.id);
   materialize(entry, pkg, path.join(dir, 'model'));
 
-  (await loadFrom(path.join(dir, 'model'))).dispose();  // warm-up: JIT, kernel registration
+  (await files.loadFrom(tf, path.join(dir, 'model'))).dispose();  // warm-up: JIT, kernel registration
   const loadMs = [];
   let model;
   for (let i = 0; i < LOAD_RUNS; i++) {
     if (model) model.dispose();
     const start = process.hrtime.bigint();
-    model = await loadFrom(path.join(dir, 'model'));
+    model = await files.loadFrom(tf, path.join(dir, 'model'));
     loadMs.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
 
