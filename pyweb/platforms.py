@@ -15,6 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
     "Base64Storage",
+    "EngineStorage",
     "IDBDatabaseLike",
     "IDBFactoryLike",
     "IDBRequestLike",
@@ -56,6 +57,18 @@ class Base64Storage(StorageLike, Protocol):
     def set_base64(self, key: str, data: bytes | bytearray | memoryview) -> None: ...
 
     def get_base64(self, key: str) -> bytes | None: ...
+
+
+@runtime_checkable
+class EngineStorage(StorageLike, Protocol):
+    """A :class:`StorageLike` that says whose quota accounting it has.
+
+    ``engine`` is ``"chromium"``, ``"firefox"`` (UTF-16 units) or ``"webkit"`` (bytes:
+    1 a character of an all-Latin-1 string, else 2 a unit); a store without it is
+    taken to count as Chromium does.
+    """
+
+    engine: str
 
 
 @runtime_checkable

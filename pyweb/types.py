@@ -27,6 +27,7 @@ from .data import (
 from .handler import Handler, HandlerFactory, ModelStore, StoreFactory
 from .platforms import (
     Base64Storage,
+    EngineStorage,
     IDBDatabaseLike,
     IDBFactoryLike,
     IDBRequestLike,
@@ -38,6 +39,7 @@ from .platforms import (
 __all__ = [
     "Base64Storage",
     "BytesLike",
+    "EngineStorage",
     "Handler",
     "HandlerFactory",
     "IDBDatabaseLike",

@@ -41,7 +41,15 @@ from .._atomic import replace_file
 from ..artifacts import js_number, utf16_units
 from ..errors import CorruptModelError, QuotaExceededError, StorageError
 
-__all__ = ["DEFAULT_QUOTA_UNITS", "ENGINES", "FakeLocalStorage", "storage_units", "utf16_units", "webkit_bytes"]
+__all__ = [
+    "DEFAULT_QUOTA_UNITS",
+    "ENGINES",
+    "FakeLocalStorage",
+    "bytes_per_unit",
+    "storage_units",
+    "utf16_units",
+    "webkit_bytes",
+]
 
 #: Every engine: 5 Mi units per origin (Chromium and Firefox: UTF-16 code units; WebKit: bytes).
 DEFAULT_QUOTA_UNITS = 5_242_880
@@ -63,6 +71,11 @@ ENGINES = tuple(_ACCOUNTING)
 def storage_units(text: str, engine: str = "chromium") -> int:
     """What one key or value takes of ``engine``'s localStorage quota (UTF-16 units, or WebKit's bytes)."""
     return _ACCOUNTING[_engine(engine)][0](text)
+
+
+def bytes_per_unit(engine: str = "chromium") -> int:
+    """Bytes one of ``engine``'s quota units stands for (2 for a UTF-16 unit, 1 for WebKit's byte)."""
+    return _ACCOUNTING[_engine(engine)][1]
 
 
 def _engine(engine: str) -> str:

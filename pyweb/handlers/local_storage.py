@@ -46,10 +46,18 @@ from ..artifacts import (
     load_json,
     now_ms,
     require_json_topology,
-    utf16_units,
 )
 from ..errors import ArtifactError, CorruptModelError, InvalidURLError, ModelNotFoundError, QuotaExceededError
-from ..types import Base64Storage, Handler, ModelArtifacts, ModelArtifactsInfo, ModelStore, SaveResult, StorageLike
+from ..types import (
+    Base64Storage,
+    EngineStorage,
+    Handler,
+    ModelArtifacts,
+    ModelArtifactsInfo,
+    ModelStore,
+    SaveResult,
+    StorageLike,
+)
 
 __all__ = ["LocalStorageHandler", "LocalStorageStore", "model_keys", "requested_bytes"]
 
@@ -150,8 +158,8 @@ class LocalStorageHandler(Handler):
         return texts, artifacts.weight_bytes()
 
     def _quota_error(self, texts: dict[str, str], weights: memoryview, exc: QuotaExceededError) -> QuotaExceededError:
-        # The store says whose accounting it has (FakeLocalStorage, the page's localStorage); WebKit counts bytes.
-        engine = getattr(self.storage, "engine", "chromium")
+        # A store may say whose accounting it has (FakeLocalStorage, the page's localStorage); WebKit counts bytes.
+        engine = self.storage.engine if isinstance(self.storage, EngineStorage) else "chromium"
         needed = requested_bytes(self.keys, texts, weights.nbytes, engine=engine)
         if engine == "webkit":
             counted = (
@@ -289,16 +297,12 @@ def requested_bytes(keys: dict[str, str], texts: dict[str, str], weight_nbytes: 
     With ``engine="webkit"``, WebKit's own bytes: 1 a character of an all-Latin-1 key or
     value, else 2 a UTF-16 unit. The weights' base64 takes ``4 * ceil(n / 3)`` characters.
     """
-    if engine == "webkit":
-        from ..emulation.local_storage import webkit_bytes
+    from ..emulation.local_storage import bytes_per_unit, storage_units
 
-        size = sum(webkit_bytes(key) for key in keys.values())
-        size += sum(webkit_bytes(text) for text in texts.values())
-        return size + 4 * -(-weight_nbytes // 3)  # base64 is ASCII
-    units = sum(utf16_units(key) for key in keys.values())
-    units += sum(utf16_units(text) for text in texts.values())
-    units += 4 * -(-weight_nbytes // 3)
-    return 2 * units
+    units = sum(storage_units(key, engine) for key in keys.values())
+    units += sum(storage_units(text, engine) for text in texts.values())
+    units += 4 * -(-weight_nbytes // 3)  # base64 is ASCII: one unit a character in every engine
+    return bytes_per_unit(engine) * units
 
 
 def _default_storage() -> StorageLike:
